@@ -1,0 +1,3 @@
+"""credwatch: infostealer credential-exposure monitor (core package)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,130 @@
+"""Canonical forms for hosts, logins and URLs, so that matching compares like with like."""
+
+from __future__ import annotations
+
+import functools
+import urllib.parse
+from collections.abc import Iterable
+
+import tldextract
+
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+_AUTHORITY_END = "/?#"
+_UNKNOWN_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a", "-"})
+
+
+def canonical_host(raw: str) -> str:
+    """Lower-case, strip brackets/trailing dots, IDNA A-label. Returns "" when not a host."""
+    host = raw.strip().strip("[]").rstrip(".").lower()
+    if not host or any(c in host for c in " \t\r\n/\\@"):
+        return ""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return host
+    return host
+
+
+def _split_authority(rest: str, special: bool) -> tuple[str, str]:
+    """Split `authority/path...` into (authority, path). Special schemes treat `\\` as `/`."""
+    if special:
+        rest = rest.replace("\\", "/")
+    cut = len(rest)
+    for ch in _AUTHORITY_END:
+        i = rest.find(ch)
+        if i != -1 and i < cut:
+            cut = i
+    authority, tail = rest[:cut], rest[cut:]
+    path = tail.split("?", 1)[0].split("#", 1)[0]
+    return authority, path
+
+
+def _host_from_authority(authority: str) -> str:
+    authority = authority.rpartition("@")[2]  # userinfo never decides the host
+    if authority.startswith("["):
+        return canonical_host(authority[: authority.find("]") + 1])
+    return canonical_host(authority.partition(":")[0])
+
+
+def android_package_host(package: str) -> str:
+    """`com.example.app` → `app.example.com`: the reversed package names the vendor's domain."""
+    labels = [p for p in package.strip().strip("/").lower().split(".") if p]
+    return canonical_host(".".join(reversed(labels)))
+
+
+def split_url(url: str) -> tuple[str, str]:
+    """Return (canonical host, path) of a URL as found in a dump (scheme optional)."""
+    text = url.strip().strip("\"'").strip()
+    if not text:
+        return "", ""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    scheme = scheme.lower()
+    if scheme == "android":
+        package = rest.rpartition("@")[2].split("/", 1)[0]
+        return android_package_host(package), ""
+    if not scheme and rest.startswith("//"):
+        rest = rest[2:]
+    authority, path = _split_authority(rest, special=scheme in ("", "http", "https", "ftp", "ws", "wss"))
+    host = _host_from_authority(authority)
+    if path:
+        path = urllib.parse.unquote(path)
+    return host, path
+
+
+def canonical_login(raw: str) -> str:
+    """Trimmed, lower-cased login; `%40` decoded; placeholders such as `UNKNOWN` become ""."""
+    login = raw.strip().strip("\"'").strip()
+    if "%40" in login or "%40" in login.lower():
+        login = urllib.parse.unquote(login)
+    login = login.lower()
+    if login in _UNKNOWN_LOGINS:
+        return ""
+    return login
+
+
+def email_domain(login: str) -> str:
+    """The canonical domain of an e-mail login, or "" when the login is not an e-mail."""
+    local, at, domain = login.rpartition("@")
+    if not at or not local:
+        return ""
+    return canonical_host(domain)
+
+
+def under_domain(host: str, domains: frozenset[str] | set[str]) -> str | None:
+    """The watched domain `host` equals or sits under on a label boundary, else None."""
+    if not host:
+        return None
+    if host in domains:
+        return host
+    i = host.find(".")
+    while i != -1:
+        suffix = host[i + 1 :]
+        if suffix in domains:
+            return suffix
+        i = host.find(".", i + 1)
+    return None
+
+
+def path_under(path: str, prefix: str) -> bool:
+    """True when `path` is `prefix` or below it on a segment boundary ("" prefix = whole host)."""
+    prefix = prefix.rstrip("/")
+    if not prefix:
+        return True
+    path = path or "/"
+    return path == prefix or path.startswith(prefix + "/")
+
+
+@functools.lru_cache(maxsize=65536)
+def registered_domain(host: str) -> str:
+    """The domain under its public suffix (`a.b.francetravail.fr` → `francetravail.fr`)."""
+    if not host:
+        return ""
+    result = _EXTRACT.extract_str(host)
+    return result.top_domain_under_public_suffix or host
+
+
+def canonical_domains(domains: Iterable[str]) -> frozenset[str]:
+    return frozenset(h for h in (canonical_host(d) for d in domains) if h)

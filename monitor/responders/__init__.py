@@ -1,0 +1,1 @@
+"""Responders: contain leaked credentials in identity providers (one file per provider)."""

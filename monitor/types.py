@@ -1,0 +1,264 @@
+"""Frozen records that flow through the pipeline: secrets, leaked credentials, matches, exposures, actions."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Any
+
+
+class Secret:
+    """A leaked password, cookie value or hash. Never printed, logged or stored in clear.
+
+    `str()`/`repr()` are masked. The only ways out are an HMAC fingerprint and a masked hint.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def __repr__(self) -> str:
+        return f"Secret({self.hint!r})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and hmac.compare_digest(
+            self._value.encode("utf-8", "surrogateescape"),
+            other._value.encode("utf-8", "surrogateescape"),
+        )
+
+    def __hash__(self) -> int:
+        return hash(("Secret", hashlib.sha256(self._raw()).digest()))
+
+    def __reduce__(self) -> Any:
+        raise TypeError("Secret cannot be pickled")
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def _raw(self) -> bytes:
+        return self._value.encode("utf-8", "surrogateescape")
+
+    def fingerprint(self, key: bytes) -> str:
+        """HMAC-SHA256 of the value, hex. Stable for one key; useless without it."""
+        return hmac.new(key, self._raw(), hashlib.sha256).hexdigest()
+
+    @property
+    def hint(self) -> str:
+        """A masked hint: first character and last two, e.g. `P*****23`; all stars when short."""
+        n = len(self._value)
+        if n < 6:
+            return "*" * n
+        stars = "*" * min(n - 3, 12)
+        return f"{self._value[0]}{stars}{self._value[-2:]}"
+
+    def expose_for_hash_only(self) -> bytes:
+        """The raw bytes, for callers that hash them (fingerprints). Never log the result."""
+        return self._raw()
+
+
+class CredentialKind(StrEnum):
+    PASSWORD = "password"
+    COOKIE = "cookie"
+    HASH = "hash"
+    ACCOUNT = "account"  # an exposure API says the account leaked; no secret known
+
+
+class Reason(StrEnum):
+    HOST = "host"
+    PORTAL = "portal"
+    LOGIN = "login"
+    EMAIL_DOMAIN = "email_domain"
+
+
+class Severity(IntEnum):
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        return cls[text.strip().upper()]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Victim:
+    """The infected machine, as far as the log tells. The machine id is stored hashed."""
+
+    machine_id_hash: str | None = None
+    family: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeakedCredential:
+    """One credential (or session cookie, hash, account) read from a source."""
+
+    kind: CredentialKind
+    url: str
+    host: str  # canonical host (lower-case, A-label, no port/userinfo/trailing dot); "" if none
+    path: str  # URL path, "" if none
+    login: str  # canonical login (lower-case, trimmed); "" if none
+    secret: Secret | None
+    origin: str  # "dump.zip!PC1/Passwords.txt" (members chained with "!")
+    line: int | None = None
+    feed: str = "file"
+    infected_at: datetime | None = None
+    victim: Victim | None = None
+    cookie_name: str | None = None
+    cookie_expires: datetime | None = None
+    first_seen: datetime | None = None  # exposure APIs: when the source first reported it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Partner:
+    name: str
+    email_domains: tuple[str, ...] = ()
+    security_contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """A monitored account: a login we know, which partner it belongs to, and where it lives."""
+
+    login: str
+    partner: str | None = None
+    idp: str | None = None
+    idp_user_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Portal:
+    url: str
+    host: str
+    path: str  # path prefix, "" for the whole host
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Match:
+    """A credential that belongs to the organisation or a partner, and why."""
+
+    credential: LeakedCredential
+    reasons: tuple[Reason, ...]
+    severity: Severity
+    domain: str | None = None  # the watched domain the host or e-mail falls under
+    portal: str | None = None  # the portal URL hit
+    partner: str | None = None
+    account: Account | None = None
+
+
+class ExposureStatus(StrEnum):
+    NEW = "new"
+    CONTAINED = "contained"
+    STALE = "stale"
+    DISMISSED = "dismissed"
+    PENDING_APPROVAL = "pending_approval"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Exposure:
+    """A stored, deduplicated match: one row per credential fingerprint."""
+
+    id: int
+    fingerprint: str
+    kind: CredentialKind
+    host: str
+    login: str
+    secret_hint: str | None
+    secret_length: int | None
+    reasons: tuple[Reason, ...]
+    severity: Severity
+    status: ExposureStatus
+    domain: str | None
+    portal: str | None
+    partner: str | None
+    account_login: str | None
+    infected_at: datetime | None
+    first_seen: datetime
+    last_seen: datetime
+    sightings: int
+    cookie_name: str | None = None
+    cookie_expires: datetime | None = None
+    url: str = ""
+
+    @classmethod
+    def from_row(cls, row: Any) -> Exposure:
+        return cls(
+            id=row["id"],
+            fingerprint=row["fingerprint"],
+            kind=CredentialKind(row["kind"]),
+            host=row["host"],
+            login=row["login"],
+            secret_hint=row["secret_hint"],
+            secret_length=row["secret_length"],
+            reasons=tuple(Reason(r) for r in row["reasons"]),
+            severity=Severity.parse(row["severity"]),
+            status=ExposureStatus(row["status"]),
+            domain=row["domain"],
+            portal=row["portal"],
+            partner=row["partner"],
+            account_login=row["account_login"],
+            infected_at=row["infected_at"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            sightings=row["sightings"],
+            cookie_name=row["cookie_name"],
+            cookie_expires=row["cookie_expires"],
+            url=row["url"],
+        )
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    DRY_RUN = "dry_run"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    """One containment or notification attempt and its outcome, kept as an audit trail."""
+
+    id: int
+    exposure_id: int
+    provider: str
+    step: str
+    outcome: Outcome
+    retryable: bool
+    decided_by: str
+    detail: str
+    request_id: str | None
+    created_at: datetime
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Action:
+        return cls(
+            id=row["id"],
+            exposure_id=row["exposure_id"],
+            provider=row["provider"],
+            step=row["step"],
+            outcome=Outcome(row["outcome"]),
+            retryable=row["retryable"],
+            decided_by=row["decided_by"],
+            detail=row["detail"],
+            request_id=row["request_id"],
+            created_at=row["created_at"],
+        )

@@ -1,0 +1,1 @@
+"""Notifiers: tell admins about exposures (console, Slack, e-mail, webhook)."""

@@ -1,0 +1,54 @@
+"""The notifier plug-in contract: an Alert in, a Delivery (or a ProviderError) out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar, Protocol
+
+from monitor.types import Exposure
+
+
+class AlertEvent(StrEnum):
+    NEW = "new"  # first time this exposure is seen
+    UPDATED = "updated"  # material change: newer infection date, new portal, live again
+    CONTAINED = "contained"  # containment finished (follow-up, threaded)
+    STALE = "stale"  # password changed after the leak: nothing to reset
+    APPROVAL = "approval_needed"  # policy asks a human to approve containment
+    FAILED = "containment_failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """One message about one exposure. Every text field may hold attacker-controlled text."""
+
+    id: int  # outbox id: stable across retries
+    event: AlertEvent
+    exposure: Exposure
+    origin: str  # latest place it was seen, e.g. "dump.zip!PC1/Passwords.txt:42"
+    live: bool | None = None  # None: unknown (no identity provider answer yet)
+    action_summary: str = ""  # e.g. "dry run: would set a random password and revoke sessions"
+    approve_command: str | None = None  # e.g. "credwatch approve 42"
+    partner_contact: str | None = None
+    victim_country: str | None = None
+    stealer_family: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """A message that was accepted. `ref` lets follow-ups thread under it (Slack `ts`)."""
+
+    ref: str | None = None
+    detail: str = ""
+
+
+class Notifier(Protocol):
+    """A channel. `send` raises ProviderError(retryable=...) when the message was not accepted."""
+
+    name: ClassVar[str]
+
+    async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery: ...
+
+    async def aclose(self) -> None: ...
