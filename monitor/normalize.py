@@ -67,7 +67,9 @@ def split_url(url: str) -> tuple[str, str]:
         return android_package_host(package), ""
     if not scheme and rest.startswith("//"):
         rest = rest[2:]
-    authority, path = _split_authority(rest, special=scheme in ("", "http", "https", "ftp", "ws", "wss"))
+    authority, path = _split_authority(
+        rest, special=scheme in ("", "http", "https", "ftp", "ws", "wss")
+    )
     host = _host_from_authority(authority)
     if path:
         path = urllib.parse.unquote(path)

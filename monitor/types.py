@@ -17,6 +17,7 @@ class Secret:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
     def __init__(self, value: str) -> None:
         object.__setattr__(self, "_value", value)
@@ -69,7 +70,7 @@ class Secret:
 
 
 class CredentialKind(StrEnum):
-    PASSWORD = "password"
+    PASSWORD = "password"  # noqa: S105
     COOKIE = "cookie"
     HASH = "hash"
     ACCOUNT = "account"  # an exposure API says the account leaked; no secret known

@@ -1,0 +1,63 @@
+"""Apply the numbered SQL migrations once, in order, under an advisory lock (safe when processes race)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+_LOCK_KEY = 0x63776D67  # "cwmg": serialises migrations across processes
+_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def available() -> list[Migration]:
+    folder = resources.files("monitor.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        m = _NAME.match(entry.name)
+        if m:
+            found.append(
+                Migration(version=int(m[1]), name=entry.name, sql=entry.read_text("utf-8"))
+            )
+    found.sort(key=lambda mg: mg.version)
+    return found
+
+
+async def migrate(conn: asyncpg.Connection) -> list[str]:
+    """Apply what is missing; returns the names applied. Idempotent."""
+    applied_now: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version integer PRIMARY KEY, name text NOT NULL,"
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for mg in available():
+            if mg.version in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(mg.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    mg.version,
+                    mg.name,
+                )
+            log.info("migration applied", extra={"migration": mg.name})
+            applied_now.append(mg.name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _LOCK_KEY)
+    return applied_now
