@@ -1,0 +1,155 @@
+"""Stealer-log archive layout: what each member is, and which victim folder it belongs to."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from enum import StrEnum
+
+
+class FileRole(StrEnum):
+    PASSWORDS = "passwords"
+    SYSINFO = "sysinfo"
+    COOKIES = "cookies"
+    IGNORE = "ignore"
+
+
+# Folders a stealer writes inside a victim folder. A victim root is never at or below one of them.
+_SUBFOLDERS = frozenset(
+    {
+        "autofill",
+        "autofills",
+        "browser",
+        "browsers",
+        "cc",
+        "cookies",
+        "creditcards",
+        "credit cards",
+        "desktop",
+        "discord",
+        "documents",
+        "extension",
+        "extensions",
+        "filegrabber",
+        "grabber",
+        "grabfiles",
+        "history",
+        "messengers",
+        "screenshots",
+        "steam",
+        "telegram",
+        "usb",
+        "wallets",
+    }
+)
+# Folders whose content is never stealer text output (victim documents, wallets, chats, history).
+_IGNORED_FOLDERS = frozenset(
+    {
+        "__macosx",
+        "autofill",
+        "autofills",
+        "cc",
+        "creditcards",
+        "credit cards",
+        "desktop",
+        "documents",
+        "filegrabber",
+        "grabber",
+        "grabfiles",
+        "history",
+        "screenshots",
+        "telegram",
+        "usb",
+        "wallets",
+    }
+)
+_IGNORED_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "brute.txt"})
+_SYSINFO_FILES = frozenset(
+    {
+        "userinformation.txt",
+        "information.txt",
+        "system.txt",
+        "system_info.txt",
+        "system info.txt",
+        "systeminfo.txt",
+        "userinfo.txt",
+        "_information.txt",
+        "system_information.txt",
+    }
+)
+# Passwords.txt, All Passwords.txt, _AllPasswords_list.txt, Password List.txt,
+# Passwords[Chrome]_Default.txt, Passwords_Edge.txt; never PasswordCracker.txt.
+_PASSWORDS_RE = re.compile(
+    r"_*(?:all[ _-]*)?passwords?(?![a-z])(?!.*crack)(?:[ _-]*list)?(?:[ _\-\[(].*)?\.txt",
+    re.IGNORECASE,
+)
+_COOKIE_FILE_RE = re.compile(r"cookies?(?:_[^/]*)?\.txt", re.IGNORECASE)
+
+
+def _parts(name: str) -> list[str]:
+    """Path components of a member name: `\\` counts as `/`; empty and `.` parts dropped."""
+    return [p for p in name.replace("\\", "/").split("/") if p and p != "."]
+
+
+def classify(name: str) -> FileRole:
+    """The role of an archive member, from its "/"-separated path (case-insensitive)."""
+    parts = _parts(name)
+    if not parts:
+        return FileRole.IGNORE
+    base = parts[-1].lower()
+    folders = [p.lower() for p in parts[:-1]]
+    if base in _IGNORED_FILES or not base.endswith(".txt") or "#" in base:
+        return FileRole.IGNORE
+    if any(f in _IGNORED_FOLDERS for f in folders):
+        return FileRole.IGNORE
+    if "cookies" in folders or _COOKIE_FILE_RE.fullmatch(base):
+        return FileRole.COOKIES
+    if base in _SYSINFO_FILES:
+        return FileRole.SYSINFO
+    if _PASSWORDS_RE.fullmatch(base):
+        return FileRole.PASSWORDS
+    return FileRole.IGNORE
+
+
+def _candidate(folder_parts: list[str]) -> tuple[str, ...]:
+    """The folder cut before the first stealer sub-folder (`v/Browser/Chrome/Default` → `v`)."""
+    for i, part in enumerate(folder_parts):
+        if part.lower() in _SUBFOLDERS:
+            return tuple(folder_parts[:i])
+    return tuple(folder_parts)
+
+
+def victim_root(name: str, anchors: Collection[tuple[str, ...]] | None = None) -> str:
+    """The victim folder holding `name` ("" for the archive root).
+
+    Without `anchors` it only looks at the name: the member's folder, cut before the first
+    stealer sub-folder (Cookies, Browser, History, Wallets...). With `anchors` (the folders
+    known to hold a passwords, system-info or cookie file, as from `group_victims`), the
+    deepest anchor above the member wins, so wrapper folders and nested browser folders
+    fall into place.
+    """
+    candidate = _candidate(_parts(name)[:-1])
+    if anchors:
+        for depth in range(len(candidate), -1, -1):
+            if candidate[:depth] in anchors:
+                return "/".join(candidate[:depth])
+    return "/".join(candidate)
+
+
+def victim_anchors(names: Iterable[str]) -> frozenset[tuple[str, ...]]:
+    """Folders that directly hold a passwords or system-info file or a Cookies/ folder."""
+    anchors: set[tuple[str, ...]] = set()
+    for name in names:
+        if classify(name) is not FileRole.IGNORE:
+            anchors.add(_candidate(_parts(name)[:-1]))
+    return frozenset(anchors)
+
+
+def group_victims(names: Iterable[str]) -> dict[str, list[str]]:
+    """Members grouped by victim folder; the result does not depend on the input order."""
+    all_names = list(names)
+    anchors = victim_anchors(all_names)
+    groups: dict[str, list[str]] = {}
+    for name in all_names:
+        groups.setdefault(victim_root(name, anchors), []).append(name)
+    return {root: sorted(groups[root]) for root in sorted(groups)}
