@@ -1,0 +1,157 @@
+"""Password files of stealer logs (RedLine, META, Raccoon, Vidar, StealC, Lumma...) → entries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from monitor.normalize import canonical_login
+from monitor.types import Secret
+
+# Label (lower-case, single spaces) → field. Leet and obfuscated spellings included.
+_LABELS: dict[str, str] = {
+    "soft": "soft",
+    "browser": "soft",
+    "application": "soft",
+    "storage": "soft",
+    "profile": "profile",
+    "host": "url",
+    "hostname": "url",
+    "url": "url",
+    "ur1": "url",
+    "login": "login",
+    "username": "login",
+    "user": "login",
+    "user login": "login",
+    "u53rn4m3": "login",
+    "password": "password",
+    "pass": "password",
+    "user password": "password",
+    "p455w0rd": "password",
+}
+# `Label:` at the start of a line; the label is short and made of letters, digits, spaces.
+_LABEL_RE = re.compile(r"[ \t]*([A-Za-z0-9][A-Za-z0-9 _]{0,19}?)[ \t]*:(.*)", re.DOTALL)
+# `["Browser" = "Profile"]`: the software line of some builds, without a label.
+_BRACKET_SOFT_RE = re.compile(r'\s*\[\s*"([^"]*)"\s*=\s*"([^"]*)"\s*\]\s*')
+# `===============`, `====Brand====`, `---------`, `*********`.
+_SEPARATOR_RE = re.compile(r"\s*(?:[=\-*_#~]{5,}|[=\-]{3,}[^:]*?[=\-]{3,})\s*")
+_EOL = "\r\n"
+
+
+@dataclass(slots=True, kw_only=True)
+class ParseStats:
+    """Counters for one password file: blocks seen, entries yielded, incomplete blocks."""
+
+    blocks: int = 0
+    entries: int = 0
+    incomplete: int = 0  # blocks without a url or without a password
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PasswordEntry:
+    """One saved browser login read from a password file."""
+
+    url: str
+    login: str  # as written, trimmed; "" when absent or a placeholder such as UNKNOWN
+    secret: Secret
+    line: int  # line of the password field
+    software: str | None
+
+
+def _password_value(raw: str) -> str:
+    """Verbatim password: drop the one space or tab after the colon and the EOL, nothing else.
+
+    Passwords may begin or end with spaces, so no further trimming is done.
+    """
+    value = raw.rstrip(_EOL)
+    if value[:1] in (" ", "\t"):
+        value = value[1:]
+    return value
+
+
+class _Block:
+    __slots__ = ("fields", "password_line")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.password_line = 0
+
+    def entry(self) -> PasswordEntry | None:
+        url = self.fields.get("url", "")
+        password = self.fields.get("password", "")
+        if not url or not password:
+            return None
+        login = self.fields.get("login", "")
+        if not canonical_login(login):
+            login = ""
+        soft = self.fields.get("soft")
+        profile = self.fields.get("profile")
+        if soft and profile:
+            software: str | None = f"{soft} [{profile}]"
+        else:
+            software = soft or profile or None
+        return PasswordEntry(
+            url=url,
+            login=login,
+            secret=Secret(password),
+            line=self.password_line,
+            software=software,
+        )
+
+
+def parse_passwords(
+    lines: Iterable[tuple[int, str]], stats: ParseStats | None = None
+) -> Iterator[PasswordEntry]:
+    """Yield every complete entry (url and password present) of a stealer password file.
+
+    Fields come in any order; blocks end at a separator line, a blank line, or when a field
+    already set in the current block appears again (files without separators). Banners,
+    seller lines and unknown labels are ignored. Never raises on junk.
+    """
+    counters = stats if stats is not None else ParseStats()
+    block = _Block()
+
+    def flush() -> PasswordEntry | None:
+        nonlocal block
+        if not block.fields:
+            return None
+        counters.blocks += 1
+        entry = block.entry()
+        if entry is None:
+            counters.incomplete += 1
+        else:
+            counters.entries += 1
+        block = _Block()
+        return entry
+
+    for number, raw in lines:
+        line = raw.rstrip(_EOL)
+        if not line.strip() or _SEPARATOR_RE.fullmatch(line):
+            done = flush()
+            if done is not None:
+                yield done
+            continue
+        match = _LABEL_RE.match(line)
+        if match is None:
+            bracket = _BRACKET_SOFT_RE.fullmatch(line)
+            if bracket is None:
+                continue
+            field, value = "soft", f"{bracket.group(1).strip()} [{bracket.group(2).strip()}]"
+        else:
+            field_or_none = _LABELS.get(" ".join(match.group(1).lower().split()))
+            if field_or_none is None:
+                continue
+            field = field_or_none
+            rest = match.group(2)
+            value = _password_value(rest) if field == "password" else rest.strip()
+        if field in block.fields:
+            done = flush()
+            if done is not None:
+                yield done
+        block.fields[field] = value
+        if field == "password":
+            block.password_line = number
+    done = flush()
+    if done is not None:
+        yield done
