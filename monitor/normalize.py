@@ -76,6 +76,21 @@ def split_url(url: str) -> tuple[str, str]:
     return host, path
 
 
+def safe_url(url: str, *, limit: int = 2048) -> str:
+    """The URL without userinfo, query or fragment (they can carry passwords and tokens)."""
+    text = url.strip().strip("\"'").strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    if scheme.lower() == "android":
+        package = rest.rpartition("@")[2].split("/", 1)[0]
+        return f"android://{package}/"[:limit]
+    authority, path = _split_authority(rest, special=True)
+    authority = authority.rpartition("@")[2]
+    prefix = f"{scheme}://" if sep else ""
+    return f"{prefix}{authority}{path}"[:limit]
+
+
 def canonical_login(raw: str) -> str:
     """Trimmed, lower-cased login; `%40` decoded; placeholders such as `UNKNOWN` become ""."""
     login = raw.strip().strip("\"'").strip()

@@ -209,7 +209,7 @@ class Exposure:
             secret_hint=row["secret_hint"],
             secret_length=row["secret_length"],
             reasons=tuple(Reason(r) for r in row["reasons"]),
-            severity=Severity.parse(row["severity"]),
+            severity=Severity(row["severity"]),
             status=ExposureStatus(row["status"]),
             domain=row["domain"],
             portal=row["portal"],

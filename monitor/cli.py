@@ -1,0 +1,391 @@
+"""The `credwatch` command line: each command is a thin synchronous wrapper over async code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import asyncpg
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.config import DEFAULT_CONFIG, Config, hmac_key, load_config
+from monitor.errors import CredwatchError
+from monitor.example_config import EXAMPLE
+from monitor.store import db, embedded, repo
+from monitor.types import Exposure
+from monitor.watchlist import Watchlist, build_watchlist
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Find an organisation's leaked credentials in stealer logs and breach corpora.\n\n"
+    "Exit codes: 0 nothing found, 1 exposures found, 2 error.",
+)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+T = TypeVar("T")
+err = Console(stderr=True, highlight=False)
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except CredwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _connect_target() -> db.Target:
+    target = db.resolve_target()
+    if target.embedded_root is not None:
+        err.print(
+            f"using the embedded PostgreSQL in {target.embedded_root} "
+            "(set CREDWATCH_DSN to use another server)",
+            style="dim",
+        )
+    return target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Context:
+    config: Config
+    watch: Watchlist
+    key: bytes
+    pool: asyncpg.Pool
+
+
+async def _open(config_path: Path, *, need_key: bool = True) -> Context:
+    config = load_config(config_path)
+    watch = build_watchlist(config)
+    key = hmac_key() if need_key else b""
+    target = await asyncio.to_thread(_connect_target)
+    pool = await db.open_pool(target.dsn)
+    return Context(config=config, watch=watch, key=key, pool=pool)
+
+
+# -- init ------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example.")] = DEFAULT_CONFIG,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example credwatch.toml."""
+    if path.exists() and not force:
+        err.print(f"[red]error:[/red] {path} exists (use --force to overwrite)")
+        raise typer.Exit(EXIT_ERROR)
+    path.write_text(EXAMPLE, encoding="utf-8")
+    err.print(f"wrote {path}")
+
+
+# -- scan ------------------------------------------------------------------------------------
+
+
+def sighting_json(s: Any) -> dict[str, Any]:
+    from monitor.normalize import safe_url
+
+    m = s.match
+    c = m.credential
+    return {
+        "origin": c.origin,
+        "line": c.line,
+        "kind": c.kind.value,
+        "login": c.login,
+        "url": safe_url(c.url),
+        "host": c.host,
+        "cookie_name": c.cookie_name,
+        "cookie_expires": c.cookie_expires.isoformat() if c.cookie_expires else None,
+        "exposure_id": s.exposure_id,
+        "new": s.new_exposure,
+        "infected_at": c.infected_at.isoformat() if c.infected_at else None,
+        "reasons": [r.value for r in m.reasons],
+        "severity": m.severity.label,
+        "partner": m.partner,
+        "portal": m.portal,
+        "secret_hint": c.secret.hint if c.secret is not None else None,
+        "feed": c.feed,
+    }
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scan files, folders and archives; store exposures; alert on new ones."""
+    for p in paths:
+        if not p.exists():
+            err.print(f"[red]error:[/red] {p}: no such file or directory")
+            raise typer.Exit(EXIT_ERROR)
+    found = _run(lambda: _scan(paths, config, as_json))
+    raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
+
+
+async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
+    from monitor.outbox import deliver
+    from monitor.pipeline import Scanner, default_workdir
+    from notifiers.registry import build_notifiers
+
+    ctx = await _open(config_path)
+    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[str, str]] = []
+    try:
+        workdir = ctx.config.scan.workdir or default_workdir(db.data_dir())
+        scanner = Scanner(
+            ctx.pool,
+            ctx.config,
+            ctx.watch,
+            key=ctx.key,
+            channels=[n.name for n in notifiers],
+            workdir=workdir,
+        )
+
+        def on_sighting(s: Any) -> None:
+            row = sighting_json(s)
+            if as_json:
+                sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+            else:
+                rows.append(row)
+
+        def on_problem(p: Any) -> None:
+            problems.append((p.origin, p.reason))
+
+        results = await scanner.scan(paths, on_sighting=on_sighting, on_problem=on_problem)
+        for n in notifiers:
+            await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+    finally:
+        for n in notifiers:
+            await n.aclose()
+        await ctx.pool.close()
+    if not as_json:
+        _print_sightings(rows)
+    for origin, reason in problems[:50]:
+        err.print(f"[yellow]skipped[/yellow] {_safe(origin)}: {_safe(reason)}")
+    if len(problems) > 50:
+        err.print(f"[yellow]… {len(problems) - 50} more skipped inputs[/yellow]")
+    lines = sum(r.totals.lines for r in results)
+    err.print(
+        f"scanned {len(results)} path(s), {lines} lines, {sum(r.totals.records for r in results)}"
+        f" records; {len({r['exposure_id'] for r in rows}) if rows else _count(results)} "
+        f"exposure(s) found; {len(problems)} input(s) skipped",
+        style="dim",
+    )
+    return sum(r.totals.matches for r in results) or len(rows)
+
+
+def _count(results: list[Any]) -> int:
+    return sum(r.totals.matches for r in results)
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text).replace("[", "\\[")
+
+
+def _print_sightings(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        Console().print("no exposures found")
+        return
+    table = Table(title="Exposures found", show_lines=False)
+    for col in (
+        "id",
+        "new",
+        "severity",
+        "kind",
+        "login",
+        "host",
+        "reasons",
+        "secret",
+        "infected",
+        "seen at",
+    ):
+        table.add_column(col)
+    for r in rows:
+        seen = f"{r['origin']}:{r['line']}" if r["line"] else r["origin"]
+        table.add_row(
+            str(r["exposure_id"]),
+            "yes" if r["new"] else "",
+            r["severity"],
+            r["kind"] + (f" {r['cookie_name']}" if r["cookie_name"] else ""),
+            _safe(r["login"] or "-"),
+            _safe(r["host"] or "-"),
+            ",".join(r["reasons"]),
+            r["secret_hint"] or "-",
+            (r["infected_at"] or "")[:10] or "-",
+            _safe(seen),
+        )
+    Console(width=200).print(table)
+
+
+# -- lookup ----------------------------------------------------------------------------------
+
+
+@app.command()
+def lookup(
+    domain: Annotated[str, typer.Argument(help="A domain, e.g. francetravail.fr")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    as_json: JsonOpt = False,
+) -> None:
+    """What the store knows about a domain: exposures on it or with e-mails under it."""
+    from monitor.normalize import canonical_host
+
+    host = canonical_host(domain.strip().removeprefix("*."))
+    if not host:
+        err.print(f"[red]error:[/red] not a domain: {domain!r}")
+        raise typer.Exit(EXIT_ERROR)
+    exposures = _run(lambda: _lookup(host, config))
+    summary = _lookup_summary(host, exposures)
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        _print_lookup(summary)
+    raise typer.Exit(EXIT_FOUND if exposures else EXIT_CLEAN)
+
+
+async def _lookup(host: str, config_path: Path) -> list[Exposure]:
+    ctx = await _open(config_path, need_key=False)
+    try:
+        async with ctx.pool.acquire() as conn:
+            return await repo.lookup_domain(conn, host)
+    finally:
+        await ctx.pool.close()
+
+
+def _lookup_summary(domain: str, exposures: list[Exposure]) -> dict[str, Any]:
+    infected = [e.infected_at for e in exposures if e.infected_at]
+    return {
+        "domain": domain,
+        "exposures": len(exposures),
+        "accounts": sorted({e.login for e in exposures if e.login}),
+        "latest_infection": max(infected).isoformat() if infected else None,
+        "portals": sorted({e.portal for e in exposures if e.portal}),
+        "items": [
+            {
+                "exposure_id": e.id,
+                "kind": e.kind.value,
+                "login": e.login,
+                "host": e.host,
+                "reasons": [r.value for r in e.reasons],
+                "severity": e.severity.label,
+                "status": e.status.value,
+                "partner": e.partner,
+                "portal": e.portal,
+                "secret_hint": e.secret_hint,
+                "infected_at": e.infected_at.isoformat() if e.infected_at else None,
+                "first_seen": e.first_seen.isoformat(),
+                "last_seen": e.last_seen.isoformat(),
+                "sightings": e.sightings,
+            }
+            for e in exposures
+        ],
+    }
+
+
+def _print_lookup(s: dict[str, Any]) -> None:
+    out = Console(width=200)
+    out.print(
+        f"[bold]{s['domain']}[/bold]: {s['exposures']} exposure(s), "
+        f"{len(s['accounts'])} account(s), latest infection {s['latest_infection'] or 'unknown'}"
+    )
+    if s["portals"]:
+        out.print("portals hit: " + ", ".join(s["portals"]))
+    if not s["items"]:
+        return
+    table = Table()
+    for col in (
+        "id",
+        "severity",
+        "status",
+        "kind",
+        "login",
+        "host",
+        "reasons",
+        "secret",
+        "infected",
+        "sightings",
+    ):
+        table.add_column(col)
+    for i in s["items"]:
+        table.add_row(
+            str(i["exposure_id"]),
+            i["severity"],
+            i["status"],
+            i["kind"],
+            _safe(i["login"] or "-"),
+            _safe(i["host"] or "-"),
+            ",".join(i["reasons"]),
+            i["secret_hint"] or "-",
+            (i["infected_at"] or "-")[:10],
+            str(i["sightings"]),
+        )
+    out.print(table)
+
+
+# -- db --------------------------------------------------------------------------------------
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending schema migrations (also done on every start)."""
+
+    async def go() -> None:
+        from monitor.store.migrate import migrate
+
+        target = await asyncio.to_thread(_connect_target)
+        await db.ensure_database(target.dsn)
+        conn = await asyncpg.connect(target.dsn)
+        try:
+            applied = await migrate(conn)
+        finally:
+            await conn.close()
+        err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+
+    _run(go)
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL (it is started again on demand)."""
+    root = db.data_dir() / "postgres"
+    stopped = embedded.stop(root)
+    err.print(f"stopped {root}" if stopped else "embedded PostgreSQL is not running")
+
+
+@db_app.command("where")
+def db_where() -> None:
+    """Print the DSN in use (password redacted)."""
+    target = _connect_target()
+    print(db.redact(target.dsn))
+
+
+def main() -> None:
+    logging.basicConfig(
+        level=os.environ.get("CREDWATCH_LOG_LEVEL", "WARNING").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+"""The scan pipeline: reader threads → bounded queue → store writer → alert outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from feeds.archive import Limits, Problem
+
+from feeds.reader import PathReader, ReadSettings, ReadTotals, settings_screen
+from monitor.config import Config
+from monitor.store import repo
+from monitor.types import Match
+from monitor.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 256
+MAX_PROBLEMS_STORED = 1000
+_END = object()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sighting:
+    """One match as stored: the exposure it belongs to and whether it was news."""
+
+    match: Match
+    exposure_id: int
+    new_exposure: bool
+    new_sighting: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceResult:
+    location: str
+    source_id: int
+    status: str
+    totals: ReadTotals
+    error: str | None = None
+
+
+OnSighting = Callable[[Sighting], Awaitable[None] | None]
+OnProblem = Callable[[Problem], Awaitable[None] | None]
+
+
+def identity_of(path: Path) -> str:
+    """What makes a source the same source: absolute path, size and modification time."""
+    st = path.stat()
+    kind = "dir" if path.is_dir() else "file"
+    return f"{kind}:{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+class Scanner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        config: Config,
+        watch: Watchlist,
+        *,
+        key: bytes,
+        channels: Sequence[str],
+        workdir: Path,
+        decide: Callable[[Match, int], Awaitable[str]] | None = None,
+    ) -> None:
+        self.pool = pool
+        self.config = config
+        self.channels = tuple(channels)
+        self.decide = decide
+        sc = config.scan
+        self.settings = ReadSettings(
+            watch=watch,
+            key=key,
+            limits=Limits(
+                max_depth=sc.max_depth,
+                max_member_size=sc.max_member_size,
+                max_total_size=sc.max_total_size,
+                max_ratio=sc.max_ratio,
+            ),
+            passwords=sc.archive_passwords,
+            workdir=workdir,
+            max_line=sc.max_line,
+            screen=settings_screen(watch),
+        )
+        self.key = key
+
+    async def scan(
+        self,
+        paths: Sequence[Path],
+        *,
+        on_sighting: OnSighting | None = None,
+        on_problem: OnProblem | None = None,
+        kind: str = "file",
+    ) -> list[SourceResult]:
+        limit = asyncio.Semaphore(max(1, self.config.scan.workers))
+
+        async def one(path: Path) -> SourceResult:
+            async with limit:
+                return await self.scan_path(
+                    path, on_sighting=on_sighting, on_problem=on_problem, kind=kind
+                )
+
+        return list(await asyncio.gather(*(one(p) for p in paths)))
+
+    async def scan_path(
+        self,
+        path: Path,
+        *,
+        on_sighting: OnSighting | None = None,
+        on_problem: OnProblem | None = None,
+        kind: str = "file",
+    ) -> SourceResult:
+        location = str(path)
+        async with self.pool.acquire() as conn:
+            source_id = await repo.start_source(
+                conn, kind=kind, location=location, identity=identity_of(path)
+            )
+        reader = PathReader(self.settings)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                for item in reader.run(path):
+                    if stop.is_set():
+                        return
+                    asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+            except BaseException as exc:  # forwarded to the writer, which re-raises it
+                asyncio.run_coroutine_threadsafe(queue.put(exc), loop).result()
+            finally:
+                asyncio.run_coroutine_threadsafe(queue.put(_END), loop).result()
+
+        producer = loop.run_in_executor(None, produce)
+        stored_problems = 0
+        error: str | None = None
+        status = "done"
+        try:
+            while True:
+                item = await queue.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, Problem):
+                    if stored_problems < MAX_PROBLEMS_STORED:
+                        stored_problems += 1
+                        async with self.pool.acquire() as conn:
+                            await repo.add_problem(conn, source_id, item.origin, item.reason)
+                    log.warning(
+                        "input skipped", extra={"origin": item.origin, "reason": item.reason}
+                    )
+                    if on_problem is not None:
+                        await _maybe_await(on_problem(item))
+                    continue
+                assert isinstance(item, Match)
+                sighting = await self._store(item, source_id)
+                if on_sighting is not None:
+                    await _maybe_await(on_sighting(sighting))
+        except BaseException as exc:
+            stop.set()
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            # Drain so the producer thread is never blocked on a full queue.
+            while not producer.done():
+                try:
+                    queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    await asyncio.sleep(0.01)
+            raise
+        finally:
+            await asyncio.shield(self._finish(source_id, status, reader.totals, error))
+        await producer
+        return SourceResult(
+            location=location, source_id=source_id, status=status, totals=reader.totals
+        )
+
+    async def _finish(self, source_id: int, status: str, t: ReadTotals, error: str | None) -> None:
+        totals = repo.SourceTotals(
+            lines=t.lines,
+            bytes=t.bytes,
+            records=t.records,
+            matches=t.matches,
+            problems=t.problems,
+            skipped_lines=t.skipped_lines,
+        )
+        async with self.pool.acquire() as conn:
+            await repo.finish_source(conn, source_id, status=status, totals=totals, error=error)
+
+    async def _store(self, m: Match, source_id: int) -> Sighting:
+        async with self.pool.acquire() as conn, conn.transaction():
+            rec = await repo.record_match(conn, m, key=self.key, source_id=source_id)
+            summary = ""
+            if rec.new_exposure and self.decide is not None:
+                summary = await self.decide(m, rec.exposure_id)
+            if rec.new_exposure:
+                await repo.enqueue_alert(
+                    conn,
+                    exposure_id=rec.exposure_id,
+                    channels=self.channels,
+                    event="new",
+                    origin=_origin(m),
+                    summary=summary,
+                )
+            elif rec.material:
+                await repo.enqueue_alert(
+                    conn,
+                    exposure_id=rec.exposure_id,
+                    channels=self.channels,
+                    event="updated",
+                    event_key=rec.material,
+                    origin=_origin(m),
+                    summary=rec.material,
+                )
+        return Sighting(
+            match=m,
+            exposure_id=rec.exposure_id,
+            new_exposure=rec.new_exposure,
+            new_sighting=rec.new_sighting,
+        )
+
+
+def _origin(m: Match) -> str:
+    c = m.credential
+    return f"{c.origin}:{c.line}" if c.line else c.origin
+
+
+async def _maybe_await(value: Awaitable[None] | None) -> None:
+    if value is not None:
+        await value
+
+
+def default_workdir(base: Path) -> Path:
+    work = base / "work"
+    work.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(work, 0o700)
+    return work

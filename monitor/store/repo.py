@@ -1,0 +1,180 @@
+"""Write and read exposures, sightings, sources and alerts (SQL from monitor/store/sql)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from monitor.normalize import email_domain, registered_domain
+from monitor.store.queries import sql
+from monitor.types import Exposure, LeakedCredential, Match
+
+_SEP = b"\x1f"
+
+
+def exposure_fingerprint(cred: LeakedCredential, key: bytes) -> str:
+    """One exposure per (kind, host, login, secret[, cookie name]), keyed so it reveals nothing."""
+    secret = cred.secret.expose_for_hash_only() if cred.secret is not None else b""
+    parts = (cred.kind.value, cred.host, cred.login, cred.cookie_name or "")
+    msg = _SEP.join(p.encode("utf-8", "surrogateescape") for p in parts) + _SEP + secret
+    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """What storing one match did."""
+
+    exposure_id: int
+    new_exposure: bool
+    new_sighting: bool
+    material: str | None  # why a known exposure deserves a new alert ("newer infection", ...)
+
+
+async def record_match(
+    conn: asyncpg.Connection,
+    m: Match,
+    *,
+    key: bytes,
+    source_id: int | None,
+    victim_key: bytes | None = None,
+) -> Recorded:
+    c = m.credential
+    secret = c.secret
+    row = await conn.fetchrow(
+        sql("upsert_exposure"),
+        exposure_fingerprint(c, key),
+        secret.fingerprint(key) if secret is not None else None,
+        c.kind.value,
+        _clip(c.url, 2048),
+        c.host,
+        registered_domain(c.host),
+        c.login,
+        email_domain(c.login),
+        secret.hint if secret is not None else None,
+        len(secret) if secret is not None else None,
+        c.cookie_name,
+        c.cookie_expires,
+        sorted(r.value for r in m.reasons),
+        int(m.severity),
+        m.domain,
+        m.portal,
+        m.partner,
+        m.account.login if m.account else None,
+        c.infected_at,
+        c.first_seen,
+    )
+    victim = c.victim
+    sighting = await conn.fetchval(
+        sql("insert_sighting"),
+        row["id"],
+        source_id,
+        c.origin,
+        c.line or 0,
+        c.feed,
+        _clip(c.url, 2048),
+        c.infected_at,
+        victim.machine_id_hash if victim else None,
+        victim.family if victim else None,
+        victim.country if victim else None,
+    )
+    material = None
+    if not row["inserted"]:
+        old_inf, new_inf = row["old_infected_at"], row["infected_at"]
+        if new_inf is not None and (old_inf is None or new_inf > old_inf):
+            material = f"newer infection date {new_inf:%Y-%m-%d}"
+        elif row["portal"] and not row["old_portal"]:
+            material = "now seen on a partner portal"
+    return Recorded(
+        exposure_id=row["id"],
+        new_exposure=bool(row["inserted"]),
+        new_sighting=sighting is not None,
+        material=material,
+    )
+
+
+async def enqueue_alert(
+    conn: asyncpg.Connection,
+    *,
+    exposure_id: int,
+    channels: Sequence[str],
+    event: str,
+    event_key: str = "",
+    origin: str = "",
+    summary: str = "",
+) -> list[int]:
+    """Queue an alert on each channel; repeats are ignored (unique per exposure/channel/event/key)."""
+    ids = []
+    for channel in channels:
+        alert_id = await conn.fetchval(
+            sql("enqueue_alert"), exposure_id, channel, event, event_key, origin, summary
+        )
+        if alert_id is not None:
+            ids.append(alert_id)
+    return ids
+
+
+async def start_source(conn: asyncpg.Connection, *, kind: str, location: str, identity: str) -> int:
+    return int(await conn.fetchval(sql("source_start"), kind, location, identity))
+
+
+async def source_already_done(conn: asyncpg.Connection, identity: str) -> bool:
+    return await conn.fetchval(sql("source_done"), identity) is not None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceTotals:
+    lines: int = 0
+    bytes: int = 0
+    records: int = 0
+    matches: int = 0
+    problems: int = 0
+    skipped_lines: int = 0
+
+
+async def finish_source(
+    conn: asyncpg.Connection,
+    source_id: int,
+    *,
+    status: str,
+    totals: SourceTotals,
+    error: str | None = None,
+) -> None:
+    await conn.execute(
+        sql("source_finish"),
+        source_id,
+        status,
+        totals.lines,
+        totals.bytes,
+        totals.records,
+        totals.matches,
+        totals.problems,
+        totals.skipped_lines,
+        error,
+    )
+
+
+async def add_problem(conn: asyncpg.Connection, source_id: int, origin: str, reason: str) -> None:
+    await conn.execute(sql("source_problem"), source_id, _clip(origin, 4096), _clip(reason, 1024))
+
+
+async def lookup_domain(conn: asyncpg.Connection, domain: str) -> list[Exposure]:
+    escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await conn.fetch(sql("lookup_domain"), domain, f"%.{escaped}")
+    return [Exposure.from_row(r) for r in rows]
+
+
+async def exposure_by_id(conn: asyncpg.Connection, exposure_id: int) -> Exposure | None:
+    row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
+    return Exposure.from_row(row) if row else None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+__all__ = ["datetime"]

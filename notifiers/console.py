@@ -1,0 +1,50 @@
+"""Console notifier: one readable line per alert on standard error (standard output stays for data)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from typing import Any, ClassVar, TextIO
+
+from monitor.errors import ConfigError
+from notifiers.base import Alert, Delivery
+
+
+def _clean(text: str) -> str:
+    """Drop control characters: text from dumps must not drive the terminal."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+class ConsoleNotifier:
+    name: ClassVar[str] = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> ConsoleNotifier:
+        unknown = set(section) - {"enabled"}
+        if unknown:
+            raise ConfigError(f"notifiers.console.{sorted(unknown)[0]}: unknown key")
+        return cls()
+
+    async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery:
+        e = alert.exposure
+        who = e.login or "(no login)"
+        where = e.portal or e.host or "(no host)"
+        reasons = ",".join(r.value for r in e.reasons)
+        secret = f" secret {e.secret_hint}" if e.secret_hint else ""
+        partner = f" partner {e.partner!r}" if e.partner else ""
+        inf = f" infected {e.infected_at:%Y-%m-%d}" if e.infected_at else ""
+        line = (
+            f"[{alert.event.value.upper()}] exposure #{e.id} {e.severity.label} {e.kind.value} "
+            f"{who} @ {where} ({reasons}){partner}{secret}{inf} seen {alert.origin}"
+        )
+        if alert.action_summary:
+            line += f" — {alert.action_summary}"
+        stream = self._stream or sys.stderr
+        print(_clean(line), file=stream, flush=True)
+        return Delivery(ref=None, detail="printed")
+
+    async def aclose(self) -> None:
+        return None
