@@ -1,0 +1,525 @@
+"""Turns an Alert into words (Slack Block Kit, plain text, HTML, JSON) with hostile text made inert.
+
+Everything read from a dump (host, login, URL, origin, cookie name, stealer family, country) is
+attacker-controlled. It is stripped of control and invisible characters, capped in length and
+"defanged" (`hxxps://evil[.]example`) so that no channel turns it into a link; each channel then
+escapes it for its own markup. Only the masked secret hint ever appears, never a secret.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.types import CredentialKind, Exposure
+from notifiers.base import Alert, AlertEvent
+
+# Slack Block Kit limits (docs.slack.dev): header 150, section text 3000, 10 fields x 2000.
+SLACK_HEADER_MAX = 150
+SLACK_TEXT_MAX = 3000
+SLACK_FIELD_MAX = 2000
+SLACK_FIELDS_MAX = 10
+SLACK_BLOCKS_MAX = 50
+SLACK_FALLBACK_MAX = 600
+SUBJECT_MAX = 200
+
+VALUE_MAX = 300  # one value from a dump (host, login, URL...)
+ORIGIN_MAX = 500
+ACTION_MAX = 1000
+
+_INVISIBLE = re.compile(
+    "[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb]"
+)
+_SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(?=[:\[])|\b(f)t(p)(?=[:\[])")
+_MENTION = re.compile(r"(?i)@(?=(?:channel|here|everyone)\b)")
+_WORD_JOINER = "\u2060"
+
+TITLES: dict[AlertEvent, str] = {
+    AlertEvent.NEW: "Leaked credential found",
+    AlertEvent.UPDATED: "Leaked credential seen again",
+    AlertEvent.CONTAINED: "Leaked credential contained",
+    AlertEvent.STALE: "Leaked password already changed",
+    AlertEvent.APPROVAL: "Approval needed to contain a leaked credential",
+    AlertEvent.FAILED: "Containment failed",
+}
+
+
+# --- making text inert ----------------------------------------------------------------------
+
+
+def clean(text: str | None, limit: int = VALUE_MAX) -> str:
+    """One line of text: control/invisible/bidi characters removed, whitespace collapsed, capped."""
+    if not text:
+        return ""
+    return cut(" ".join(_INVISIBLE.sub(" ", text).split()), limit)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` shortened to at most `limit` characters, ending with "…" when shortened."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 1, 0)] + "…"
+
+
+def defang(text: str) -> str:
+    """Make URLs, domains and e-mail domains unclickable: `hxxps://evil[.]example`."""
+    text = _SCHEME.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
+    return text.replace("://", "[://]").replace(".", "[.]")
+
+
+def hostile(text: str | None, limit: int = VALUE_MAX) -> str:
+    """Attacker-controlled text made safe for display in any channel (before channel escaping)."""
+    return defang(clean(text, limit))
+
+
+def safe_url(url: str) -> str:
+    """A URL from a dump without userinfo, query or fragment (they may hold credentials)."""
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    end = len(rest)
+    for ch in "/?#":
+        i = rest.find(ch)
+        if i != -1:
+            end = min(end, i)
+    authority, tail = rest[:end], rest[end:]
+    authority = authority.rpartition("@")[2]
+    tail = tail.split("?", 1)[0].split("#", 1)[0]
+    return f"{scheme}{sep}{authority}{tail}"
+
+
+def mrkdwn_escape(text: str) -> str:
+    """Escape Slack mrkdwn control characters and neutralise @channel/@here/@everyone mentions."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub("@" + _WORD_JOINER, text)
+
+
+def fit_mrkdwn(text: str, limit: int) -> str:
+    """Shorten escaped mrkdwn to `limit` characters without leaving half an `&amp;` entity."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    amp = head.rfind("&", max(len(head) - 5, 0))
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    if head.count("`") % 2:
+        head = head[: head.rfind("`")]
+    return head + "…"
+
+
+# --- what an alert says, channel-neutral ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Span:
+    """A piece of a value: plain text, or a code span (masked hints, commands)."""
+
+    text: str
+    code: bool = False
+
+
+Line = tuple[Span, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    label: str
+    value: Line
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertView:
+    """An alert as labelled, already-inert pieces; channels only escape and lay them out."""
+
+    title: str
+    severity: str
+    headline: Line
+    facts: tuple[Fact, ...]
+    action: Line
+    approve: str | None
+    seen: Line
+    summary: str  # one plain line: subjects, fallbacks, digests
+
+
+def _t(text: str) -> Span:
+    return Span(text=text)
+
+
+def _c(text: str) -> Span:
+    return Span(text=text, code=True)
+
+
+def when(moment: datetime | None) -> str:
+    """`2025-03-02 14:05 UTC`; naive datetimes are taken as UTC; None is "unknown"."""
+    if moment is None:
+        return "unknown"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def liveness(live: bool | None) -> str:
+    if live is None:
+        return "unknown (no identity provider answer yet)"
+    if live:
+        return "LIVE (not changed since the leak)"
+    return "stale (changed after the leak)"
+
+
+def _kind_words(e: Exposure) -> str:
+    if e.kind is CredentialKind.COOKIE:
+        return "session cookie"
+    if e.kind is CredentialKind.HASH:
+        return "password hash"
+    if e.kind is CredentialKind.ACCOUNT:
+        return "account"
+    return "password"
+
+
+def _what(e: Exposure) -> Line:
+    spans: list[Span] = [_t(_kind_words(e))]
+    if e.kind is CredentialKind.COOKIE and e.cookie_name:
+        spans.append(_t(" " + hostile(e.cookie_name, 80)))
+    if e.kind is CredentialKind.ACCOUNT:
+        spans.append(_t(" named by an exposure source (no secret known)"))
+    elif e.secret_hint:
+        spans += [_t(" "), _c(clean(e.secret_hint, 40))]
+    if e.secret_length and e.kind is not CredentialKind.ACCOUNT:
+        spans.append(_t(f" ({e.secret_length} characters)"))
+    if e.kind is CredentialKind.COOKIE and e.cookie_expires is not None:
+        spans.append(_t(f", expires {when(e.cookie_expires)}"))
+    return tuple(spans)
+
+
+def _account(e: Exposure) -> str:
+    login = hostile(e.login) or "(no login)"
+    if e.account_login and e.account_login != e.login:
+        return f"{login} (monitored account {hostile(e.account_login)})"
+    if e.account_login:
+        return f"{login} (monitored account)"
+    return login
+
+
+def _where(e: Exposure) -> str:
+    host = hostile(e.host) or "(no host)"
+    parts = [host]
+    if e.portal:
+        parts.append(f"portal {hostile(safe_url(e.portal))}")
+    elif e.url:
+        url = hostile(safe_url(e.url))
+        if url and url != host:
+            parts.append(url)
+    if e.domain and e.domain != e.host:
+        parts.append(f"under {hostile(e.domain)}")
+    return cut(" · ".join(parts), 2 * VALUE_MAX)
+
+
+def _infected(alert: Alert) -> str:
+    e = alert.exposure
+    text = when(e.infected_at)
+    extra = [hostile(x, 60) for x in (alert.stealer_family, alert.victim_country) if x]
+    return f"{text} ({', '.join(extra)})" if extra else text
+
+
+def describe(alert: Alert) -> AlertView:
+    """The channel-neutral content of an alert."""
+    e = alert.exposure
+    title = TITLES.get(alert.event, "Credential exposure")
+    severity = e.severity.label
+    login = hostile(e.login) or "(no login)"
+    host = hostile(e.host) or "(no host)"
+    kind = _kind_words(e)
+    reasons = ", ".join(r.value for r in e.reasons) or "none"
+    facts = (
+        Fact(label="What leaked", value=_what(e)),
+        Fact(label="Account", value=(_t(_account(e)),)),
+        Fact(label="Partner", value=(_t(clean(e.partner, 120) or "none (own staff or unknown)"),)),
+        Fact(label="Host / portal", value=(_t(_where(e)),)),
+        Fact(label="Infected", value=(_t(_infected(alert)),)),
+        Fact(label="Password status", value=(_t(liveness(alert.live)),)),
+        Fact(label="Severity", value=(_t(f"{severity} (matched by {reasons})"),)),
+        Fact(
+            label="Seen",
+            value=(
+                _t(
+                    f"{e.sightings} time{'s' if e.sightings != 1 else ''}, "
+                    f"first {when(e.first_seen)}, last {when(e.last_seen)}"
+                ),
+            ),
+        ),
+    )
+    headline = (
+        _t(f"{kind[0].upper()}{kind[1:]} of "),
+        _t(login),
+        _t(" for "),
+        _t(host),
+        _t(f". Password status: {liveness(alert.live)}."),
+    )
+    action_text = clean(alert.action_summary, ACTION_MAX) or "nothing yet"
+    action: Line = (_t(defang(action_text)),)
+    approve = clean(alert.approve_command, 200) or None
+    seen = (
+        _t("Seen in "),
+        _t(hostile(alert.origin, ORIGIN_MAX) or "unknown"),
+        _t(f" · exposure {e.id} · alert {alert.id}"),
+    )
+    summary = cut(
+        f"{title} ({severity}): {kind} of {login} for {host}; {liveness(alert.live)}",
+        SLACK_FALLBACK_MAX,
+    )
+    return AlertView(
+        title=title,
+        severity=severity,
+        headline=headline,
+        facts=facts,
+        action=action,
+        approve=approve,
+        seen=seen,
+        summary=summary,
+    )
+
+
+def plain(line: Line) -> str:
+    return "".join(s.text for s in line)
+
+
+# --- Slack Block Kit ------------------------------------------------------------------------
+
+
+def _mrkdwn(line: Line) -> str:
+    out = []
+    for span in line:
+        text = mrkdwn_escape(span.text)
+        out.append(f"`{text.replace('`', 'ˋ')}`" if span.code else text)
+    return "".join(out)
+
+
+def slack_message(alert: Alert) -> dict[str, Any]:
+    """`{"text": fallback, "blocks": [...]}` for chat.postMessage or an incoming webhook."""
+    view = describe(alert)
+    header = cut(f"{view.title} ({view.severity})", SLACK_HEADER_MAX)
+    fields = [
+        {"type": "mrkdwn", "text": fit_mrkdwn(f"*{f.label}:*\n{_mrkdwn(f.value)}", SLACK_FIELD_MAX)}
+        for f in view.facts[:SLACK_FIELDS_MAX]
+    ]
+    action = f"*What was done:* {_mrkdwn(view.action)}"
+    if view.approve:
+        action += f"\n*To approve containment:* `{mrkdwn_escape(view.approve).replace('`', 'ˋ')}`"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": False}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": fit_mrkdwn(_mrkdwn(view.headline), SLACK_TEXT_MAX)},
+        },
+        {"type": "section", "fields": fields},
+        {"type": "section", "text": {"type": "mrkdwn", "text": fit_mrkdwn(action, SLACK_TEXT_MAX)}},
+        {
+            "type": "context",
+            "elements": [
+                {"type": "mrkdwn", "text": fit_mrkdwn(_mrkdwn(view.seen), SLACK_FIELD_MAX)}
+            ],
+        },
+    ]
+    return {
+        "text": fit_mrkdwn(mrkdwn_escape(view.summary), SLACK_FALLBACK_MAX),
+        "blocks": blocks[:SLACK_BLOCKS_MAX],
+    }
+
+
+# --- e-mail: subject, plain text, HTML ------------------------------------------------------
+
+
+def header_safe(text: str, limit: int = SUBJECT_MAX) -> str:
+    """A header value with no CR/LF or other control characters (no header injection)."""
+    return clean(text, limit)
+
+
+def subject(alert: Alert, prefix: str = "[credwatch]") -> str:
+    e = alert.exposure
+    login = hostile(e.login, 80) or "(no login)"
+    host = hostile(e.host, 80) or "(no host)"
+    title = TITLES.get(alert.event, "Credential exposure")
+    return header_safe(f"{prefix} {e.severity.label.upper()}: {title}: {login} on {host}")
+
+
+def text_body(alert: Alert) -> str:
+    view = describe(alert)
+    lines = [f"{view.title} ({view.severity})", "", plain(view.headline), ""]
+    lines += [f"{f.label}: {plain(f.value)}" for f in view.facts]
+    lines += ["", f"What was done: {plain(view.action)}"]
+    if view.approve:
+        lines.append(f"To approve containment: {view.approve}")
+    lines += ["", plain(view.seen), ""]
+    return "\n".join(lines)
+
+
+def _html(line: Line) -> str:
+    out = []
+    for span in line:
+        text = html.escape(span.text, quote=True)
+        out.append(f"<code>{text}</code>" if span.code else text)
+    return "".join(out)
+
+
+def _html_document(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>\n"
+        '<body style="font-family: sans-serif">\n'
+        f"{body}\n</body></html>\n"
+    )
+
+
+def html_body(alert: Alert) -> str:
+    view = describe(alert)
+    rows = "\n".join(
+        f'<tr><th align="left" valign="top">{html.escape(f.label)}</th><td>{_html(f.value)}</td></tr>'
+        for f in view.facts
+    )
+    approve = (
+        f"<p><b>To approve containment:</b> <code>{html.escape(view.approve)}</code></p>\n"
+        if view.approve
+        else ""
+    )
+    title = f"{view.title} ({view.severity})"
+    body = (
+        f"<h2>{html.escape(title)}</h2>\n"
+        f"<p>{_html(view.headline)}</p>\n"
+        f'<table cellpadding="4">\n{rows}\n</table>\n'
+        f"<p><b>What was done:</b> {_html(view.action)}</p>\n"
+        f"{approve}"
+        f"<p><small>{_html(view.seen)}</small></p>"
+    )
+    return _html_document(title, body)
+
+
+def digest_subject(alerts: Sequence[Alert], prefix: str = "[credwatch]") -> str:
+    worst = max((a.exposure.severity for a in alerts), default=None)
+    n = len(alerts)
+    highest = f" (highest: {worst.label})" if worst is not None else ""
+    return header_safe(f"{prefix} {n} credential exposure alert{'s' if n != 1 else ''}{highest}")
+
+
+def _digest_row(alert: Alert) -> tuple[str, ...]:
+    e = alert.exposure
+    return (
+        e.severity.label,
+        TITLES.get(alert.event, "Credential exposure"),
+        _kind_words(e),
+        hostile(e.login, 120) or "(no login)",
+        hostile(e.host, 120) or "(no host)",
+        clean(e.partner, 80) or "-",
+        liveness(alert.live),
+        defang(clean(alert.action_summary, 200)) or "nothing yet",
+        str(e.id),
+    )
+
+
+_DIGEST_COLUMNS = (
+    "Severity",
+    "Event",
+    "Kind",
+    "Login",
+    "Host",
+    "Partner",
+    "Password status",
+    "What was done",
+    "Exposure",
+)
+
+
+def _ordered(alerts: Sequence[Alert]) -> list[Alert]:
+    return sorted(alerts, key=lambda a: (-a.exposure.severity, a.exposure.id, a.id))
+
+
+def digest_text(alerts: Sequence[Alert]) -> str:
+    lines = [f"{len(alerts)} credential exposure alert(s)", ""]
+    for i, alert in enumerate(_ordered(alerts), 1):
+        row = dict(zip(_DIGEST_COLUMNS, _digest_row(alert), strict=True))
+        lines.append(
+            f"{i}. [{row['Severity']}] {row['Event']}: {row['Kind']} of {row['Login']} "
+            f"for {row['Host']}"
+        )
+        lines.append(
+            f"   partner {row['Partner']}; {row['Password status']}; "
+            f"done: {row['What was done']}; exposure {row['Exposure']}"
+        )
+        if alert.approve_command:
+            lines.append(f"   to approve: {clean(alert.approve_command, 200)}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def digest_html(alerts: Sequence[Alert]) -> str:
+    head = "".join(f'<th align="left">{html.escape(c)}</th>' for c in _DIGEST_COLUMNS)
+    rows = "\n".join(
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _digest_row(a)) + "</tr>"
+        for a in _ordered(alerts)
+    )
+    title = f"{len(alerts)} credential exposure alert(s)"
+    body = (
+        f"<h2>{html.escape(title)}</h2>\n"
+        f'<table cellpadding="4" border="1" style="border-collapse: collapse">\n'
+        f"<tr>{head}</tr>\n{rows}\n</table>"
+    )
+    return _html_document(title, body)
+
+
+# --- JSON for SIEM/SOAR webhooks ------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def alert_payload(alert: Alert, *, thread_ref: str | None = None) -> dict[str, Any]:
+    """The alert as JSON-ready data: raw values (receivers escape), masked hint, no secret."""
+    e = alert.exposure
+    return {
+        "schema": "credwatch.alert/1",
+        "alert_id": alert.id,
+        "event": alert.event.value,
+        "title": TITLES.get(alert.event, "Credential exposure"),
+        "created_at": _iso(alert.created_at),
+        "thread_ref": thread_ref,
+        "live": alert.live,
+        "action_summary": alert.action_summary,
+        "approve_command": alert.approve_command,
+        "origin": alert.origin,
+        "partner_contact": alert.partner_contact,
+        "victim_country": alert.victim_country,
+        "stealer_family": alert.stealer_family,
+        "exposure": {
+            "id": e.id,
+            "fingerprint": e.fingerprint,
+            "kind": e.kind.value,
+            "host": e.host,
+            "url": safe_url(e.url),
+            "login": e.login,
+            "secret_hint": e.secret_hint,
+            "secret_length": e.secret_length,
+            "reasons": [r.value for r in e.reasons],
+            "severity": e.severity.label,
+            "status": e.status.value,
+            "domain": e.domain,
+            "portal": e.portal,
+            "partner": e.partner,
+            "account_login": e.account_login,
+            "infected_at": _iso(e.infected_at),
+            "first_seen": _iso(e.first_seen),
+            "last_seen": _iso(e.last_seen),
+            "sightings": e.sightings,
+            "cookie_name": e.cookie_name,
+            "cookie_expires": _iso(e.cookie_expires),
+        },
+    }
