@@ -1,0 +1,609 @@
+"""Local aiohttp servers that answer like the Okta, Graph, Keycloak, Google and webhook APIs.
+
+Also `MemoryActionLog`, the in-memory containment audit trail the unit tests use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from multidict import CIMultiDict
+
+from monitor.types import Outcome
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+OKTA_TOKEN = "okta-api-token"
+ACCESS_TOKEN = "access-token-1"
+
+
+@dataclass
+class Call:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: CIMultiDict[str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        return dict(urllib.parse.parse_qsl(self.body.decode()))
+
+
+@dataclass
+class FakeUser:
+    """A user in a fake identity provider; `password` is what the provider would check."""
+
+    id: str
+    login: str
+    email: str
+    password: str | None = "Leaked#Pass1"
+    password_changed: datetime | None = datetime(2026, 1, 10, tzinfo=UTC)
+    external: bool = False
+    enabled: bool = True
+    must_change: bool = False
+    sessions_revoked: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeIdP:
+    """Records every call; scripted answers (`script`) run before the normal handler."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.users: dict[str, FakeUser] = {}
+        self.jwts: list[dict[str, Any]] = []  # decoded JWT assertions (Google token endpoint)
+        self._scripts: dict[tuple[str, str], list[Handler]] = {}
+
+    def add(self, user: FakeUser) -> FakeUser:
+        self.users[user.id] = user
+        return user
+
+    def script(self, method: str, path: str, *answers: Handler) -> None:
+        self._scripts.setdefault((method, path), []).extend(answers)
+
+    def calls_to(self, method: str, path: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.path == path]
+
+    def by_key(self, key: str) -> FakeUser | None:
+        key = key.lower()
+        for u in self.users.values():
+            if key in (u.id.lower(), u.login.lower(), u.email.lower()):
+                return u
+        return None
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await request.read()
+        self.calls.append(
+            Call(
+                request.method,
+                request.path,
+                dict(request.query),
+                CIMultiDict(request.headers),
+                body,
+            )
+        )
+        queue = self._scripts.get((request.method, request.path))
+        if queue:
+            return await queue.pop(0)(request)
+        return await handler(request)
+
+    def app(self) -> web.Application:
+        return web.Application(middlewares=[self.middleware])
+
+
+def answer(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Handler:
+    async def respond(request: web.Request) -> web.StreamResponse:
+        if body is None:
+            return web.Response(status=status, headers=headers)
+        if isinstance(body, str):
+            return web.Response(status=status, text=body, headers=headers)
+        return web.json_response(body, status=status, headers=headers)
+
+    return respond
+
+
+def hang(seconds: float) -> Handler:
+    """Answer too late: the client's timeout fires first."""
+
+    async def respond(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(seconds)
+        return web.Response(status=204)
+
+    return respond
+
+
+@asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """Run `app` on 127.0.0.1, a free port; yield its base URL (no trailing slash)."""
+    server = TestServer(app, host="127.0.0.1", port=0)
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if when else None
+
+
+def _bearer_ok(request: web.Request) -> bool:
+    return request.headers.get("Authorization") == f"Bearer {ACCESS_TOKEN}"
+
+
+def _token_answer() -> web.Response:
+    return web.json_response(
+        {"access_token": ACCESS_TOKEN, "token_type": "Bearer", "expires_in": 3599}
+    )
+
+
+# -- Okta -------------------------------------------------------------------------------------
+
+
+def okta_app(idp: FakeIdP) -> web.Application:
+    def err(status: int, code: str, summary: str) -> web.Response:
+        return web.json_response(
+            {
+                "errorCode": code,
+                "errorSummary": summary,
+                "errorLink": code,
+                "errorId": "oae1",
+                "errorCauses": [],
+            },
+            status=status,
+            headers={"X-Okta-Request-Id": "req-okta-1"},
+        )
+
+    def rep(u: FakeUser) -> dict[str, Any]:
+        return {
+            "id": u.id,
+            "status": "ACTIVE" if u.enabled else "SUSPENDED",
+            "passwordChanged": _iso(u.password_changed),
+            "profile": {"login": u.login, "email": u.email},
+            "credentials": {
+                "provider": {
+                    "type": "FEDERATION" if u.external else "OKTA",
+                    "name": "partner" if u.external else "OKTA",
+                }
+            },
+        }
+
+    async def check(request: web.Request) -> web.Response | None:
+        if request.headers.get("Authorization") != f"SSWS {OKTA_TOKEN}":
+            return err(401, "E0000011", "Invalid token provided")
+        return None
+
+    async def get_user(request: web.Request) -> web.StreamResponse:
+        if (denied := await check(request)) is not None:
+            return denied
+        u = idp.by_key(request.match_info["key"])
+        if u is None:
+            return err(404, "E0000007", "Not found: Resource not found")
+        return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-1"})
+
+    async def search(request: web.Request) -> web.StreamResponse:
+        if (denied := await check(request)) is not None:
+            return denied
+        expr = request.query.get("search", "")
+        prefix = 'profile.email eq "'
+        email = expr[len(prefix) : -1] if expr.startswith(prefix) and expr.endswith('"') else ""
+        return web.json_response([rep(u) for u in idp.users.values() if u.email == email])
+
+    async def lifecycle(request: web.Request) -> web.StreamResponse:
+        if (denied := await check(request)) is not None:
+            return denied
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return err(404, "E0000007", "Not found: Resource not found")
+        op = request.match_info["op"]
+        if op == "expire_password_with_temp_password":
+            u.password, u.must_change = "TempPw" + u.id, True
+            u.password_changed = datetime.now(UTC)
+            if request.query.get("revokeSessions") == "true":
+                u.sessions_revoked += 1
+            return web.json_response({**rep(u), "tempPassword": "TempPw" + u.id})
+        if op == "reset_password":
+            u.password = None
+            if request.query.get("revokeSessions") == "true":
+                u.sessions_revoked += 1
+            return web.json_response(
+                {
+                    "summary": "Reset password without sending email",
+                    "resetPasswordUrl": "https://okta.invalid/reset/xyz",
+                }
+            )
+        if op == "suspend":
+            u.enabled = False
+            return web.json_response({})
+        return err(400, "E0000001", "Api validation failed")
+
+    async def sessions(request: web.Request) -> web.StreamResponse:
+        if (denied := await check(request)) is not None:
+            return denied
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return err(404, "E0000007", "Not found: Resource not found")
+        u.sessions_revoked += 1
+        return web.Response(status=204)
+
+    app = idp.app()
+    app.router.add_get("/api/v1/users", search)
+    app.router.add_get("/api/v1/users/{key}", get_user)
+    app.router.add_post("/api/v1/users/{uid}/lifecycle/{op}", lifecycle)
+    app.router.add_delete("/api/v1/users/{uid}/sessions", sessions)
+    return app
+
+
+# -- Microsoft Graph --------------------------------------------------------------------------
+
+
+def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
+    def err(status: int, code: str, message: str) -> web.Response:
+        return web.json_response(
+            {
+                "error": {
+                    "code": code,
+                    "message": message,
+                    "innerError": {"request-id": "req-graph-1", "date": "2026-11-22T10:00:00"},
+                }
+            },
+            status=status,
+            headers={"request-id": "req-graph-1"},
+        )
+
+    def rep(u: FakeUser, select: str) -> dict[str, Any]:
+        full = {
+            "id": u.id,
+            "userPrincipalName": u.login,
+            "mail": u.email,
+            "userType": "Guest" if u.external else "Member",
+            "creationType": "Invitation" if u.external else None,
+            "accountEnabled": u.enabled,
+            "onPremisesSyncEnabled": None,
+            "lastPasswordChangeDateTime": _iso(u.password_changed),
+            "signInSessionsValidFromDateTime": None,
+        }
+        keep = set(select.split(",")) if select else {"id", "userPrincipalName", "mail"}
+        return {k: v for k, v in full.items() if k in keep}
+
+    async def token(request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        if form.get("client_secret") != "graph-secret":
+            return web.json_response({"error": "invalid_client"}, status=401)
+        return _token_answer()
+
+    async def get_user(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "InvalidAuthenticationToken", "Access token is empty.")
+        key = request.match_info["key"]
+        u = idp.by_key(key)
+        if u is None or (u.external and key not in (u.id, u.login)):  # guests: UPN is #EXT#
+            return err(404, "Request_ResourceNotFound", "Resource does not exist.")
+        return web.json_response(
+            rep(u, request.query.get("$select", "")), headers={"request-id": "req-graph-1"}
+        )
+
+    async def list_users(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "InvalidAuthenticationToken", "Access token is empty.")
+        flt = request.query.get("$filter", "")
+        mail = (
+            flt[len("mail eq '") : -1].replace("''", "'") if flt.startswith("mail eq '") else None
+        )
+        found = [
+            rep(u, request.query.get("$select", "")) for u in idp.users.values() if u.email == mail
+        ]
+        return web.json_response({"@odata.context": "x", "value": found})
+
+    async def patch_user(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "InvalidAuthenticationToken", "Access token is empty.")
+        u = idp.users.get(request.match_info["key"])
+        if u is None:
+            return err(404, "Request_ResourceNotFound", "Resource does not exist.")
+        body = await request.json()
+        if "passwordProfile" in body:
+            u.password = body["passwordProfile"]["password"]
+            u.must_change = bool(
+                body["passwordProfile"].get("forceChangePasswordNextSignIn")
+                or body["passwordProfile"].get("forceChangePasswordNextSignInWithMfa")
+            )
+            u.password_changed = datetime.now(UTC)
+        if body.get("accountEnabled") is False:
+            u.enabled = False
+        return web.Response(status=204, headers={"request-id": "req-graph-2"})
+
+    async def revoke(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "InvalidAuthenticationToken", "Access token is empty.")
+        u = idp.users.get(request.match_info["key"])
+        if u is None:
+            return err(404, "Request_ResourceNotFound", "Resource does not exist.")
+        u.sessions_revoked += 1
+        return web.json_response({"@odata.context": "$metadata#Edm.Boolean", "value": True})
+
+    app = idp.app()
+    app.router.add_post(f"/{tenant}/oauth2/v2.0/token", token)
+    app.router.add_get("/v1.0/users", list_users)
+    app.router.add_get("/v1.0/users/{key}", get_user)
+    app.router.add_patch("/v1.0/users/{key}", patch_user)
+    app.router.add_post("/v1.0/users/{key}/revokeSignInSessions", revoke)
+    return app
+
+
+# -- Keycloak ---------------------------------------------------------------------------------
+
+
+def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
+    base = f"/admin/realms/{realm}"
+
+    def rep(u: FakeUser) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": u.id,
+            "username": u.login,
+            "email": u.email,
+            "enabled": u.enabled,
+            "requiredActions": ["UPDATE_PASSWORD"] if u.must_change else [],
+            "createdTimestamp": 1700000000000,
+            **u.extra,
+        }
+        if u.external:
+            data["federationLink"] = "ldap-provider-1"
+        return data
+
+    async def token(request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        if (
+            form.get("grant_type") != "client_credentials"
+            or form.get("client_secret") != "kc-secret"
+        ):
+            return web.json_response({"error": "unauthorized_client"}, status=401)
+        return _token_answer()
+
+    def denied(request: web.Request) -> web.Response | None:
+        if not _bearer_ok(request):
+            return web.json_response({"error": "HTTP 401 Unauthorized"}, status=401)
+        return None
+
+    async def search(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        q = request.query
+        if q.get("exact") != "true":
+            return web.json_response([])
+        if "username" in q:
+            found = [u for u in idp.users.values() if u.login == q["username"]]
+        else:
+            found = [u for u in idp.users.values() if u.email == q.get("email")]
+        return web.json_response([rep(u) for u in found])
+
+    async def user(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        if request.method == "GET":
+            return web.json_response(rep(u))
+        body = await request.json()
+        u.enabled = bool(body.get("enabled", u.enabled))
+        u.extra["last_put"] = sorted(body)
+        return web.Response(status=204)
+
+    async def credentials(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        if u.password is None or u.password_changed is None:
+            return web.json_response([])
+        ms = int(u.password_changed.timestamp() * 1000)
+        return web.json_response(
+            [{"id": "cred-1", "type": "password", "createdDate": ms, "credentialData": "{}"}]
+        )
+
+    async def reset(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        body = await request.json()
+        u.password, u.must_change = body["value"], bool(body.get("temporary"))
+        u.password_changed = datetime.now(UTC)
+        return web.Response(status=204)
+
+    async def logout(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        u.sessions_revoked += 1
+        return web.Response(status=204)
+
+    app = idp.app()
+    app.router.add_post(f"/realms/{realm}/protocol/openid-connect/token", token)
+    app.router.add_get(f"{base}/users", search)
+    app.router.add_route("*", f"{base}/users/{{uid}}", user)
+    app.router.add_get(f"{base}/users/{{uid}}/credentials", credentials)
+    app.router.add_put(f"{base}/users/{{uid}}/reset-password", reset)
+    app.router.add_post(f"{base}/users/{{uid}}/logout", logout)
+    return app
+
+
+# -- Google Workspace -------------------------------------------------------------------------
+
+
+def _b64decode(part: str) -> bytes:
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Application:
+    """`verify(signing_input, signature)` checks the JWT signature with the test public key."""
+    jwts = idp.jwts
+
+    def err(status: int, reason: str, message: str) -> web.Response:
+        return web.json_response(
+            {
+                "error": {
+                    "code": status,
+                    "message": message,
+                    "errors": [{"message": message, "domain": "global", "reason": reason}],
+                }
+            },
+            status=status,
+        )
+
+    async def token(request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        header, payload, signature = str(form.get("assertion", "")).split(".")
+        if not verify(f"{header}.{payload}".encode(), _b64decode(signature)):
+            return web.json_response({"error": "invalid_grant"}, status=400)
+        jwts.append(
+            {"header": json.loads(_b64decode(header)), "claims": json.loads(_b64decode(payload))}
+        )
+        return _token_answer()
+
+    async def user(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "authError", "Invalid Credentials")
+        u = idp.by_key(request.match_info["key"])
+        if u is None:
+            return err(404, "notFound", "Resource Not Found: userKey")
+        if request.method == "PATCH":
+            body = await request.json()
+            if "password" in body:
+                u.password, u.must_change = (
+                    body["password"],
+                    bool(body.get("changePasswordAtNextLogin")),
+                )
+                u.password_changed = datetime.now(UTC)
+            if body.get("suspended") is True:
+                u.enabled = False
+        return web.json_response(
+            {
+                "kind": "admin#directory#user",
+                "id": u.id,
+                "primaryEmail": u.email,
+                "suspended": not u.enabled,
+                "isAdmin": False,
+            }
+        )
+
+    async def sign_out(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "authError", "Invalid Credentials")
+        u = idp.by_key(request.match_info["key"])
+        if u is None:
+            return err(404, "notFound", "Resource Not Found: userKey")
+        u.sessions_revoked += 1
+        return web.Response(status=204)
+
+    async def activity(request: web.Request) -> web.StreamResponse:
+        if not _bearer_ok(request):
+            return err(401, "authError", "Invalid Credentials")
+        u = idp.by_key(request.match_info["key"])
+        items = []
+        if u is not None and u.password_changed is not None:
+            items.append(
+                {
+                    "kind": "admin#reports#activity",
+                    "id": {
+                        "time": _iso(u.password_changed),
+                        "applicationName": "login",
+                        "uniqueQualifier": "1",
+                    },
+                    "events": [{"type": "account_info_change", "name": "password_edit"}],
+                }
+            )
+        return web.json_response(
+            {"kind": "admin#reports#activities", **({"items": items} if items else {})}
+        )
+
+    app = idp.app()
+    app.router.add_post("/token", token)
+    app.router.add_route("*", "/admin/directory/v1/users/{key}", user)
+    app.router.add_post("/admin/directory/v1/users/{key}/signOut", sign_out)
+    app.router.add_get("/admin/reports/v1/activity/users/{key}/applications/login", activity)
+    return app
+
+
+# -- Webhook receiver -------------------------------------------------------------------------
+
+
+def webhook_app(idp: FakeIdP) -> web.Application:
+    async def receive(request: web.Request) -> web.StreamResponse:
+        return web.json_response({"received": True}, status=202)
+
+    app = idp.app()
+    app.router.add_post("/hooks/credwatch", receive)
+    return app
+
+
+# -- In-memory action log ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    exposure_id: int
+    provider: str
+    step: str
+    outcome: Outcome
+    retryable: bool
+    decided_by: str
+    detail: str
+    request_id: str | None
+
+
+class MemoryActionLog:
+    """`monitor.containment.ActionLog` kept in a list (the real one lives in PostgreSQL)."""
+
+    def __init__(self) -> None:
+        self.rows: list[Recorded] = []
+
+    async def done_steps(self, exposure_id: int, provider: str) -> set[str]:
+        return {
+            r.step
+            for r in self.rows
+            if r.exposure_id == exposure_id and r.provider == provider and r.outcome is Outcome.DONE
+        }
+
+    async def record(
+        self,
+        *,
+        exposure_id: int,
+        provider: str,
+        step: str,
+        outcome: Outcome,
+        retryable: bool,
+        decided_by: str,
+        detail: str,
+        request_id: str | None,
+    ) -> None:
+        self.rows.append(
+            Recorded(
+                exposure_id, provider, step, outcome, retryable, decided_by, detail, request_id
+            )
+        )
+
+    def steps(self) -> list[tuple[str, str]]:
+        return [(r.step, r.outcome.value) for r in self.rows]
