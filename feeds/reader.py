@@ -6,11 +6,12 @@ text bases go through the byte screen, breach corpora through their own parsers.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from feeds import breach, ulp
 from feeds.archive import Limits, Member, Problem, walk
@@ -297,10 +298,8 @@ def _email_hash_records(text: Iterable[str], origin: str) -> Iterator[LeakedCred
         yield breach.parse_email_hash_line(line.rstrip("\r\n"), origin=origin, line_no=n)
 
 
-def _text_stream(stream: BinaryIO) -> Iterator[str]:
-    import io
-
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")  # type: ignore[return-value]
+def _text_stream(stream: BinaryIO) -> TextIO:
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 
 def _sniff(head: bytes, name: str) -> str:

@@ -26,6 +26,7 @@ from monitor.watchlist import Watchlist, build_watchlist
 
 app = typer.Typer(
     add_completion=False,
+    pretty_exceptions_enable=False,  # never dump locals: they can hold leaked secrets
     no_args_is_help=True,
     help="Find an organisation's leaked credentials in stealer logs and breach corpora.\n\n"
     "Exit codes: 0 nothing found, 1 exposures found, 2 error.",
@@ -95,6 +96,22 @@ def init(
         raise typer.Exit(EXIT_ERROR)
     path.write_text(EXAMPLE, encoding="utf-8")
     err.print(f"wrote {path}")
+
+
+# -- demo ------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    target: Annotated[Path, typer.Argument(help="Folder to write the sample into.")] = Path("demo"),
+) -> None:
+    """Write a synthetic sample (config, stealer-log archive, ULP base) with planted credentials."""
+    from monitor.demo import write_demo
+
+    planted = write_demo(target)
+    err.print(
+        f"wrote {target}/credwatch.toml and {target}/dumps/ ({len(planted)} planted credentials)"
+    )
 
 
 # -- scan ------------------------------------------------------------------------------------

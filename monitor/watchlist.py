@@ -98,6 +98,10 @@ def _read_accounts_csv(path: Path) -> Iterable[Account]:
                 f"{path}: unknown column(s) {sorted(unknown)}; allowed {_CSV_COLUMNS}"
             )
         for n, row in enumerate(reader, start=2):
+            if None in row:
+                raise ConfigError(
+                    f"{path}: line {n}: more fields than columns (quote values with commas)"
+                )
             values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
             login = canonical_login(values.get("login", ""))
             if not login:

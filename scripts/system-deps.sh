@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the Debian packages credwatch needs: PostgreSQL server binaries (embedded database),
+# and for the test suite slapd + ldap-utils (OpenLDAP containment tests). Root only; idempotent.
+set -euo pipefail
+want=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || want+=(postgresql)
+if [ "${1:-}" = "--test" ]; then
+  [ -x /usr/sbin/slapd ] || want+=(slapd ldap-utils)
+fi
+[ ${#want[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "missing Debian packages: ${want[*]} (run as root: apt-get install -y ${want[*]})" >&2
+  exit 1
+fi
+echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${want[@]}" >/dev/null

@@ -1,0 +1,154 @@
+"""Normalisation and matching: what must match, and the traps that must not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_config
+from monitor.matcher import match
+from monitor.normalize import canonical_login, safe_url, split_url
+from monitor.types import CredentialKind, LeakedCredential, Reason, Secret, Severity
+from monitor.watchlist import Watchlist, build_watchlist
+
+CONFIG = """
+[organisation]
+name = "France Travail"
+domains = ["francetravail.fr", "pole-emploi.fr"]
+portals = ["https://portail-partenaire.francetravail.fr/kairos"]
+
+[[partners]]
+name = "Organisme de formation, Isère"
+email_domains = ["formation-isere.example"]
+security_contact = "rssi@formation-isere.example"
+
+[accounts]
+logins = ["jdupont.of38", "M.Martin@formation-isere.example"]
+"""
+
+
+@pytest.fixture(scope="module")
+def watch(tmp_path_factory: pytest.TempPathFactory) -> Watchlist:
+    path = tmp_path_factory.mktemp("cfg") / "credwatch.toml"
+    path.write_text(CONFIG, encoding="utf-8")
+    return build_watchlist(load_config(path))
+
+
+def cred(url: str, login: str = "someone", password: str = "Hunter2!x") -> LeakedCredential:
+    host, path = split_url(url)
+    return LeakedCredential(
+        kind=CredentialKind.PASSWORD,
+        url=url,
+        host=host,
+        path=path,
+        login=canonical_login(login),
+        secret=Secret(password),
+        origin="t.txt",
+        line=1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("HTTPS://CANDIDAT.FranceTravail.FR/login", "candidat.francetravail.fr"),
+        ("https://francetravail.fr:8443/x", "francetravail.fr"),
+        ("https://francetravail.fr./", "francetravail.fr"),
+        ("francetravail.fr/espace", "francetravail.fr"),
+        ("candidat.pole-emploi.fr", "candidat.pole-emploi.fr"),
+        ("android://Zm9v==@fr.francetravail.candidat/", "candidat.francetravail.fr"),
+        ("https://user:pw@francetravail.fr/", "francetravail.fr"),
+        ('"https://francetravail.fr/x"', "francetravail.fr"),
+    ],
+)
+def test_must_match_host(watch: Watchlist, url: str, host: str) -> None:
+    c = cred(url)
+    assert c.host == host
+    m = match(c, watch)
+    assert m is not None
+    assert Reason.HOST in m.reasons
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://francetravail.fr.evil.com/login",
+        "https://notfrancetravail.fr/",
+        "https://francetravail.fr@evil.com/",
+        "https://evil.com\\@francetravail.fr/",
+        "https://xn--francetravai-xyz.fr/",
+        "https://frаncetravail.fr/",  # Cyrillic "а": a homoglyph
+        "https://evil.com/francetravail.fr",
+        "https://evil.com/?next=https://francetravail.fr/",
+        "https://francetravail.frx/",
+        "fr.francetravail.evil.com",
+    ],
+)
+def test_traps_never_match(watch: Watchlist, url: str) -> None:
+    assert match(cred(url), watch) is None
+
+
+def test_domain_only_in_password_does_not_match(watch: Watchlist) -> None:
+    assert match(cred("https://evil.com/", password="francetravail.fr"), watch) is None
+
+
+def test_portal_with_path_prefix(watch: Watchlist) -> None:
+    m = match(cred("https://portail-partenaire.francetravail.fr/kairos/login"), watch)
+    assert m is not None and Reason.PORTAL in m.reasons
+    assert m.portal == "https://portail-partenaire.francetravail.fr/kairos"
+    other = match(cred("https://portail-partenaire.francetravail.fr/kairosx"), watch)
+    assert other is not None and Reason.PORTAL not in other.reasons
+    assert Reason.HOST in other.reasons
+
+
+def test_portal_credential_of_partner_is_critical(watch: Watchlist) -> None:
+    m = match(
+        cred(
+            "https://portail-partenaire.francetravail.fr/kairos", "m.martin@formation-isere.example"
+        ),
+        watch,
+    )
+    assert m is not None
+    assert set(m.reasons) == {Reason.HOST, Reason.PORTAL, Reason.LOGIN, Reason.EMAIL_DOMAIN}
+    assert m.severity is Severity.CRITICAL
+    assert m.partner == "Organisme de formation, Isère"
+
+
+def test_monitored_login_on_any_site(watch: Watchlist) -> None:
+    m = match(cred("https://gmail.com/", "JDupont.OF38"), watch)
+    assert m is not None and m.reasons == (Reason.LOGIN,)
+    assert m.severity is Severity.MEDIUM
+
+
+def test_email_domain_on_other_site(watch: Watchlist) -> None:
+    m = match(cred("https://netflix.com/", "a.b%40formation-isere.example"), watch)
+    assert m is not None and m.reasons == (Reason.EMAIL_DOMAIN,)
+    assert m.partner == "Organisme de formation, Isère"
+    assert match(cred("https://netflix.com/", "a@formation-isere.example.evil.com"), watch) is None
+
+
+def test_safe_url_drops_userinfo_and_query() -> None:
+    assert safe_url("https://u:Secr3t@h.fr:8443/a?password=x#f") == "https://h.fr:8443/a"
+
+
+def test_secret_never_in_repr() -> None:
+    s = Secret("Correct-Horse-42")
+    assert "Correct" not in repr(s) and "Horse" not in str(s)
+    assert s.hint == "C" + "*" * 12 + "42"
+    assert Secret("abc12").hint == "*****"
+    assert s.fingerprint(b"k" * 32) != Secret("other").fingerprint(b"k" * 32)
+
+
+def test_config_errors_name_key_and_file(tmp_path: Path) -> None:
+    from monitor.errors import ConfigError
+
+    p = tmp_path / "c.toml"
+    p.write_text('[organisation]\nname = "x"\ndomains = ["a.fr"]\ncolour = 1\n')
+    with pytest.raises(ConfigError, match=r"c\.toml: organisation\.colour: unknown key"):
+        load_config(p)
+    p.write_text('[organisation]\nname = "x"\nportals = ["not a url"]\n')
+    with pytest.raises(ConfigError, match=r"organisation\.portals"):
+        load_config(p)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.toml")
