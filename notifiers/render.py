@@ -415,6 +415,7 @@ def _digest_row(alert: Alert) -> tuple[str, ...]:
         hostile(e.login, 120) or "(no login)",
         hostile(e.host, 120) or "(no host)",
         clean(e.partner, 80) or "-",
+        when(e.infected_at),
         liveness(alert.live),
         defang(clean(alert.action_summary, 200)) or "nothing yet",
         str(e.id),
@@ -428,6 +429,7 @@ _DIGEST_COLUMNS = (
     "Login",
     "Host",
     "Partner",
+    "Infected",
     "Password status",
     "What was done",
     "Exposure",
@@ -447,7 +449,7 @@ def digest_text(alerts: Sequence[Alert]) -> str:
             f"for {row['Host']}"
         )
         lines.append(
-            f"   partner {row['Partner']}; {row['Password status']}; "
+            f"   partner {row['Partner']}; infected {row['Infected']}; {row['Password status']}; "
             f"done: {row['What was done']}; exposure {row['Exposure']}"
         )
         if alert.approve_command:
