@@ -216,7 +216,10 @@ def okta_app(idp: FakeIdP) -> web.Application:
             u.password_changed = datetime.now(UTC)
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
-            return web.json_response({**rep(u), "tempPassword": "TempPw" + u.id})
+            return web.json_response(
+                {**rep(u), "tempPassword": "TempPw" + u.id},
+                headers={"X-Okta-Request-Id": "req-okta-2"},
+            )
         if op == "reset_password":
             u.password = None
             if request.query.get("revokeSessions") == "true":
@@ -607,3 +610,30 @@ class MemoryActionLog:
 
     def steps(self) -> list[tuple[str, str]]:
         return [(r.step, r.outcome.value) for r in self.rows]
+
+
+class RecordingSleep:
+    """Stands in for `asyncio.sleep` in responders: remembers the delays, waits for none."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+PASSWORD_ALPHABET = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#%+-.:=?@_~"
+)
+
+
+def looks_random(password: str | None) -> bool:
+    """32 chars from the generator's alphabet with every class; the value itself is never shown."""
+    if password is None or len(password) != 32 or not set(password) <= PASSWORD_ALPHABET:
+        return False
+    return (
+        any(c.isupper() for c in password)
+        and any(c.islower() for c in password)
+        and any(c.isdigit() for c in password)
+        and any(not c.isalnum() for c in password)
+    )

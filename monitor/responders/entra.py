@@ -1,0 +1,229 @@
+"""Microsoft Entra ID responder (Graph): find a user or guest, reset, revoke sessions, disable."""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from monitor.errors import ProviderError
+from monitor.types import Outcome
+
+from .base import (
+    STEP_BLOCK,
+    STEP_RESET,
+    STEP_REVOKE,
+    AccountRef,
+    IdentityUser,
+    Settings,
+    StepResult,
+    dry_run_result,
+    random_password,
+)
+from .http import (
+    BearerToken,
+    HttpClient,
+    Sleep,
+    parse_iso,
+    parse_token_reply,
+    raise_for_lookup,
+    step_from_error,
+    step_from_reply,
+)
+
+log = logging.getLogger(__name__)
+
+SELECT = (
+    "id,userPrincipalName,mail,userType,creationType,accountEnabled,onPremisesSyncEnabled,"
+    "lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
+)
+FORCE_MODES = ("change", "change_with_mfa")
+
+
+class EntraResponder:
+    """Microsoft Graph v1.0 with an app-only client-credentials token."""
+
+    name: ClassVar[str] = "entra"
+
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        client_id: str,
+        client_secret: str,
+        graph_url: str = "https://graph.microsoft.com",
+        login_url: str = "https://login.microsoftonline.com",
+        force_mode: str = "change",
+        timeout: float = 15.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        max_delay: float = 60.0,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self._graph = graph_url.rstrip("/")
+        self._token_url = (
+            f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}/oauth2/v2.0/token"
+        )
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._force_mode = force_mode
+        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        self._http = HttpClient(
+            provider=self.name,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            max_delay=max_delay,
+            request_id_header="request-id",
+            **extra,
+        )
+        self._token = BearerToken(self._fetch_token)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        mapping: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+    ) -> EntraResponder:
+        s = Settings(cls.name, mapping, env)
+        responder = cls(
+            tenant=s.text("tenant"),
+            client_id=s.text("client_id"),
+            client_secret=s.secret_env("client_secret_env"),
+            graph_url=s.text("base_url", "https://graph.microsoft.com"),
+            login_url=s.text("login_url", "https://login.microsoftonline.com"),
+            force_mode=s.text("force_mode", "change", choices=FORCE_MODES),
+            timeout=s.number("timeout", 15.0, minimum=0.001),
+            max_retries=s.integer("max_retries", 3),
+            backoff_base=s.number("backoff_base", 0.5),
+            max_delay=s.number("max_delay", 60.0),
+            sleep=sleep,
+        )
+        s.finish()
+        return responder
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        reply = await self._http.request(
+            "POST",
+            self._token_url,
+            form={
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+                "scope": "https://graph.microsoft.com/.default",
+                "grant_type": "client_credentials",
+            },
+        )
+        return parse_token_reply(reply, self.name)
+
+    async def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
+
+    def _user(self, data: Any) -> IdentityUser | None:
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            return None
+        return IdentityUser(
+            provider=self.name,
+            user_id=data["id"],
+            login=str(data.get("userPrincipalName") or ""),
+            email=data.get("mail"),
+            password_changed_at=parse_iso(data.get("lastPasswordChangeDateTime")),
+            external=data.get("userType") == "Guest",
+            enabled=data.get("accountEnabled") is not False,
+        )
+
+    async def find_user(self, account: AccountRef) -> IdentityUser | None:
+        key = account.idp_user_id or account.login
+        if key:
+            reply = await self._http.request(
+                "GET",
+                f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}",
+                headers=await self._headers(),
+                params={"$select": SELECT},
+            )
+            if reply.status == 401:
+                self._token.forget()
+            raise_for_lookup(reply)
+            if reply.ok:
+                return self._user(reply.json())
+        if not account.email:
+            return None
+        mail = account.email.replace("'", "''")
+        reply = await self._http.request(
+            "GET",
+            f"{self._graph}/v1.0/users",
+            headers=await self._headers(),
+            params={"$filter": f"mail eq '{mail}'", "$select": SELECT},
+        )
+        raise_for_lookup(reply)
+        data = reply.json() if reply.ok else None
+        found = data.get("value") if isinstance(data, dict) else None
+        if not isinstance(found, list) or not found:
+            return None
+        if len(found) > 1:
+            raise ProviderError(
+                "entra: several users share that e-mail",
+                retryable=False,
+                request_id=reply.request_id,
+            )
+        return self._user(found[0])
+
+    async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
+        try:
+            reply = await self._http.request(
+                method, f"{self._graph}{path}", headers=await self._headers(), json_body=body
+            )
+        except ProviderError as exc:
+            return step_from_error(step, exc)
+        if reply.status == 401:
+            self._token.forget()
+        return step_from_reply(step, reply, done_detail=done)
+
+    async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        flag = (
+            "forceChangePasswordNextSignInWithMfa"
+            if self._force_mode == "change_with_mfa"
+            else "forceChangePasswordNextSignIn"
+        )
+        if dry_run:
+            return dry_run_result(STEP_RESET, f"set a random password with {flag}")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        body = {"passwordProfile": {"password": random_password(), flag: True}}
+        return await self._call(
+            STEP_RESET,
+            "PATCH",
+            f"/v1.0/users/{uid}",
+            body,
+            "random password set, change required at next sign-in",
+        )
+
+    async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REVOKE, "revoke sign-in sessions and refresh tokens")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        return await self._call(
+            STEP_REVOKE,
+            "POST",
+            f"/v1.0/users/{uid}/revokeSignInSessions",
+            None,
+            "sign-in sessions revoked",
+        )
+
+    async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if not user.enabled:
+            return StepResult(step=STEP_BLOCK, outcome=Outcome.DONE, detail="already disabled")
+        if dry_run:
+            return dry_run_result(STEP_BLOCK, "disable sign-in (accountEnabled=false)")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        return await self._call(
+            STEP_BLOCK,
+            "PATCH",
+            f"/v1.0/users/{uid}",
+            {"accountEnabled": False},
+            "sign-in blocked in this tenant",
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,211 @@
+"""Keycloak responder (Admin REST API): find a user, temporary random password, logout, disable."""
+
+from __future__ import annotations
+
+import logging
+import urllib.parse
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from monitor.errors import ProviderError
+from monitor.types import Outcome
+
+from .base import (
+    STEP_BLOCK,
+    STEP_RESET,
+    STEP_REVOKE,
+    AccountRef,
+    IdentityUser,
+    Settings,
+    StepResult,
+    dry_run_result,
+    random_password,
+)
+from .http import (
+    BearerToken,
+    HttpClient,
+    Sleep,
+    parse_token_reply,
+    raise_for_lookup,
+    step_from_error,
+    step_from_reply,
+)
+
+log = logging.getLogger(__name__)
+
+
+def epoch_ms(value: Any) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
+
+
+class KeycloakResponder:
+    """Keycloak ≥ 17 with a service-account client (`view-users`, `manage-users`)."""
+
+    name: ClassVar[str] = "keycloak"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        realm: str,
+        client_id: str,
+        client_secret: str,
+        timeout: float = 15.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        max_delay: float = 60.0,
+        sleep: Sleep | None = None,
+    ) -> None:
+        base = base_url.rstrip("/")
+        quoted = urllib.parse.quote(realm, safe="")
+        self._token_url = f"{base}/realms/{quoted}/protocol/openid-connect/token"
+        self._admin = f"{base}/admin/realms/{quoted}"
+        self._client_id = client_id
+        self._client_secret = client_secret
+        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        self._http = HttpClient(
+            provider=self.name,
+            timeout=timeout,
+            max_retries=max_retries,
+            backoff_base=backoff_base,
+            max_delay=max_delay,
+            **extra,
+        )
+        self._token = BearerToken(self._fetch_token)
+
+    @classmethod
+    def from_mapping(
+        cls,
+        mapping: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        sleep: Sleep | None = None,
+    ) -> KeycloakResponder:
+        s = Settings(cls.name, mapping, env)
+        responder = cls(
+            base_url=s.text("base_url"),
+            realm=s.text("realm"),
+            client_id=s.text("client_id"),
+            client_secret=s.secret_env("client_secret_env"),
+            timeout=s.number("timeout", 15.0, minimum=0.001),
+            max_retries=s.integer("max_retries", 3),
+            backoff_base=s.number("backoff_base", 0.5),
+            max_delay=s.number("max_delay", 60.0),
+            sleep=sleep,
+        )
+        s.finish()
+        return responder
+
+    async def _fetch_token(self) -> tuple[str, float]:
+        reply = await self._http.request(
+            "POST",
+            self._token_url,
+            form={
+                "grant_type": "client_credentials",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+            },
+        )
+        return parse_token_reply(reply, self.name)
+
+    async def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
+
+    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        reply = await self._http.request(
+            "GET", f"{self._admin}{path}", headers=await self._headers(), params=params
+        )
+        if reply.status == 401:
+            self._token.forget()
+        raise_for_lookup(reply)
+        return reply.json() if reply.ok else None
+
+    async def _search(self, field: str, value: str) -> dict[str, Any] | None:
+        found = await self._get("/users", {field: value, "exact": "true"})
+        if not isinstance(found, list) or not found:
+            return None
+        if len(found) > 1:
+            raise ProviderError(f"keycloak: several users match that {field}", retryable=False)
+        first = found[0]
+        return first if isinstance(first, dict) else None
+
+    async def find_user(self, account: AccountRef) -> IdentityUser | None:
+        rep: dict[str, Any] | None = None
+        if account.idp_user_id:
+            data = await self._get(f"/users/{urllib.parse.quote(account.idp_user_id, safe='')}")
+            rep = data if isinstance(data, dict) else None
+        if rep is None and account.login:
+            rep = await self._search("username", account.login)
+        if rep is None and account.email:
+            rep = await self._search("email", account.email)
+        if rep is None or not isinstance(rep.get("id"), str):
+            return None
+        uid = rep["id"]
+        creds = await self._get(f"/users/{urllib.parse.quote(uid, safe='')}/credentials")
+        password = next(
+            (c for c in creds or [] if isinstance(c, dict) and c.get("type") == "password"), None
+        )
+        return IdentityUser(
+            provider=self.name,
+            user_id=uid,
+            login=str(rep.get("username") or ""),
+            email=rep.get("email"),
+            password_changed_at=epoch_ms(password.get("createdDate")) if password else None,
+            # Federated (user storage) or brokered without a local password: not ours to reset.
+            external=bool(rep.get("federationLink")) or password is None,
+            enabled=rep.get("enabled") is not False,
+        )
+
+    async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
+        try:
+            reply = await self._http.request(
+                method, f"{self._admin}{path}", headers=await self._headers(), json_body=body
+            )
+        except ProviderError as exc:
+            return step_from_error(step, exc)
+        if reply.status == 401:
+            self._token.forget()
+        return step_from_reply(step, reply, done_detail=done)
+
+    async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_RESET, "set a temporary random password (UPDATE_PASSWORD)")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        body = {"type": "password", "value": random_password(), "temporary": True}
+        return await self._call(
+            STEP_RESET,
+            "PUT",
+            f"/users/{uid}/reset-password",
+            body,
+            "temporary random password set, update required at next login",
+        )
+
+    async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REVOKE, "log the user out everywhere (notBefore = now)")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        return await self._call(
+            STEP_REVOKE, "POST", f"/users/{uid}/logout", None, "sessions logged out"
+        )
+
+    async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if not user.enabled:
+            return StepResult(step=STEP_BLOCK, outcome=Outcome.DONE, detail="already disabled")
+        if dry_run:
+            return dry_run_result(STEP_BLOCK, "disable the user (enabled=false)")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        try:
+            current = await self._get(f"/users/{uid}")
+        except ProviderError as exc:
+            return step_from_error(STEP_BLOCK, exc)
+        if not isinstance(current, dict):
+            return StepResult(step=STEP_BLOCK, outcome=Outcome.NOT_FOUND, detail="user not found")
+        # PUT replaces list attributes (requiredActions...): send back the whole representation.
+        merged = {**current, "enabled": False}
+        return await self._call(STEP_BLOCK, "PUT", f"/users/{uid}", merged, "user disabled")
+
+    async def aclose(self) -> None:
+        await self._http.aclose()

@@ -1,0 +1,313 @@
+"""Okta responder against a local server answering like the Okta Management API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+import pytest_asyncio
+
+from monitor.containment import ContainmentStatus, contain
+from monitor.errors import ConfigError, ProviderError
+from monitor.responders import build
+from monitor.responders.base import AccountRef
+from monitor.responders.okta import OktaResponder
+from monitor.types import Outcome
+from tests.servers.idp import (
+    OKTA_TOKEN,
+    FakeIdP,
+    FakeUser,
+    MemoryActionLog,
+    RecordingSleep,
+    answer,
+    hang,
+    okta_app,
+    serve,
+)
+
+ENV = {"CW_OKTA_TOKEN": OKTA_TOKEN}
+INFECTED = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@dataclass
+class Okta:
+    idp: FakeIdP
+    url: str
+    sleep: RecordingSleep
+    partner: FakeUser
+
+    def responder(self, **extra: object) -> OktaResponder:
+        cfg = {"base_url": self.url, "token_env": "CW_OKTA_TOKEN", "timeout": 0.5, **extra}
+        return OktaResponder.from_mapping(cfg, env=ENV, sleep=self.sleep)
+
+
+@pytest_asyncio.fixture
+async def okta() -> AsyncIterator[Okta]:
+    idp = FakeIdP()
+    partner = idp.add(FakeUser(id="00u1", login="partner1@gmail.com", email="partner1@gmail.com"))
+    idp.add(
+        FakeUser(id="00u2", login="bob@partner.example", email="bob@partner.example", external=True)
+    )
+    async with serve(okta_app(idp)) as url:
+        yield Okta(idp, url, RecordingSleep(), partner)
+
+
+async def test_find_user_by_login(okta: Okta) -> None:
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+    finally:
+        await r.aclose()
+    assert user is not None
+    assert (user.user_id, user.login, user.external, user.enabled) == (
+        "00u1",
+        "partner1@gmail.com",
+        False,
+        True,
+    )
+    assert user.password_changed_at == datetime(2026, 1, 10, tzinfo=UTC)
+    [call] = okta.idp.calls
+    assert (call.method, call.path) == ("GET", "/api/v1/users/partner1@gmail.com")
+    assert call.headers["Authorization"] == f"SSWS {OKTA_TOKEN}"
+
+
+async def test_find_user_falls_back_to_email_search_and_flags_federated(okta: Okta) -> None:
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="bob", email="bob@partner.example"))
+        missing = await r.find_user(AccountRef(login="nobody", email="nobody@x.example"))
+    finally:
+        await r.aclose()
+    assert user is not None and (user.user_id, user.external) == ("00u2", True)
+    assert missing is None
+    search = okta.idp.calls_to("GET", "/api/v1/users")
+    assert [c.query for c in search] == [
+        {"search": 'profile.email eq "bob@partner.example"'},
+        {"search": 'profile.email eq "nobody@x.example"'},
+    ]
+
+
+async def test_contain_expires_with_temp_password_then_clears_sessions(okta: Okta) -> None:
+    r, log = okta.responder(), MemoryActionLog()
+    try:
+        result = await contain(
+            exposure_id=1,
+            account=AccountRef(login="partner1@gmail.com"),
+            infected_at=INFECTED,
+            first_seen=None,
+            responder=r,
+            log=log,
+            dry_run=False,
+            decided_by="policy",
+        )
+    finally:
+        await r.aclose()
+    assert result.status is ContainmentStatus.CONTAINED
+    expire = okta.idp.calls_to(
+        "POST", "/api/v1/users/00u1/lifecycle/expire_password_with_temp_password"
+    )
+    assert [c.query for c in expire] == [{"revokeSessions": "true"}]
+    sessions = okta.idp.calls_to("DELETE", "/api/v1/users/00u1/sessions")
+    assert [c.query for c in sessions] == [{"oauthTokens": "true"}]
+    assert okta.partner.password != "Leaked#Pass1" and okta.partner.must_change
+    assert okta.partner.sessions_revoked == 2
+    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert log.rows[0].request_id == "req-okta-2"
+    assert "TempPw" not in " ".join(row.detail for row in log.rows)  # temp password discarded
+
+
+async def test_reset_password_mode(okta: Okta) -> None:
+    r = okta.responder(reset_mode="reset_password")
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+        assert user is not None
+        step = await r.reset_password(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE
+    [call] = okta.idp.calls_to("POST", "/api/v1/users/00u1/lifecycle/reset_password")
+    assert call.query == {"sendEmail": "false", "revokeSessions": "true"}
+    assert okta.partner.password is None  # old password dead
+
+
+async def test_federated_user_is_suspended(okta: Okta) -> None:
+    r, log = okta.responder(), MemoryActionLog()
+    try:
+        result = await contain(
+            exposure_id=2,
+            account=AccountRef(login="bob@partner.example"),
+            infected_at=INFECTED,
+            first_seen=None,
+            responder=r,
+            log=log,
+            dry_run=False,
+            decided_by="policy",
+        )
+    finally:
+        await r.aclose()
+    assert result.status is ContainmentStatus.BLOCKED
+    assert len(okta.idp.calls_to("POST", "/api/v1/users/00u2/lifecycle/suspend")) == 1
+    assert not okta.idp.calls_to(
+        "POST", "/api/v1/users/00u2/lifecycle/expire_password_with_temp_password"
+    )
+
+
+async def test_dry_run_changes_nothing(okta: Okta) -> None:
+    r, log = okta.responder(), MemoryActionLog()
+    try:
+        result = await contain(
+            exposure_id=3,
+            account=AccountRef(login="partner1@gmail.com"),
+            infected_at=INFECTED,
+            first_seen=None,
+            responder=r,
+            log=log,
+            dry_run=True,
+            decided_by="policy",
+        )
+    finally:
+        await r.aclose()
+    assert result.status is ContainmentStatus.DRY_RUN
+    assert [c.method for c in okta.idp.calls] == ["GET"]
+    assert okta.partner.password == "Leaked#Pass1"
+    assert log.steps() == [("reset_password", "dry_run"), ("revoke_sessions", "dry_run")]
+
+
+async def test_429_waits_for_rate_limit_reset_measured_against_date(okta: Okta) -> None:
+    date = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+    okta.idp.script(
+        "GET",
+        "/api/v1/users/partner1@gmail.com",
+        answer(
+            429,
+            {
+                "errorCode": "E0000047",
+                "errorSummary": "API call exceeded rate limit due to too many requests.",
+            },
+            {
+                "X-Rate-Limit-Limit": "600",
+                "X-Rate-Limit-Remaining": "0",
+                "X-Rate-Limit-Reset": str(int(date.timestamp()) + 7),
+                "Date": "Sun, 22 Nov 2026 10:00:00 GMT",
+            },
+        ),
+    )
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+    finally:
+        await r.aclose()
+    assert user is not None
+    assert okta.sleep.delays == [pytest.approx(7.1)]
+    assert len(okta.idp.calls) == 2
+
+
+async def test_401_is_not_retried(okta: Okta) -> None:
+    r = OktaResponder.from_mapping(
+        {"base_url": okta.url, "token_env": "BAD"}, env={"BAD": "wrong"}, sleep=okta.sleep
+    )
+    try:
+        with pytest.raises(ProviderError) as info:
+            await r.find_user(AccountRef(login="partner1@gmail.com"))
+    finally:
+        await r.aclose()
+    assert (info.value.status, info.value.retryable) == (401, False)
+    assert str(info.value) == "user lookup answered HTTP 401 E0000011"
+    assert len(okta.idp.calls) == 1 and okta.sleep.delays == []
+
+
+async def test_403_on_a_step_fails_without_retry(okta: Okta) -> None:
+    okta.idp.script("DELETE", "/api/v1/users/00u1/sessions", answer(403, {"errorCode": "E0000006"}))
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+        assert user is not None
+        step = await r.revoke_sessions(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert (step.outcome, step.retryable, step.detail) == (
+        Outcome.FAILED,
+        False,
+        "HTTP 403 E0000006",
+    )
+    assert len(okta.idp.calls_to("DELETE", "/api/v1/users/00u1/sessions")) == 1
+
+
+async def test_5xx_and_timeouts_are_retried_then_give_up(okta: Okta) -> None:
+    path = "/api/v1/users/00u1/sessions"
+    okta.idp.script("DELETE", path, answer(503), hang(1.0), answer(204))
+    r = okta.responder(max_retries=3, backoff_base=0.01)
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+        assert user is not None
+        ok = await r.revoke_sessions(user, dry_run=False)
+        okta.idp.script("DELETE", path, *(answer(500) for _ in range(4)))
+        gave_up = await r.revoke_sessions(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert ok.outcome is Outcome.DONE
+    assert (gave_up.outcome, gave_up.retryable) == (Outcome.FAILED, True)
+    assert gave_up.detail == "okta: DELETE answered 500 after 4 attempts"
+    assert len(okta.idp.calls_to("DELETE", path)) == 3 + 4
+
+
+async def test_404_on_step_is_not_found(okta: Okta) -> None:
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+        assert user is not None
+        del okta.idp.users["00u1"]
+        step = await r.revoke_sessions(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.NOT_FOUND
+
+
+async def test_crash_between_steps_resumes_without_second_reset(okta: Okta) -> None:
+    okta.idp.script("DELETE", "/api/v1/users/00u1/sessions", answer(403, {"errorCode": "E0000006"}))
+    log, account = MemoryActionLog(), AccountRef(login="partner1@gmail.com")
+    for _ in range(2):
+        r = okta.responder()
+        try:
+            result = await contain(
+                exposure_id=9,
+                account=account,
+                infected_at=INFECTED,
+                first_seen=None,
+                responder=r,
+                log=log,
+                dry_run=False,
+                decided_by="policy",
+            )
+        finally:
+            await r.aclose()
+    assert result.status is ContainmentStatus.CONTAINED
+    reset_path = "/api/v1/users/00u1/lifecycle/expire_password_with_temp_password"
+    assert len(okta.idp.calls_to("POST", reset_path)) == 1
+    assert len(okta.idp.calls_to("DELETE", "/api/v1/users/00u1/sessions")) == 2
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("revoke_sessions", "failed"),
+        ("revoke_sessions", "done"),
+    ]
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="unknown key: tokn_env"):
+        OktaResponder.from_mapping(
+            {"base_url": "http://x", "token_env": "T", "tokn_env": "T"}, env={"T": "v"}
+        )
+    with pytest.raises(ConfigError, match="environment variable MISSING"):
+        OktaResponder.from_mapping({"base_url": "http://x", "token_env": "MISSING"}, env={})
+    with pytest.raises(ConfigError, match="reset_mode must be one of"):
+        OktaResponder.from_mapping(
+            {"base_url": "http://x", "token_env": "T", "reset_mode": "x"}, env={"T": "v"}
+        )
+
+
+async def test_registry_builds_it() -> None:
+    r = build("okta", {"base_url": "http://127.0.0.1:9", "token_env": "T"}, env={"T": "v"})
+    assert r.name == "okta"
+    await r.aclose()
