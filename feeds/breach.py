@@ -8,6 +8,7 @@ flat: a physical line or CSV record longer than `MAX_RECORD_CHARS` is skipped wi
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import re
 from collections import Counter, deque
@@ -154,6 +155,14 @@ def _looks_url(value: str) -> bool:
     return "://" in v or v.startswith("www.")
 
 
+# Corpora repeat the same few sites on millions of rows; only short URLs are cached.
+_split_cached = functools.lru_cache(maxsize=8192)(split_url)
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    return _split_cached(url) if len(url) <= 512 else split_url(url)
+
+
 def _credential(
     *,
     login_raw: str,
@@ -164,12 +173,12 @@ def _credential(
     line: int | None,
 ) -> Parsed:
     """One record from the fields of a row; a BadRecord when it carries nothing usable."""
-    if any(len(f) > MAX_FIELD_CHARS for f in (login_raw, password, hashed, url_raw)):
+    if max(len(login_raw), len(password), len(hashed), len(url_raw)) > MAX_FIELD_CHARS:
         return BadRecord(origin=origin, line=line, reason="field too large")
     login = canonical_login(login_raw)
     if not login:
         return BadRecord(origin=origin, line=line, reason="no login")
-    host, path = split_url(url_raw) if url_raw.strip() else ("", "")
+    host, path = _split_url(url_raw.strip()) if url_raw else ("", "")
     if password:
         kind, secret = CredentialKind.PASSWORD, Secret(password)
     elif hashed.strip():
@@ -320,7 +329,7 @@ def parse_csv(stream: TextIO, *, origin: str) -> Iterator[LeakedCredential | Bad
             yield BadRecord(origin=origin, line=start, reason="malformed csv")
             continue
         consumed = lines.count
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
         if roles is None:
             roles = _header_roles(row)
@@ -342,7 +351,7 @@ def _rows(head: list[str], delimiter: str) -> list[list[str]]:
 def _from_row(
     row: list[str], roles: dict[Role, int], *, origin: str, line: int, guessed: bool
 ) -> Parsed:
-    if any(len(cell) > MAX_FIELD_CHARS for cell in row):
+    if max(map(len, row)) > MAX_FIELD_CHARS:
         return BadRecord(origin=origin, line=line, reason="field too large")
     login = _cell(row, roles, "email").strip() or _cell(row, roles, "username").strip()
     password, hashed = _cell(row, roles, "password"), _cell(row, roles, "hash")
