@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -17,6 +18,18 @@ class FileRole(StrEnum):
 # Folders a stealer writes inside a victim folder. A victim root is never at or below one of them.
 _SUBFOLDERS = frozenset(
     {
+        "brave",
+        "chrome",
+        "chromium",
+        "edge",
+        "firefox",
+        "google chrome",
+        "microsoft edge",
+        "mozilla firefox",
+        "opera",
+        "opera gx",
+        "vivaldi",
+        "yandex",
         "autofill",
         "autofills",
         "browser",
@@ -119,30 +132,43 @@ def _candidate(folder_parts: list[str]) -> tuple[str, ...]:
     return tuple(folder_parts)
 
 
-def victim_root(name: str, anchors: Collection[tuple[str, ...]] | None = None) -> str:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Anchors:
+    """Folders (as path tuples) known to be victim folders, from the whole member list."""
+
+    sysinfo: frozenset[tuple[str, ...]]  # directly hold a system-info file: one per victim
+    other: frozenset[tuple[str, ...]]  # directly hold a passwords file or a Cookies/ folder
+
+
+def victim_root(name: str, anchors: Anchors | None = None) -> str:
     """The victim folder holding `name` ("" for the archive root).
 
     Without `anchors` it only looks at the name: the member's folder, cut before the first
-    stealer sub-folder (Cookies, Browser, History, Wallets...). With `anchors` (the folders
-    known to hold a passwords, system-info or cookie file, as from `group_victims`), the
-    deepest anchor above the member wins, so wrapper folders and nested browser folders
-    fall into place.
+    stealer sub-folder (Cookies, Browser, Chrome, History, Wallets...). With `anchors` (see
+    `victim_anchors`), the deepest folder above the member that holds a system-info file
+    wins, else the deepest that holds a passwords or cookie file, so wrapper folders and
+    nested browser folders fall into place.
     """
     candidate = _candidate(_parts(name)[:-1])
-    if anchors:
-        for depth in range(len(candidate), -1, -1):
-            if candidate[:depth] in anchors:
-                return "/".join(candidate[:depth])
+    if anchors is not None:
+        for known in (anchors.sysinfo, anchors.other):
+            for depth in range(len(candidate), -1, -1):
+                if candidate[:depth] in known:
+                    return "/".join(candidate[:depth])
     return "/".join(candidate)
 
 
-def victim_anchors(names: Iterable[str]) -> frozenset[tuple[str, ...]]:
-    """Folders that directly hold a passwords or system-info file or a Cookies/ folder."""
-    anchors: set[tuple[str, ...]] = set()
+def victim_anchors(names: Iterable[str]) -> Anchors:
+    """The victim folders the member list proves: those holding stealer output directly."""
+    sysinfo: set[tuple[str, ...]] = set()
+    other: set[tuple[str, ...]] = set()
     for name in names:
-        if classify(name) is not FileRole.IGNORE:
-            anchors.add(_candidate(_parts(name)[:-1]))
-    return frozenset(anchors)
+        role = classify(name)
+        if role is FileRole.SYSINFO:
+            sysinfo.add(_candidate(_parts(name)[:-1]))
+        elif role is not FileRole.IGNORE:
+            other.add(_candidate(_parts(name)[:-1]))
+    return Anchors(sysinfo=frozenset(sysinfo), other=frozenset(other))
 
 
 def group_victims(names: Iterable[str]) -> dict[str, list[str]]:
