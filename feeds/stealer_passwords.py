@@ -30,8 +30,6 @@ _LABELS: dict[str, str] = {
     "user password": "password",
     "p455w0rd": "password",
 }
-# `Label:` at the start of a line; the label is short and made of letters, digits, spaces.
-_LABEL_RE = re.compile(r"[ \t]*([A-Za-z0-9][A-Za-z0-9 _]{0,19}?)[ \t]*:(.*)", re.DOTALL)
 # `["Browser" = "Profile"]`: the software line of some builds, without a label.
 _BRACKET_SOFT_RE = re.compile(r'\s*\[\s*"([^"]*)"\s*=\s*"([^"]*)"\s*\]\s*')
 # `===============`, `====Brand====`, `---------`, `*********`.
@@ -57,6 +55,15 @@ class PasswordEntry:
     secret: Secret
     line: int  # line of the password field
     software: str | None
+
+
+def _field(label: str) -> str | None:
+    """The field a label names (`Login`, ` USER  LOGIN `, `P455W0RD`...), else None."""
+    key = label.strip().lower()
+    field = _LABELS.get(key)
+    if field is None and len(key) <= 20 and ("  " in key or "\t" in key):
+        field = _LABELS.get(" ".join(key.split()))
+    return field
 
 
 def _password_value(raw: str) -> str:
@@ -127,24 +134,20 @@ def parse_passwords(
 
     for number, raw in lines:
         line = raw.rstrip(_EOL)
-        if not line.strip() or _SEPARATOR_RE.fullmatch(line):
+        label, colon, rest = line.partition(":")
+        field = _field(label) if colon else None
+        if field is not None:
+            value = _password_value(rest) if field == "password" else rest.strip()
+        elif not line.strip() or _SEPARATOR_RE.fullmatch(line):
             done = flush()
             if done is not None:
                 yield done
             continue
-        match = _LABEL_RE.match(line)
-        if match is None:
-            bracket = _BRACKET_SOFT_RE.fullmatch(line)
-            if bracket is None:
-                continue
-            field, value = "soft", f"{bracket.group(1).strip()} [{bracket.group(2).strip()}]"
         else:
-            field_or_none = _LABELS.get(" ".join(match.group(1).lower().split()))
-            if field_or_none is None:
-                continue
-            field = field_or_none
-            rest = match.group(2)
-            value = _password_value(rest) if field == "password" else rest.strip()
+            bracket = _BRACKET_SOFT_RE.fullmatch(line) if "[" in line else None
+            if bracket is None:
+                continue  # banner, seller line, unknown label, continuation
+            field, value = "soft", f"{bracket.group(1).strip()} [{bracket.group(2).strip()}]"
         if field in block.fields:
             done = flush()
             if done is not None:
