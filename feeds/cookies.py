@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -14,6 +15,12 @@ _HTTP_ONLY = "#httponly_"
 _FLAGS = {"true": True, "false": False}
 _SPACES_RE = re.compile(r"[ \t]+")
 _MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+
+
+@functools.lru_cache(maxsize=4096)
+def _domain(raw: str) -> str:
+    """Canonical cookie domain (leading dot dropped); cookie files repeat a few domains."""
+    return canonical_host(raw.strip().lstrip("."))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,7 +83,7 @@ def parse_cookie_line(number: int, raw: str) -> CookieEntry | None:
     secure = _FLAGS.get(secure_raw.strip().lower())
     if include_subdomains is None or secure is None:
         return None
-    domain = canonical_host(domain_raw.strip().lstrip("."))
+    domain = _domain(domain_raw)
     valid, expires = _expires(expiry_raw.strip())
     value = value.rstrip("\r\n")
     if not domain or not valid or not name.strip() or not value:
