@@ -111,7 +111,9 @@ async def post(
     attempts = max(policy.attempts, 1)
     for attempt in range(1, attempts + 1):
         try:
-            async with session.post(url, data=body, headers=dict(headers())) as resp:
+            async with session.post(
+                url, data=body, headers=dict(headers()), allow_redirects=False
+            ) as resp:
                 raw = await resp.read()
                 reply = Reply(
                     status=resp.status,

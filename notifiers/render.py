@@ -33,7 +33,7 @@ ACTION_MAX = 1000
 
 _INVISIBLE = re.compile(
     "[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f"
-    "\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb]"
+    "\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufe00-\ufe0f\ufeff\ufff9-\ufffb]"
 )
 _SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(?=[:\[])|\b(f)t(p)(?=[:\[])")
 _MENTION = re.compile(r"(?i)@(?=(?:channel|here|everyone)\b)")
