@@ -654,5 +654,7 @@ def _unique_domains(domains: Iterable[str]) -> tuple[str, ...]:
         if host:
             out.setdefault(host, None)
         else:
-            log.warning("hibp domain ignored", extra={"reason": "not a domain"})
+            log.warning(
+                "hibp domain ignored", extra={"domain": str(raw)[:253], "reason": "not a domain"}
+            )
     return tuple(out)
