@@ -165,6 +165,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
 
     ctx = await _open(config_path)
     notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []
     try:
@@ -176,6 +177,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
             key=ctx.key,
             channels=[n.name for n in notifiers],
             workdir=workdir,
+            planner=responses,
         )
 
         def on_sighting(s: Any) -> None:
@@ -190,11 +192,13 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
             problems.append((p.origin, p.reason))
 
         results = await scanner.scan(paths, on_sighting=on_sighting, on_problem=on_problem)
+        await responses.run_due(batch=10_000)
         for n in notifiers:
             await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
     finally:
         for n in notifiers:
             await n.aclose()
+        await responses.aclose()
         await ctx.pool.close()
     if not as_json:
         _print_sightings(rows)
@@ -252,6 +256,132 @@ def _print_sightings(rows: list[dict[str, Any]]) -> None:
             (r["infected_at"] or "")[:10] or "-",
             _safe(seen),
         )
+    Console(width=200).print(table)
+
+
+def _responses(ctx: Context, channels: tuple[str, ...]) -> Any:
+    from monitor.policy import PolicyConfig
+    from monitor.respond import Responses
+    from monitor.responders import build
+
+    policy = PolicyConfig.from_mapping(ctx.config.policy)
+    responders = {
+        name: build(name, section, env=os.environ)
+        for name, section in ctx.config.responders.items()
+        if section.get("enabled", True) is not False
+    }
+    return Responses(ctx.pool, policy, responders, channels=channels)
+
+
+# -- containment -----------------------------------------------------------------------------
+
+
+@app.command()
+def approve(
+    exposure_id: Annotated[int, typer.Argument(help="Exposure id from the alert.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    by: Annotated[str, typer.Option(help="Who approves (kept in the audit trail).")] = "",
+) -> None:
+    """Approve the containment waiting for an exposure, and run it now."""
+    _decide(exposure_id, config, by=by, reject=False, reason="")
+
+
+@app.command()
+def reject(
+    exposure_id: Annotated[int, typer.Argument(help="Exposure id from the alert.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit trail).")] = "",
+    by: Annotated[str, typer.Option(help="Who rejects.")] = "",
+) -> None:
+    """Reject the containment waiting for an exposure (it is dismissed)."""
+    _decide(exposure_id, config, by=by, reject=True, reason=reason)
+
+
+def _decide(exposure_id: int, config: Path, *, by: str, reject: bool, reason: str) -> None:
+    from monitor.outbox import deliver
+    from notifiers.registry import build_notifiers
+
+    who = by or os.environ.get("USER") or "admin"
+
+    async def go() -> int:
+        ctx = await _open(config, need_key=False)
+        notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+        responses = _responses(ctx, tuple(n.name for n in notifiers))
+        try:
+            count = await responses.approve(
+                exposure_id, who=f"cli:{who}", reject=reject, reason=reason
+            )
+            if count and not reject:
+                await responses.run_due(batch=10_000)
+                for n in notifiers:
+                    await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+            return int(count)
+        finally:
+            for n in notifiers:
+                await n.aclose()
+            await responses.aclose()
+            await ctx.pool.close()
+
+    count = _run(go)
+    if not count:
+        err.print(
+            f"[red]error:[/red] exposure {exposure_id} has no containment waiting for approval"
+        )
+        raise typer.Exit(EXIT_ERROR)
+    err.print(
+        f"{'rejected' if reject else 'approved'} {count} containment(s) of exposure {exposure_id}"
+    )
+
+
+@app.command()
+def actions(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    exposure: Annotated[int | None, typer.Option(help="Only this exposure.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 200,
+    as_json: JsonOpt = False,
+) -> None:
+    """The containment audit trail."""
+    from monitor.store.actions import list_actions
+
+    async def go() -> list[Any]:
+        ctx = await _open(config, need_key=False)
+        try:
+            async with ctx.pool.acquire() as conn:
+                return await list_actions(conn, exposure_id=exposure, limit=limit)
+        finally:
+            await ctx.pool.close()
+
+    rows = _run(go)
+    items = [
+        {
+            "id": r.action.id,
+            "exposure_id": r.action.exposure_id,
+            "login": r.login,
+            "host": r.host,
+            "provider": r.action.provider,
+            "step": r.action.step,
+            "outcome": r.action.outcome.value,
+            "retryable": r.action.retryable,
+            "decided_by": r.action.decided_by,
+            "detail": r.action.detail,
+            "request_id": r.action.request_id,
+            "at": r.action.created_at.isoformat(),
+        }
+        for r in rows
+    ]
+    if as_json:
+        for item in items:
+            print(json.dumps(item, ensure_ascii=False))
+        return
+    table = Table(title="Actions")
+    for col in ("id", "at", "exposure", "login", "provider", "step", "outcome", "by", "detail"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(
+            str(i["id"]), i["at"][:19], str(i["exposure_id"]), _safe(i["login"]), i["provider"],
+            i["step"], i["outcome"] + (" (retryable)" if i["retryable"] else ""), i["decided_by"],
+            _safe(i["detail"])[:80],
+        )  # fmt: skip
     Console(width=200).print(table)
 
 

@@ -9,10 +9,11 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import asyncpg
-from feeds.archive import Limits, Problem
 
+from feeds.archive import Limits, Problem
 from feeds.reader import PathReader, ReadSettings, ReadTotals, settings_screen
 from monitor.config import Config
 from monitor.store import repo
@@ -45,6 +46,20 @@ class SourceResult:
     error: str | None = None
 
 
+class Planner(Protocol):
+    """Decides, inside the storing transaction, what to do about a new exposure."""
+
+    async def plan(self, conn: asyncpg.Connection, m: Match, exposure_id: int) -> PlanLike: ...
+
+
+class PlanLike(Protocol):
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def alert(self) -> bool: ...
+
+
 OnSighting = Callable[[Sighting], Awaitable[None] | None]
 OnProblem = Callable[[Problem], Awaitable[None] | None]
 
@@ -66,12 +81,12 @@ class Scanner:
         key: bytes,
         channels: Sequence[str],
         workdir: Path,
-        decide: Callable[[Match, int], Awaitable[str]] | None = None,
+        planner: Planner | None = None,
     ) -> None:
         self.pool = pool
         self.config = config
         self.channels = tuple(channels)
-        self.decide = decide
+        self.planner = planner
         sc = config.scan
         self.settings = ReadSettings(
             watch=watch,
@@ -194,10 +209,11 @@ class Scanner:
     async def _store(self, m: Match, source_id: int) -> Sighting:
         async with self.pool.acquire() as conn, conn.transaction():
             rec = await repo.record_match(conn, m, key=self.key, source_id=source_id)
-            summary = ""
-            if rec.new_exposure and self.decide is not None:
-                summary = await self.decide(m, rec.exposure_id)
-            if rec.new_exposure:
+            summary, alert = "", True
+            if rec.new_exposure and self.planner is not None:
+                plan = await self.planner.plan(conn, m, rec.exposure_id)
+                summary, alert = plan.summary, plan.alert
+            if rec.new_exposure and alert:
                 await repo.enqueue_alert(
                     conn,
                     exposure_id=rec.exposure_id,
