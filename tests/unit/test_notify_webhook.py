@@ -19,7 +19,7 @@ from aiohttp import web
 from monitor.errors import ConfigError, ProviderError
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
 from notifiers.base import Alert, AlertEvent
-from notifiers.http import ALL_5XX, RetryPolicy
+from notifiers.http import ALL_5XX, RetryPolicy, parse_retry_after
 from notifiers.webhook import WebhookNotifier, sign, verify_signature
 
 KEY = b"webhook-test-key-0123456789abcdef"
@@ -271,3 +271,17 @@ def test_from_config_rejects_bad_sections(section: dict[str, Any], message: str)
     with pytest.raises(ConfigError) as info:
         WebhookNotifier.from_config(section, {"K": "k" * 32, "SHORT": "abc"})
     assert str(info.value) == message
+
+
+def test_retry_after_parses_seconds_and_http_dates() -> None:
+    now = datetime(2025, 3, 10, 8, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("3") == 3.0
+    assert parse_retry_after(" 1.5 ") == 1.5
+    assert parse_retry_after("-4") == 0.0
+    assert parse_retry_after("Mon, 10 Mar 2025 08:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Mon, 10 Mar 2025 07:59:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("nan") is None
+    assert parse_retry_after("inf") is None
+    assert parse_retry_after("") is None
+    assert parse_retry_after(None) is None
