@@ -385,6 +385,249 @@ def actions(
     Console(width=200).print(table)
 
 
+# -- daemon --------------------------------------------------------------------------------
+
+
+def _hibp_feed(ctx: Context) -> Any:
+    """The HIBP feed when `[feeds.hibp]` is configured (API key from the named variable)."""
+    section = dict(ctx.config.feeds.get("hibp", {}))
+    if not section or section.pop("enabled", True) is False:
+        return None
+    from monitor.errors import ConfigError
+
+    allowed = {"api_key_env", "base_url", "user_agent", "timeout", "max_retries"}
+    unknown = set(section) - allowed
+    if unknown:
+        raise ConfigError(f"{ctx.config.path}: feeds.hibp.{sorted(unknown)[0]}: unknown key")
+    from feeds.hibp import HibpClient, HibpFeed
+    from monitor.normalize import split_url
+
+    client = HibpClient.from_env(
+        section.pop("api_key_env", "HIBP_API_KEY"),
+        **{k: v for k, v in section.items()},
+    )
+    portal_hosts = sorted({split_url(p)[0] for p in ctx.config.portals})
+    partner_domains = [d for p in ctx.config.partners for d in p.email_domains]
+    return HibpFeed(client, portal_hosts, partner_domains, ctx.config.domains)
+
+
+async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) -> None:
+    import signal
+
+    from monitor.daemon import Daemon, DaemonOptions
+    from monitor.pipeline import Scanner, default_workdir
+    from notifiers.registry import build_notifiers
+
+    ctx = await _open(config_path)
+    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    channels = tuple(n.name for n in notifiers)
+    responses = _responses(ctx, channels)
+    hibp = _hibp_feed(ctx) if schedule else None
+    scanner = Scanner(
+        ctx.pool,
+        ctx.config,
+        ctx.watch,
+        key=ctx.key,
+        channels=channels,
+        workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
+        planner=responses,
+    )
+    daemon = Daemon(
+        config=ctx.config,
+        pool=ctx.pool,
+        scanner=scanner,
+        responses=responses,
+        notifiers=notifiers,
+        contacts=dict(ctx.watch.partner_contacts),
+        options=DaemonOptions(watch_dir=watch_dir, schedule=schedule, serve_metrics=schedule),
+        hibp=hibp,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    err.print(
+        f"credwatch {'serve' if schedule else 'watch'} running"
+        + (f", watching {watch_dir}" if watch_dir else "")
+        + (
+            f", metrics on http://{ctx.config.serve.metrics_host}:{ctx.config.serve.metrics_port}"
+            if schedule
+            else ""
+        ),
+        style="dim",
+    )
+    try:
+        await daemon.run(stop)
+    finally:
+        for n in notifiers:
+            await n.aclose()
+        await responses.aclose()
+        if hibp is not None:
+            await hibp.aclose()
+        await ctx.pool.close()
+    err.print("stopped", style="dim")
+
+
+@app.command()
+def serve(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+    """Run as a service: nightly scans, drop folder, HIBP polling, containment, alerts, metrics."""
+    cfg = _load_or_exit(config)
+    _run(lambda: _daemon(config, watch_dir=cfg.serve.watch_dir, schedule=True))
+
+
+@app.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="Folder where dumps are dropped.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Scan every file dropped in FOLDER once it is complete, exactly once, until stopped."""
+    if not folder.is_dir():
+        err.print(f"[red]error:[/red] {folder}: not a folder")
+        raise typer.Exit(EXIT_ERROR)
+    _run(lambda: _daemon(config, watch_dir=folder, schedule=False))
+
+
+@app.command()
+def hibp(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Query Have I Been Pwned now for the portals and e-mail domains; store and alert."""
+    found = _run(lambda: _hibp_now(config, as_json))
+    raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
+
+
+async def _hibp_now(config_path: Path, as_json: bool) -> int:
+    from monitor.errors import ConfigError
+    from monitor.outbox import deliver
+    from monitor.pipeline import Scanner, default_workdir
+    from notifiers.registry import build_notifiers
+
+    ctx = await _open(config_path)
+    feed = _hibp_feed(ctx)
+    if feed is None:
+        await ctx.pool.close()
+        raise ConfigError(f"{ctx.config.path}: feeds.hibp: missing (add a [feeds.hibp] section)")
+    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    responses = _responses(ctx, tuple(n.name for n in notifiers))
+    rows: list[dict[str, Any]] = []
+    try:
+        scanner = Scanner(
+            ctx.pool, ctx.config, ctx.watch, key=ctx.key,
+            channels=[n.name for n in notifiers],
+            workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
+            planner=responses,
+        )  # fmt: skip
+        await scanner.ingest(
+            feed.records(), location="hibp", on_sighting=lambda s: rows.append(sighting_json(s))
+        )
+        await responses.run_due(batch=10_000)
+        for n in notifiers:
+            await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+    finally:
+        await feed.aclose()
+        for n in notifiers:
+            await n.aclose()
+        await responses.aclose()
+        await ctx.pool.close()
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+    else:
+        _print_sightings(rows)
+    return len(rows)
+
+
+def _load_or_exit(config: Path) -> Config:
+    try:
+        return load_config(config)
+    except CredwatchError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+@app.command()
+def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """Last scans, backlog (outbox, containments), failures."""
+    from monitor.store.queries import sql
+
+    async def go() -> dict[str, Any]:
+        ctx = await _open(config, need_key=False)
+        try:
+            async with ctx.pool.acquire() as conn:
+                backlog = dict(await conn.fetchrow(sql("status_backlog")))
+                sources = [dict(r) for r in await conn.fetch(sql("status_sources"), 10)]
+        finally:
+            await ctx.pool.close()
+        backlog["outbox"] = json.loads(backlog["outbox"])
+        return {"backlog": backlog, "recent_sources": sources}
+
+    data = _run(go)
+    if as_json:
+        print(json.dumps(data, default=str, ensure_ascii=False, indent=2))
+        return
+    b = data["backlog"]
+    out = Console(width=200)
+    out.print(
+        f"exposures {b['exposures']} ({b['exposures_open']} open) · alerts sent {b['alerts_sent']} · "
+        f"outbox {b['outbox'] or 'empty'}"
+        + (f" (oldest {b['outbox_lag']:.0f}s)" if b["outbox_lag"] else "")
+        + f" · containments pending {b['containments_pending']}, awaiting approval "
+        f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
+        f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"
+    )
+    table = Table(title="Recent sources")
+    for col in ("id", "kind", "location", "status", "started", "lines", "matches", "problems"):
+        table.add_column(col)
+    for r in data["recent_sources"]:
+        table.add_row(
+            str(r["id"]), r["kind"], _safe(r["location"]), r["status"], str(r["started_at"])[:19],
+            str(r["lines"]), str(r["matches"]), str(r["problems"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+@app.command()
+def export(
+    since: Annotated[str, typer.Option(help="ISO date or datetime (UTC when no offset).")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    config: ConfigOpt = DEFAULT_CONFIG,
+) -> None:
+    """Exposures seen since a date, for SIEM batch ingestion (hints only, never secrets)."""
+    import csv
+    from datetime import UTC, datetime
+
+    from monitor.store.queries import sql
+
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        err.print(f"[red]error:[/red] --since: not an ISO date: {since!r}")
+        raise typer.Exit(EXIT_ERROR) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if fmt not in ("jsonl", "csv"):
+        err.print("[red]error:[/red] --format: jsonl or csv")
+        raise typer.Exit(EXIT_ERROR)
+
+    async def go() -> list[Exposure]:
+        ctx = await _open(config, need_key=False)
+        try:
+            async with ctx.pool.acquire() as conn:
+                return [
+                    Exposure.from_row(r) for r in await conn.fetch(sql("export_exposures"), moment)
+                ]
+        finally:
+            await ctx.pool.close()
+
+    items = _lookup_summary("*", _run(go))["items"]
+    if fmt == "jsonl":
+        for item in items:
+            print(json.dumps(item, ensure_ascii=False))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else ["exposure_id"])
+    writer.writeheader()
+    for item in items:
+        writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in item.items()})
+
+
 # -- lookup ----------------------------------------------------------------------------------
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,8 +16,9 @@ import asyncpg
 from feeds.archive import Limits, Problem
 from feeds.reader import PathReader, ReadSettings, ReadTotals, settings_screen
 from monitor.config import Config
+from monitor.matcher import match
 from monitor.store import repo
-from monitor.types import Match
+from monitor.types import LeakedCredential, Match
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,38 @@ class Scanner:
         return SourceResult(
             location=location, source_id=source_id, status=status, totals=reader.totals
         )
+
+    async def ingest(
+        self,
+        records: AsyncIterator[LeakedCredential],
+        *,
+        location: str,
+        kind: str = "api",
+        on_sighting: OnSighting | None = None,
+    ) -> SourceResult:
+        """Match and store records from an asynchronous source (an exposure API)."""
+        async with self.pool.acquire() as conn:
+            source_id = await repo.start_source(
+                conn, kind=kind, location=location, identity=f"{kind}:{location}"
+            )
+        totals = ReadTotals()
+        status, error = "done", None
+        try:
+            async for cred in records:
+                totals.records += 1
+                m = match(cred, self.settings.watch)
+                if m is None:
+                    continue
+                totals.matches += 1
+                sighting = await self._store(m, source_id)
+                if on_sighting is not None:
+                    await _maybe_await(on_sighting(sighting))
+        except BaseException as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            raise
+        finally:
+            await asyncio.shield(self._finish(source_id, status, totals, error))
+        return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
     async def _finish(self, source_id: int, status: str, t: ReadTotals, error: str | None) -> None:
         totals = repo.SourceTotals(

@@ -1,0 +1,192 @@
+"""`credwatch serve` and `credwatch watch`: the long-running loop that ingests, contains and alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from monitor import metrics as metrics_mod
+from monitor.config import Config
+from monitor.dropfolder import DropFolder
+from monitor.outbox import deliver
+from monitor.pipeline import Scanner, Sighting, identity_of
+from monitor.respond import Responses
+from monitor.scheduler import build_scheduler, once_per_cluster
+from monitor.store import repo
+from notifiers.base import Notifier
+
+log = logging.getLogger(__name__)
+
+NIGHTLY_SLOT = 3600  # two daemons firing the nightly scan within the same hour run it once
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DaemonOptions:
+    watch_dir: Path | None
+    schedule: bool = True
+    serve_metrics: bool = True
+
+
+class Daemon:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        pool: asyncpg.Pool,
+        scanner: Scanner,
+        responses: Responses,
+        notifiers: list[Notifier],
+        contacts: dict[str, str],
+        options: DaemonOptions,
+        hibp: Any = None,
+    ) -> None:
+        self.config = config
+        self.pool = pool
+        self.scanner = scanner
+        self.responses = responses
+        self.notifiers = notifiers
+        self.contacts = contacts
+        self.options = options
+        self.hibp = hibp
+        self.metrics = metrics_mod.Metrics()
+        self._busy = asyncio.Lock()  # one unit of work at a time per daemon
+
+    # -- units of work ------------------------------------------------------------------
+
+    def _count(self, s: Sighting) -> None:
+        self.metrics.inc("credwatch_sightings_total")
+        if s.new_exposure:
+            self.metrics.inc("credwatch_exposures_new_total")
+
+    async def ingest_file(self, path: Path) -> bool:
+        """Scan one dropped file unless it was done before (by us or another daemon)."""
+        try:
+            identity = identity_of(path)
+        except OSError:
+            return False
+        async with self.pool.acquire() as lock_conn:
+            if await repo.source_already_done(lock_conn, identity):
+                return False
+            locked = await lock_conn.fetchval(
+                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", identity
+            )
+            if not locked:
+                return False
+            try:
+                if await repo.source_already_done(lock_conn, identity):
+                    return False
+                result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+                self.metrics.inc("credwatch_sources_total")
+                self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
+                self.metrics.inc("credwatch_errors_total", result.totals.problems)
+                log.info(
+                    "dropped file scanned",
+                    extra={"path": str(path), "matches": result.totals.matches},
+                )
+                return True
+            finally:
+                await lock_conn.fetchval(
+                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", identity
+                )
+
+    async def respond_and_alert(self) -> None:
+        attempted = await self.responses.run_due()
+        self.metrics.inc("credwatch_containments_total", attempted)
+        for n in self.notifiers:
+            report = await deliver(self.pool, n, contacts=self.contacts)
+            self.metrics.inc("credwatch_alerts_sent_total", report.sent)
+            self.metrics.inc("credwatch_alerts_failed_total", report.failed)
+
+    async def nightly(self) -> None:
+        sources = [p for p in self.config.serve.sources if p.exists()]
+        missing = [p for p in self.config.serve.sources if not p.exists()]
+        for p in missing:
+            log.warning("nightly source missing", extra={"path": str(p)})
+            self.metrics.inc("credwatch_errors_total")
+        async with self._busy:
+            self.metrics.inc("credwatch_nightly_runs_total")
+            for result in await self.scanner.scan(sources, on_sighting=self._count, kind="nightly"):
+                self.metrics.inc("credwatch_sources_total")
+                self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
+            await self.respond_and_alert()
+
+    async def poll_hibp(self) -> None:
+        if self.hibp is None:
+            return
+        async with self._busy:
+            await self.scanner.ingest(self.hibp.records(), location="hibp", on_sighting=self._count)
+            self.metrics.inc("credwatch_sources_total")
+            await self.respond_and_alert()
+
+    # -- the loop -------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        runner = None
+        sched = None
+        if self.options.serve_metrics:
+            runner = web.AppRunner(metrics_mod.app(self.metrics, self.pool), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(
+                runner, self.config.serve.metrics_host, self.config.serve.metrics_port
+            )
+            await site.start()
+            log.info("metrics listening", extra={"port": self.config.serve.metrics_port})
+        if self.options.schedule:
+            sched = build_scheduler(
+                timezone=self.config.serve.timezone,
+                nightly_cron=self.config.serve.nightly,
+                nightly=once_per_cluster(self.pool, "nightly", NIGHTLY_SLOT, self.nightly),
+                poll_minutes=self.config.serve.hibp_interval_minutes if self.hibp else 0,
+                poll=once_per_cluster(
+                    self.pool,
+                    "hibp",
+                    max(60, self.config.serve.hibp_interval_minutes * 60),
+                    self.poll_hibp,
+                ),
+            )
+            sched.start()
+        drop = (
+            DropFolder(self.options.watch_dir, settle=self.config.serve.settle_seconds)
+            if self.options.watch_dir
+            else None
+        )
+        interval = self.config.serve.outbox_interval_seconds
+        try:
+            while not stop.is_set():
+                try:
+                    await self._tick(drop, stop)
+                except asyncpg.PostgresError as exc:
+                    self.metrics.inc("credwatch_errors_total")
+                    log.error("work loop error", extra={"error": str(exc)})
+                except OSError as exc:
+                    self.metrics.inc("credwatch_errors_total")
+                    log.error("work loop error", extra={"error": str(exc)})
+                self.metrics.last_tick = time.time()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=interval)
+        finally:
+            if sched is not None:
+                sched.shutdown(wait=False)
+            # Let a scheduled job in hand finish or abandon: its source stays unfinished and
+            # is read again next time (sightings and alerts are deduplicated).
+            async with self._busy:
+                pass
+            if runner is not None:
+                await runner.cleanup()
+
+    async def _tick(self, drop: DropFolder | None, stop: asyncio.Event) -> None:
+        if drop is not None:
+            for path in drop.ready():
+                if stop.is_set():
+                    return  # between units: nothing half-done
+                async with self._busy:
+                    await self.ingest_file(path)
+        await self.respond_and_alert()
