@@ -11,7 +11,7 @@ import pytest
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.base import Alert, AlertEvent
+from notifiers.base import Alert, AlertEvent, Notifier
 from notifiers.email import EmailNotifier
 from tests.servers.smtp import PASSWORD, USER, SmtpServer
 
@@ -367,6 +367,8 @@ def test_from_config_reads_the_password_from_the_environment() -> None:
         },
         {"CREDWATCH_SMTP_PASSWORD": "pw"},
     )
+    channel: Notifier = notifier
+    assert channel.name == "email"
     assert notifier.digest is True
     assert notifier.partner_contacts is True
     assert repr(notifier) == (

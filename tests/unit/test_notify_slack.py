@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.base import Alert, AlertEvent, Delivery
+from notifiers.base import Alert, AlertEvent, Delivery, Notifier
 from notifiers.http import RetryPolicy
 from notifiers.slack import SlackNotifier
 from tests.servers.slack import CHANNEL, TOKEN, Scripted, SlackServer, block_problems
@@ -362,6 +362,8 @@ def test_from_config_bot_mode() -> None:
         {"token_env": "SLACK_TOKEN", "channel": "C1", "attempts": 2},
         {"SLACK_TOKEN": "xoxb-1"},
     )
+    channel: Notifier = notifier
+    assert channel.name == "slack"
     assert notifier.mode == "bot"
     assert repr(notifier) == "SlackNotifier(mode='bot', channel='C1')"
 

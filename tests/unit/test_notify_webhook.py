@@ -18,7 +18,7 @@ from aiohttp import web
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.base import Alert, AlertEvent
+from notifiers.base import Alert, AlertEvent, Notifier
 from notifiers.http import ALL_5XX, RetryPolicy, parse_retry_after
 from notifiers.webhook import WebhookNotifier, sign, verify_signature
 
@@ -240,7 +240,7 @@ def test_signature_is_over_timestamp_and_body() -> None:
 
 
 def test_from_config_reads_key_and_url_from_the_environment() -> None:
-    notifier = WebhookNotifier.from_config(
+    notifier: Notifier = WebhookNotifier.from_config(
         {"url_env": "SIEM_URL", "secret_env": "SIEM_KEY", "attempts": 5},
         {"SIEM_URL": "https://siem.example.org/hook?token=abc", "SIEM_KEY": "k" * 32},
     )
