@@ -242,8 +242,12 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
     )
     sv = _Reader(path, "serve", data.get("serve", {}), _SERVE_KEYS)
     nightly = sv.text("nightly", _SERVE.nightly) or _SERVE.nightly
-    if len(nightly.split()) != 5:
-        sv.fail("serve.nightly", f"not a 5-field cron expression: {nightly!r}")
+    try:
+        from monitor.scheduler import cron_trigger
+
+        cron_trigger(nightly, "UTC")
+    except ValueError as exc:
+        sv.fail("serve.nightly", f"not a cron expression ({exc}): {nightly!r}")
     serve = ServeConfig(
         nightly=nightly,
         timezone=sv.text("timezone", _SERVE.timezone) or "UTC",

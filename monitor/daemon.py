@@ -19,13 +19,11 @@ from monitor.dropfolder import DropFolder
 from monitor.outbox import deliver
 from monitor.pipeline import Scanner, Sighting, identity_of
 from monitor.respond import Responses
-from monitor.scheduler import build_scheduler, once_per_cluster
+from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
 from monitor.store import repo
 from notifiers.base import Notifier
 
 log = logging.getLogger(__name__)
-
-NIGHTLY_SLOT = 3600  # two daemons firing the nightly scan within the same hour run it once
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -143,12 +141,18 @@ class Daemon:
             sched = build_scheduler(
                 timezone=self.config.serve.timezone,
                 nightly_cron=self.config.serve.nightly,
-                nightly=once_per_cluster(self.pool, "nightly", NIGHTLY_SLOT, self.nightly),
+                nightly=once_per_cluster(
+                    self.pool,
+                    "nightly",
+                    period_of(cron_trigger(self.config.serve.nightly, self.config.serve.timezone))
+                    / 2,
+                    self.nightly,
+                ),
                 poll_minutes=self.config.serve.hibp_interval_minutes if self.hibp else 0,
                 poll=once_per_cluster(
                     self.pool,
                     "hibp",
-                    max(60, self.config.serve.hibp_interval_minutes * 60),
+                    self.config.serve.hibp_interval_minutes * 30,
                     self.poll_hibp,
                 ),
             )

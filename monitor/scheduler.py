@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,17 +17,18 @@ from monitor.store.queries import sql
 log = logging.getLogger(__name__)
 
 
-def slot_of(now: datetime, seconds: int) -> datetime:
-    """The firing a moment belongs to: time rounded down to `seconds` (UTC)."""
-    ts = int(now.timestamp()) // seconds * seconds
-    return datetime.fromtimestamp(ts, UTC)
+async def claim_run(pool: asyncpg.Pool, job: str, min_gap: float) -> datetime | None:
+    """The run's slot for exactly one process of the cluster per firing, else None.
 
-
-async def claim_run(pool: asyncpg.Pool, job: str, slot: datetime) -> bool:
-    """True for exactly one process of the cluster per (job, slot)."""
-    async with pool.acquire() as conn:
-        got = await conn.fetchval(sql("run_claim"), job, slot, socket.gethostname())
-    return got is not None
+    Daemons fire the same cron job at about the same time; the first to take the advisory lock
+    records the run, the others see a run younger than `min_gap` and stand down.
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", job)
+        slot: datetime | None = await conn.fetchval(
+            sql("run_claim"), job, socket.gethostname(), float(min_gap)
+        )
+    return slot
 
 
 async def finish_run(pool: asyncpg.Pool, job: str, slot: datetime) -> None:
@@ -36,16 +37,16 @@ async def finish_run(pool: asyncpg.Pool, job: str, slot: datetime) -> None:
 
 
 def once_per_cluster(
-    pool: asyncpg.Pool, job: str, granularity: int, work: Callable[[], Awaitable[None]]
+    pool: asyncpg.Pool, job: str, min_gap: float, work: Callable[[], Awaitable[None]]
 ) -> Callable[[], Awaitable[None]]:
-    """Wrap `work` so that when several daemons fire it in the same slot, only one runs it."""
+    """Wrap `work` so that when several daemons fire it together, only one runs it."""
 
     async def run() -> None:
-        slot = slot_of(datetime.now(UTC), granularity)
-        if not await claim_run(pool, job, slot):
+        slot = await claim_run(pool, job, min_gap)
+        if slot is None:
             log.info(
                 "scheduled run taken by another process",
-                extra={"job": job, "slot": slot.isoformat()},
+                extra={"job": job},
             )
             return
         try:
@@ -54,6 +55,26 @@ def once_per_cluster(
             await finish_run(pool, job, slot)
 
     return run
+
+
+def cron_trigger(expr: str, timezone: str) -> CronTrigger:
+    """A 5-field crontab, or 6 fields with seconds first."""
+    fields = expr.split()
+    if len(fields) == 6:
+        second, minute, hour, day, month, dow = fields
+        return CronTrigger(
+            second=second, minute=minute, hour=hour, day=day, month=month,
+            day_of_week=dow, timezone=timezone,
+        )  # fmt: skip
+    return CronTrigger.from_crontab(expr, timezone=timezone)
+
+
+def period_of(trigger: CronTrigger) -> float:
+    """Seconds between two firings of the trigger (from now)."""
+    now = datetime.now(UTC)
+    first = trigger.get_next_fire_time(None, now)
+    second = trigger.get_next_fire_time(first, first + timedelta(microseconds=1)) if first else None
+    return (second - first).total_seconds() if first and second else 86400.0
 
 
 def build_scheduler(
@@ -69,7 +90,7 @@ def build_scheduler(
         timezone=timezone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
     )
-    trigger = CronTrigger.from_crontab(nightly_cron, timezone=timezone)
+    trigger = cron_trigger(nightly_cron, timezone)
     sched.add_job(nightly, trigger, id="nightly-scan", replace_existing=True)
     if poll is not None and poll_minutes > 0:
         sched.add_job(

@@ -1,4 +1,8 @@
--- Claim one firing of a scheduled job for this cluster; NULL when another process has it.
-INSERT INTO scheduled_runs (job, slot, host) VALUES ($1, $2, $3)
-ON CONFLICT (job, slot) DO NOTHING
+-- Claim a firing of a scheduled job for the whole cluster: refused when any process started
+-- the same job less than $3 seconds ago. The caller holds an advisory lock on the job name.
+INSERT INTO scheduled_runs (job, slot, host)
+SELECT $1, now(), $2
+WHERE NOT EXISTS (
+    SELECT 1 FROM scheduled_runs WHERE job = $1 AND slot > now() - make_interval(secs => $3)
+)
 RETURNING slot
