@@ -1,0 +1,173 @@
+"""End to end: a scan finds a live portal credential and contains it in a real slapd, once."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from monitor.config import load_config
+from monitor.pipeline import Scanner
+from monitor.policy import PolicyConfig
+from monitor.respond import Responses
+from monitor.responders import build
+from monitor.watchlist import build_watchlist
+from tests.conftest import TEST_KEY
+from tests.servers import slapd
+
+pytestmark = [
+    pytest.mark.slapd,
+    pytest.mark.skipif(
+        not slapd.available(), reason="/usr/sbin/slapd missing: apt-get install -y slapd ldap-utils"
+    ),
+]
+PORTAL = "https://portail-partenaire.francetravail.fr/kairos"
+USERS = [
+    {"uid": "partner1", "mail": "partner1@gmail.com", "pwdChangedTime": "20260110000000Z"},
+    {"uid": "partner3", "mail": "partner3@gmail.com", "pwdChangedTime": "20260305101500Z"},
+]
+
+
+@pytest.fixture
+def server() -> Iterator[slapd.Slapd]:
+    s = slapd.start(USERS)
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def write_case(root: Path, server: slapd.Slapd, *, enforce: bool) -> Path:
+    leaked = slapd.LEAKED_PASSWORD
+    (root / "dumps").mkdir(parents=True)
+    (root / "accounts.csv").write_text(
+        "login,partner,idp,idp_user_id\n"
+        "partner1@gmail.com,OF38,ldap,\n"
+        "partner3@gmail.com,OF38,ldap,\n"
+    )
+    (root / "credwatch.toml").write_text(
+        f"""
+[organisation]
+name = "France Travail"
+domains = ["francetravail.fr"]
+portals = ["{PORTAL}"]
+
+[[partners]]
+name = "OF38"
+email_domains = ["formation-isere.example"]
+
+[accounts]
+file = "accounts.csv"
+
+[responders.ldap]
+url = "{server.url}"
+kind = "openldap"
+bind_dn = "{slapd.ADMIN_DN}"
+bind_password_env = "CW_LDAP_PW"
+base_dn = "{slapd.SUFFIX}"
+timeout = 5
+
+[policy]
+enforce = {"true" if enforce else "false"}
+"""
+    )
+    # Live: partner1's password last changed 2026-01-10, seen leaked now (no infection date).
+    (root / "dumps" / "base.txt").write_text(
+        f"https://shop.example/login:someone@gmail.com:x\n{PORTAL}/login:partner1@gmail.com:{leaked}\n"
+    )
+    # Stale: partner3 was infected 2026-03-01 and changed the password on 2026-03-05.
+    victim = "FR[ABCDEF0123456789] [2026-03-01T08_00_00.0000000+00_00]"
+    with zipfile.ZipFile(root / "dumps" / "log.zip", "w") as zf:
+        zf.writestr(
+            f"{victim}/Passwords.txt",
+            f"URL: {PORTAL}/login\nUsername: partner3@gmail.com\nPassword: {leaked}\n"
+            "Application: Google_[Chrome]_Default\n===============\n",
+        )
+        zf.writestr(f"{victim}/UserInformation.txt", "Country: FR\nLog date: 3/1/2026 8:00:00 AM\n")
+    return root / "credwatch.toml"
+
+
+async def run_scan(pool: asyncpg.Pool, cfg_path: Path, workdir: Path) -> None:
+    config = load_config(cfg_path)
+    responders = {
+        "ldap": build("ldap", config.responders["ldap"], env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
+    }
+    responses = Responses(
+        pool, PolicyConfig.from_mapping(config.policy), responders, channels=("console",)
+    )
+    scanner = Scanner(
+        pool,
+        config,
+        build_watchlist(config),
+        key=TEST_KEY,
+        channels=["console"],
+        workdir=workdir,
+        planner=responses,
+    )
+    try:
+        await scanner.scan([cfg_path.parent / "dumps"])
+        await responses.run_due()
+    finally:
+        await responses.aclose()
+
+
+async def trail(pool: asyncpg.Pool, login: str) -> list[tuple[str, str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT a.step, a.outcome FROM actions a JOIN exposures e ON e.id = a.exposure_id "
+            "WHERE e.login = $1 ORDER BY a.id",
+            login,
+        )
+    return [(r["step"], r["outcome"]) for r in rows]
+
+
+async def test_live_portal_credential_is_contained_once_and_stale_is_not(
+    pool: asyncpg.Pool, server: slapd.Slapd, tmp_path: Path, workdir: Path
+) -> None:
+    leaked = slapd.LEAKED_PASSWORD
+    assert server.binds("partner1", leaked) and server.binds("partner3", leaked)
+    cfg = write_case(tmp_path, server, enforce=True)
+    await run_scan(pool, cfg, workdir)
+
+    assert not server.binds("partner1", leaked)  # the leaked password is dead
+    assert server.attribute("partner1", "pwdReset") == "TRUE"  # and a change is required
+    assert server.binds("partner3", leaked)  # stale: changed after the leak, not touched
+    first = await trail(pool, "partner1@gmail.com")
+    assert first == [("reset_password", "done"), ("revoke_sessions", "skipped")]
+    assert await trail(pool, "partner3@gmail.com") == [("stale", "skipped")]
+    async with pool.acquire() as conn:
+        statuses = dict(await conn.fetch("SELECT login, status FROM exposures"))
+        events = sorted(
+            (r["login"], r["event"])
+            for r in await conn.fetch(
+                "SELECT e.login, a.event FROM alerts a JOIN exposures e ON e.id = a.exposure_id"
+            )
+        )
+    assert statuses == {"partner1@gmail.com": "contained", "partner3@gmail.com": "stale"}
+    assert events == [
+        ("partner1@gmail.com", "contained"),
+        ("partner1@gmail.com", "new"),
+        ("partner3@gmail.com", "new"),
+        ("partner3@gmail.com", "stale"),
+    ]
+    # Scanning again (a restart, a resold dump) never resets twice.
+    changed_at = server.attribute("partner1", "pwdChangedTime")
+    await run_scan(pool, cfg, workdir)
+    assert await trail(pool, "partner1@gmail.com") == first
+    assert server.attribute("partner1", "pwdChangedTime") == changed_at
+
+
+async def test_dry_run_changes_nothing(
+    pool: asyncpg.Pool, server: slapd.Slapd, tmp_path: Path, workdir: Path
+) -> None:
+    cfg = write_case(tmp_path, server, enforce=False)
+    await run_scan(pool, cfg, workdir)
+    assert server.binds("partner1", slapd.LEAKED_PASSWORD)
+    assert server.attribute("partner1", "pwdReset") in (None, "FALSE")
+    assert await trail(pool, "partner1@gmail.com") == [
+        ("reset_password", "dry_run"),
+        ("revoke_sessions", "skipped"),
+    ]
