@@ -10,6 +10,7 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -89,13 +90,14 @@ async def http_get(url: str) -> str:
     return await asyncio.to_thread(get)
 
 
-async def wait_for(predicate, timeout: float) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return True
-        await asyncio.sleep(0.1)
-    return False
+async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float) -> bool:
+    try:
+        async with asyncio.timeout(timeout):
+            while not await predicate():
+                await asyncio.sleep(0.1)
+    except TimeoutError:
+        return False
+    return True
 
 
 async def stop(proc: asyncio.subprocess.Process) -> tuple[int, str]:
