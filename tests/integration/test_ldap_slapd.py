@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.containment import ContainmentStatus, contain
+from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ProviderError
 from monitor.responders.base import AccountRef
 from monitor.responders.ldap import LdapResponder
@@ -62,7 +62,7 @@ async def run(
     dry_run: bool,
     exposure_id: int,
     log: MemoryActionLog | None = None,
-):
+) -> tuple[ContainmentResult, MemoryActionLog]:
     log = log or MemoryActionLog()
     r = responder(server)
     try:

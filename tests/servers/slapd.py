@@ -11,10 +11,14 @@ import socket
 import subprocess
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from monitor.responders.ldap import Connection, Server  # imports ldap3 quietly
+with warnings.catch_warnings():
+    # ldap3 2.9.1 imports names newer pyasn1 releases deprecate (`tagMap`...): harmless.
+    warnings.filterwarnings("ignore", r".* is deprecated\. Please use .*", DeprecationWarning)
+    from ldap3 import Connection, Server
 
 SLAPD = Path("/usr/sbin/slapd")
 SLAPADD = Path("/usr/sbin/slapadd")

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import pytest
 
-from monitor.containment import ContainmentStatus, contain
+from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ProviderError
 from monitor.freshness import Freshness
 from monitor.responders.base import AccountRef, IdentityUser, StepResult
@@ -83,7 +83,7 @@ async def run(
     dry_run: bool = False,
     first_seen: datetime | None = None,
     infected: datetime | None = INFECTED,
-):
+) -> ContainmentResult:
     return await contain(
         exposure_id=7,
         account=ACCOUNT,

@@ -311,3 +311,24 @@ async def test_registry_builds_it() -> None:
     r = build("okta", {"base_url": "http://127.0.0.1:9", "token_env": "T"}, env={"T": "v"})
     assert r.name == "okta"
     await r.aclose()
+
+
+async def test_long_rate_limit_wait_is_deferred_not_slept(okta: Okta) -> None:
+    okta.idp.script(
+        "GET",
+        "/api/v1/users/partner1@gmail.com",
+        answer(
+            429,
+            {"errorCode": "E0000047"},
+            {"X-Rate-Limit-Reset": "1795345200", "Date": "Sun, 22 Nov 2026 10:00:00 GMT"},
+        ),
+    )
+    r = okta.responder(max_delay=60)
+    try:
+        with pytest.raises(ProviderError) as info:
+            await r.find_user(AccountRef(login="partner1@gmail.com"))
+    finally:
+        await r.aclose()
+    assert info.value.retryable is True
+    assert str(info.value) == "okta: asked to wait 3600s (more than 60s)"
+    assert okta.sleep.delays == [] and len(okta.idp.calls) == 1
