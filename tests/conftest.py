@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,18 +27,20 @@ def with_database(dsn: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     """DSN of a server where tests may create databases."""
     given = os.environ.get("CREDWATCH_TEST_DSN", "").strip()
     if given:
         yield given
         return
-    root = tmp_path_factory.mktemp("pg")
+    # Not under pytest's basetemp: a concurrent pytest run may prune that while we run.
+    root = Path(tempfile.mkdtemp(prefix="cw-test-pg-"))
     server = embedded.ensure_running(root)
     try:
         yield server.dsn("postgres")
     finally:
         embedded.stop(root, mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest_asyncio.fixture(scope="session")
