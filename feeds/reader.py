@@ -48,7 +48,6 @@ _NOISE_FILES = frozenset(
 _BINARY_EXT = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ldb", ".log.old", ".exe", ".dll", ".db", ".sqlite"}
 )
-_SNIFF = 64 << 10
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -214,9 +213,7 @@ class PathReader:
     # -- text bases (ULP, combos, breach corpora) ----------------------------------------
 
     def _text_base(self, member: Member) -> Iterator[Match | Problem]:
-        with member.open() as raw:
-            head = raw.read(_SNIFF)
-        kind = _sniff(head, member.name)
+        kind = _sniff(member.head, member.name)
         if kind == "binary":
             self.totals.problems += 1
             yield Problem(origin=member.origin, reason="binary file skipped")
