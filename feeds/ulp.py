@@ -282,8 +282,10 @@ def _url_first(s: str, i: int, *, userinfo: bool) -> tuple[str, str, str] | None
     else:
         p = _port_end(s, colon)
         auth_end = p if p != -1 else colon
-    if auth_end == i:
-        return None
+    if auth_end == i and not (auth_end < n and s[auth_end] in "/?#"):
+        return (
+            None  # `https://:x:y`; an empty authority before a path is kept (`android:///Ab=@pkg/`)
+        )
     return _after_authority(s, auth_end)
 
 
