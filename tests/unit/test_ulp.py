@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import string
+import zipfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from bench.gen_ulp import (
+    DECOY_KINDS,
+    HIT_KINDS,
+    PARTNER_EMAIL_DOMAINS,
+    PORTAL_HOST,
+    WATCHED_DOMAINS,
+    generate,
+)
+from bench.gen_ulp import main as gen_main
 from feeds.ulp import MAX_LINE_CHARS, UlpRecord, parse_ulp_bytes, parse_ulp_line
+from monitor.normalize import canonical_login, email_domain, path_under, split_url, under_domain
 
 PARSED = [
     # url first, with scheme
@@ -40,6 +55,12 @@ PARSED = [
     (
         "android://Ab/C+d==@com.pkg.app/:alice:s3cret",
         "android://Ab/C+d==@com.pkg.app/",
+        "alice",
+        "s3cret",
+    ),
+    (
+        "android:///Ab+C==@com.pkg.app/:alice:s3cret",
+        "android:///Ab+C==@com.pkg.app/",
         "alice",
         "s3cret",
     ),
@@ -134,6 +155,7 @@ JUNK = [
     "no separator here",
     "justoneword",
     "https://site.com",
+    "https://:alice:s3cret",
     "https://site.com:8443",
     "https://site.com/:alice",
     "https://site.com/::",
@@ -294,3 +316,118 @@ def test_never_raises_on_separator_soup(line: str) -> None:
     record = parse_ulp_line(line)
     if record is not None:
         assert record.login or record.password
+
+
+# --- the synthetic corpus generator, checked against the parser and the normalisation rules -----
+
+WATCHED = frozenset(WATCHED_DOMAINS)
+EMAIL_WATCHED = WATCHED | frozenset(PARTNER_EMAIL_DOMAINS)
+
+
+def _reasons(line: str) -> set[str] | None:
+    """What the project's matching rules say about one corpus line (None: not a credential)."""
+    record = parse_ulp_line(line)
+    if record is None:
+        return None
+    host, path = split_url(record.url)
+    found: set[str] = set()
+    if under_domain(host, WATCHED):
+        found.add("host")
+        if host == PORTAL_HOST and path_under(path, "/kairos"):
+            found.add("portal")
+    if under_domain(email_domain(canonical_login(record.login)), EMAIL_WATCHED):
+        found.add("email_domain")
+    return found
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("ulp") / "corpus.txt"
+    truth = generate(
+        out, lines=30_000, seed=7, hit_rate=0.01, decoy_rate=0.005, n_domains=3000, member_zip=True
+    )
+    assert json.loads(Path(f"{out}.truth.json").read_text(encoding="utf-8")) == truth
+    return out, truth
+
+
+def test_generated_truth_is_exact(corpus: tuple[Path, dict[str, Any]]) -> None:
+    out, truth = corpus
+    found: dict[int, set[str]] = {}
+    unparsed = 0
+    with out.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            reasons = _reasons(line)
+            if reasons is None:
+                unparsed += 1
+            elif reasons:
+                found[number] = reasons
+    assert number == truth["lines"] == 30_000
+    assert unparsed == 0
+    assert truth["hit_lines"] == 300
+    assert found == {h["line"]: set(h["reasons"]) for h in truth["hits"]}
+    by_reason = {r: sum(r in v for v in found.values()) for r in ("host", "portal", "email_domain")}
+    assert by_reason == truth["hits_by_reason"]
+    assert sum(truth["hits_by_kind"].values()) == 300
+    assert set(truth["hits_by_kind"]) == set(HIT_KINDS)
+
+
+def test_generated_decoys_look_like_hits_but_match_nothing(
+    corpus: tuple[Path, dict[str, Any]],
+) -> None:
+    out, truth = corpus
+    decoy_at = {d["line"]: d["kind"] for d in truth["decoys"]}
+    assert len(decoy_at) == truth["decoy_lines"] == 150
+    assert set(truth["decoys_by_kind"]) == set(DECOY_KINDS) == set(truth["decoy_kinds"])
+    looks = ("francetravail", "pole-emploi", "formation-isere", "xn--", "trаvail", "pоle")
+    with out.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number in decoy_at:
+                assert _reasons(line) == set(), decoy_at[number]
+                assert any(word in line.lower() for word in looks)
+
+
+def test_background_never_mentions_a_watched_name(corpus: tuple[Path, dict[str, Any]]) -> None:
+    out, truth = corpus
+    planted = {h["line"] for h in truth["hits"]} | {d["line"] for d in truth["decoys"]}
+    names = ("francetravail", "pole-emploi", "formation-isere", "kairos")
+    with out.open(encoding="utf-8") as fh:
+        mentions = {
+            number
+            for number, line in enumerate(fh, start=1)
+            if any(name in line.lower() for name in names)
+        }
+    hits_with_name = {h["line"] for h in truth["hits"]}
+    assert mentions - planted == set()
+    assert hits_with_name <= mentions
+
+
+def test_generator_is_deterministic_and_zip_holds_the_same_bytes(
+    corpus: tuple[Path, dict[str, Any]], tmp_path: Path
+) -> None:
+    out, truth = corpus
+    again = tmp_path / "corpus.txt"
+    truth2 = generate(again, lines=30_000, seed=7, hit_rate=0.01, decoy_rate=0.005, n_domains=3000)
+    assert truth2 == truth
+    assert again.read_bytes() == out.read_bytes()
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == truth["sha256"]
+    assert out.stat().st_size == truth["bytes"]
+    with zipfile.ZipFile(f"{out}.zip") as zf:
+        assert zf.namelist() == ["corpus.txt"]
+        assert zf.read("corpus.txt") == out.read_bytes()
+    other = generate(tmp_path / "other.txt", lines=1000, seed=8, n_domains=3000)
+    assert (
+        other["sha256"]
+        != generate(tmp_path / "x.txt", lines=1000, seed=7, n_domains=3000)["sha256"]
+    )
+
+
+def test_generator_cli(tmp_path: Path) -> None:
+    out = tmp_path / "cli.txt"
+    gen_main(
+        [str(out), "--lines", "2500", "--seed", "3", "--hit-rate", "0.004", "--domains", "500"]
+    )
+    truth = json.loads(Path(f"{out}.truth.json").read_text(encoding="utf-8"))
+    assert truth["lines"] == 2500
+    assert truth["hit_lines"] == 10
+    assert out.read_bytes().count(b"\n") == 2500
+    assert not Path(f"{out}.zip").exists()
