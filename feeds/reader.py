@@ -302,13 +302,23 @@ def _text_stream(stream: BinaryIO) -> TextIO:
 def _sniff(head: bytes, name: str) -> str:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "text"  # UTF-16 with BOM: NUL bytes are expected
-    if b"\x00" in head[:4096]:
-        return "binary"
+    if _mostly_binary(head[:4096]):
+        return "binary"  # a stray binary line is skipped by the line readers, not the file
     lower = name.lower()
     if any(lower.endswith(ext) for ext in _BINARY_EXT):
         return "binary"
     text = head.decode("utf-8", errors="replace")
     return breach.sniff_corpus(text, name)
+
+
+_CONTROL = bytes(range(9)) + bytes(range(14, 32))
+
+
+def _mostly_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    control = len(head) - len(head.translate(None, _CONTROL))
+    return control / len(head) > 0.3
 
 
 def _is_noise(name: str) -> bool:
