@@ -29,8 +29,8 @@ name = "Organisme de formation, Isère"
 email_domains = ["formation-isere.example"]
 """
 RG_REGEX = (
-    r"^(\"?[a-zA-Z][a-zA-Z0-9+.-]*://)?([^/:@|;\t ]*@)?([^/:@|;\t ]*\.)?"
-    r"(francetravail\.fr|pole-emploi\.fr)\.?[:/|;\t \"]"
+    r'(?i)^"?([a-z][a-z0-9+.-]*://)?([^/:@|;\t "]*@)?([^/:@|;\t "]*\.)?'
+    r'(francetravail\.fr|pole-emploi\.fr)\.?([:/|;\t "]|$)'
 )
 
 
@@ -127,6 +127,9 @@ def main() -> None:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env_c)
         seconds = time.perf_counter() - t0
+        if proc.returncode not in (0, 1):
+            print(f"| {name} | failed: {proc.stderr.strip()[:80]} | | | | |")
+            continue
         print(row(name, seconds, lines, size, f"{proc.stdout.strip()} lines", "-"))
     print(f"truth: {json.dumps(truth.get('hits_by_reason', truth))[:300]}")
 

@@ -62,11 +62,16 @@ class Secret:
         if n < 6:
             return "*" * n
         stars = "*" * min(n - 3, 12)
-        return f"{self._value[0]}{stars}{self._value[-2:]}"
+        return _printable(f"{self._value[0]}{stars}{self._value[-2:]}")
 
     def expose_for_hash_only(self) -> bytes:
         """The raw bytes, for callers that hash them (fingerprints). Never log the result."""
         return self._raw()
+
+
+def _printable(text: str) -> str:
+    """Lone surrogates (undecodable bytes) and control characters become `?`."""
+    return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else "?" for c in text)
 
 
 class CredentialKind(StrEnum):
