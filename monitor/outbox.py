@@ -27,6 +27,38 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 12))
 
 
+async def _alert(
+    conn: asyncpg.Connection, row: asyncpg.Record, contacts: dict[str, str]
+) -> Alert | None:
+    exposure = await repo.exposure_by_id(conn, row["exposure_id"])
+    if exposure is None:
+        return None
+    ctx = await conn.fetchrow(sql("alert_context"), exposure.id)
+    return Alert(
+        id=row["id"],
+        event=AlertEvent(row["event"]),
+        exposure=exposure,
+        origin=row["origin"],
+        action_summary=row["summary"],
+        partner_contact=contacts.get(exposure.partner or ""),
+        victim_country=ctx["country"] if ctx else None,
+        stealer_family=ctx["family"] if ctx else None,
+        created_at=row["created_at"],
+    )
+
+
+async def _failed(
+    conn: asyncpg.Connection, notifier: Notifier, rows: list[asyncpg.Record], exc: CredwatchError
+) -> None:
+    for row in rows:
+        delay = backoff(row["attempts"] + 1) if exc.retryable else MAX_BACKOFF
+        await conn.execute(sql("outbox_failed"), row["id"], str(exc)[:500], delay)
+    log.warning(
+        "alert delivery failed",
+        extra={"channel": notifier.name, "alerts": [r["id"] for r in rows], "error": str(exc)},
+    )
+
+
 async def deliver(
     pool: asyncpg.Pool,
     notifier: Notifier,
@@ -34,40 +66,38 @@ async def deliver(
     contacts: dict[str, str] | None = None,
     batch: int = 50,
 ) -> DeliveryReport:
-    """Send what is due on `notifier.name`. Stops at the first failure to keep the order."""
+    """Send what is due on `notifier.name`, oldest first. Stops at the first failure to keep
+    the order; what failed stays queued with a backoff. Digest notifiers get one batch per call."""
     sent = failed = 0
+    contacts = contacts or {}
+    digest = bool(getattr(notifier, "digest", False)) and hasattr(notifier, "send_digest")
     while True:
         async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(sql("outbox_claim"), notifier.name, batch)
+            rows = list(await conn.fetch(sql("outbox_claim"), notifier.name, batch))
             if not rows:
                 return DeliveryReport(sent=sent, failed=failed)
+            alerts: list[tuple[asyncpg.Record, Alert]] = []
             for row in rows:
-                exposure = await repo.exposure_by_id(conn, row["exposure_id"])
-                if exposure is None:
+                alert = await _alert(conn, row, contacts)
+                if alert is None:
                     await conn.execute(sql("outbox_sent"), row["id"], None)
-                    continue
-                ctx = await conn.fetchrow(sql("alert_context"), exposure.id)
-                alert = Alert(
-                    id=row["id"],
-                    event=AlertEvent(row["event"]),
-                    exposure=exposure,
-                    origin=row["origin"],
-                    action_summary=row["summary"],
-                    partner_contact=(contacts or {}).get(exposure.partner or ""),
-                    victim_country=ctx["country"] if ctx else None,
-                    stealer_family=ctx["family"] if ctx else None,
-                    created_at=row["created_at"],
-                )
+                else:
+                    alerts.append((row, alert))
+            if digest and alerts:
+                try:
+                    delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
+                except CredwatchError as exc:
+                    await _failed(conn, notifier, [r for r, _ in alerts], exc)
+                    return DeliveryReport(sent=sent, failed=failed + len(alerts))
+                for row, _ in alerts:
+                    await conn.execute(sql("outbox_sent"), row["id"], delivery.ref)
+                sent += len(alerts)
+                continue
+            for row, alert in alerts:
                 try:
                     delivery = await notifier.send(alert, thread_ref=row["thread_ref"])
                 except CredwatchError as exc:
-                    failed += 1
-                    delay = backoff(row["attempts"] + 1) if exc.retryable else MAX_BACKOFF
-                    await conn.execute(sql("outbox_failed"), row["id"], str(exc)[:500], delay)
-                    log.warning(
-                        "alert delivery failed",
-                        extra={"channel": notifier.name, "alert": row["id"], "retry_in": delay},
-                    )
-                    return DeliveryReport(sent=sent, failed=failed)
+                    await _failed(conn, notifier, [row], exc)
+                    return DeliveryReport(sent=sent, failed=failed + 1)
                 await conn.execute(sql("outbox_sent"), row["id"], delivery.ref)
                 sent += 1

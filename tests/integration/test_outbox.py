@@ -1,0 +1,62 @@
+"""The alert outbox: a channel that is down keeps its alerts; they go out once, in order, later."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from monitor.config import load_config
+from monitor.demo import write_demo
+from monitor.outbox import deliver
+from monitor.pipeline import Scanner
+from monitor.watchlist import build_watchlist
+from notifiers.slack import SlackNotifier
+from tests.conftest import TEST_KEY
+from tests.servers.slack import Scripted, SlackServer
+
+
+async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
+    pool: asyncpg.Pool, tmp_path: Path, workdir: Path
+) -> None:
+    planted = write_demo(tmp_path / "demo")
+    config = load_config(tmp_path / "demo" / "credwatch.toml")
+    scanner = Scanner(
+        pool, config, build_watchlist(config), key=TEST_KEY, channels=["slack"], workdir=workdir
+    )
+    await scanner.scan([tmp_path / "demo" / "dumps"])
+    async with SlackServer() as server:
+        slack = SlackNotifier.from_config(
+            {"webhook_url_env": "SLACK", "attempts": 1}, {"SLACK": server.webhook_url}
+        )
+        try:
+            # Down: the request fails (the notifier tries once per delivery here).
+            server.script(Scripted(status=503, body="service_unavailable"))
+            report = await deliver(pool, slack)
+            assert report.sent == 0 and report.failed == 1
+            async with pool.acquire() as conn:
+                pending = await conn.fetch(
+                    "SELECT id, attempts, last_error FROM alerts WHERE sent_at IS NULL ORDER BY id"
+                )
+                # One "new" per planted credential, one "updated": the Kairos one got its date.
+                assert len(pending) == len(planted) + 1
+                assert pending[0]["attempts"] == 1 and pending[0]["last_error"]
+                # Still backing off: nothing is sent, and later alerts do not overtake.
+                assert (await deliver(pool, slack)).sent == 0
+                # The channel is back up (the scripted failure is used).
+                await conn.execute("UPDATE alerts SET next_attempt = now()")
+            report = await deliver(pool, slack)
+            assert report.sent == len(planted) + 1 and report.failed == 0
+            assert (await deliver(pool, slack)).sent == 0  # exactly once
+            # Failed attempts plus one successful post per alert, in id order.
+            assert len(server.posted) == len(planted) + 1
+            async with pool.acquire() as conn:
+                ids = [
+                    r["id"] for r in await conn.fetch("SELECT id FROM alerts ORDER BY sent_at, id")
+                ]
+                assert ids == sorted(ids)
+                assert await conn.fetchval("SELECT count(*) FROM alerts WHERE sent_at IS NULL") == 0
+            for p in planted:
+                assert all(p.password not in str(m) for m in server.posted)
+        finally:
+            await slack.aclose()
