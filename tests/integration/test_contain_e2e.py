@@ -171,3 +171,43 @@ async def test_dry_run_changes_nothing(
         ("reset_password", "dry_run"),
         ("revoke_sessions", "skipped"),
     ]
+
+
+async def test_approval_waits_for_a_human_then_contains(
+    pool: asyncpg.Pool, server: slapd.Slapd, tmp_path: Path, workdir: Path
+) -> None:
+    cfg = write_case(tmp_path, server, enforce=True)
+    cfg.write_text(
+        cfg.read_text().replace(
+            "[policy]\nenforce = true",
+            '[policy]\nenforce = true\nrules.portal_account.critical = "approve"',
+        )
+    )
+    await run_scan(pool, cfg, workdir)
+    assert server.binds("partner1", slapd.LEAKED_PASSWORD)  # nothing before approval
+    assert await trail(pool, "partner1@gmail.com") == []
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT e.id, e.status, a.summary FROM exposures e JOIN alerts a ON a.exposure_id = e.id "
+            "WHERE e.login = 'partner1@gmail.com' AND a.event = 'new'"
+        )
+    assert row["status"] == "pending_approval"
+    assert f"credwatch approve {row['id']}" in row["summary"]
+    config = load_config(cfg)
+    responders = {
+        "ldap": build("ldap", config.responders["ldap"], env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
+    }
+    responses = Responses(pool, PolicyConfig.from_mapping(config.policy), responders)
+    try:
+        assert await responses.approve(row["id"], who="cli:alice") == 1
+        assert await responses.approve(row["id"], who="cli:alice") == 0  # nothing left to approve
+        await responses.run_due()
+    finally:
+        await responses.aclose()
+    assert not server.binds("partner1", slapd.LEAKED_PASSWORD)
+    async with pool.acquire() as conn:
+        by = await conn.fetchval(
+            "SELECT DISTINCT decided_by FROM actions a JOIN exposures e ON e.id = a.exposure_id "
+            "WHERE e.login = 'partner1@gmail.com'"
+        )
+    assert by == "cli:alice"
