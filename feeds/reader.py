@@ -59,6 +59,7 @@ class ReadSettings:
     workdir: Path
     max_line: int = 1 << 20
     screen: ByteScreen | None = None  # None: every line is parsed (huge account lists)
+    progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
 
 
 @dataclass(slots=True)
@@ -229,7 +230,7 @@ class PathReader:
         with member.open() as raw:
             stream = utf8_stream(raw)
             for line_no, line in candidate_lines(
-                stream, self.s.screen, counters, max_line=self.s.max_line
+                stream, self.s.screen, counters, max_line=self.s.max_line, on_bytes=self.s.progress
             ):
                 cred = _ulp_credential(line, line_no, member.origin)
                 if cred is None:
@@ -340,4 +341,4 @@ def _container_and_name(member: Member, top: Path) -> tuple[str, str]:
     return str(top), rel
 
 
-__all__ = ["Callable", "PathReader", "ReadSettings", "ReadTotals", "settings_screen"]
+__all__ = ["PathReader", "ReadSettings", "ReadTotals", "settings_screen"]

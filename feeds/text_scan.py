@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -30,6 +30,7 @@ def candidate_lines(
     *,
     max_line: int = 1 << 20,
     chunk_size: int = CHUNK,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
     """Yield (line number, line bytes without EOL) for lines holding a needle (all lines if no screen).
 
@@ -43,6 +44,8 @@ def candidate_lines(
         data = stream.read(chunk_size)
         eof = not data
         counters.bytes += len(data)
+        if on_bytes is not None and data:
+            on_bytes(len(data))
         if discarding:
             nl = data.find(b"\n")
             if nl == -1:

@@ -168,6 +168,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
     problems: list[tuple[str, str]] = []
+    bar = ScanProgress.start(paths) if err.is_terminal else None
     try:
         workdir = ctx.config.scan.workdir or default_workdir(db.data_dir())
         scanner = Scanner(
@@ -178,6 +179,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
             channels=[n.name for n in notifiers],
             workdir=workdir,
             planner=responses,
+            progress=bar.advance if bar else None,
         )
 
         def on_sighting(s: Any) -> None:
@@ -192,10 +194,15 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
             problems.append((p.origin, p.reason))
 
         results = await scanner.scan(paths, on_sighting=on_sighting, on_problem=on_problem)
+        if bar:
+            bar.stop()
+            bar = None
         await responses.run_due(batch=10_000)
         for n in notifiers:
             await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
     finally:
+        if bar:
+            bar.stop()
         for n in notifiers:
             await n.aclose()
         await responses.aclose()
@@ -214,6 +221,41 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
         style="dim",
     )
     return sum(r.totals.matches for r in results) or len(rows)
+
+
+class ScanProgress:
+    """A byte progress bar on a terminal (never when output is piped)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("scanning"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=err, transient=True,
+        )  # fmt: skip
+        self._task = self._progress.add_task("scan", total=total or None)
+        self._progress.start()
+
+    @classmethod
+    def start(cls, paths: list[Path]) -> ScanProgress:
+        total = 0
+        for p in paths:
+            files = [p] if p.is_file() else (f for f in p.rglob("*") if f.is_file())
+            total += sum(f.stat().st_size for f in files)
+        return cls(total)
+
+    def advance(self, n: int) -> None:
+        self._progress.update(self._task, advance=n)
+
+    def stop(self) -> None:
+        self._progress.stop()
 
 
 def _count(results: list[Any]) -> int:

@@ -83,6 +83,7 @@ class Scanner:
         channels: Sequence[str],
         workdir: Path,
         planner: Planner | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> None:
         self.pool = pool
         self.config = config
@@ -102,6 +103,7 @@ class Scanner:
             workdir=workdir,
             max_line=sc.max_line,
             screen=settings_screen(watch),
+            progress=progress,
         )
         self.key = key
 
