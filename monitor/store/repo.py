@@ -107,12 +107,18 @@ async def enqueue_alert(
     origin: str = "",
     summary: str = "",
 ) -> list[int]:
-    """Queue an alert on each channel; repeats are ignored (unique per exposure/channel/event/key)."""
+    """Queue an alert on each channel; repeats are ignored (unique per exposure/channel/event/key),
+    and an update waits behind nothing: a pending alert of the exposure already carries it."""
     ids = []
     for channel in channels:
-        alert_id = await conn.fetchval(
-            sql("enqueue_alert"), exposure_id, channel, event, event_key, origin, summary
-        )
+        if event == "updated":
+            alert_id = await conn.fetchval(
+                sql("enqueue_update"), exposure_id, channel, event_key, origin, summary
+            )
+        else:
+            alert_id = await conn.fetchval(
+                sql("enqueue_alert"), exposure_id, channel, event, event_key, origin, summary
+            )
         if alert_id is not None:
             ids.append(alert_id)
     return ids

@@ -38,18 +38,19 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
                 pending = await conn.fetch(
                     "SELECT id, attempts, last_error FROM alerts WHERE sent_at IS NULL ORDER BY id"
                 )
-                # One "new" per planted credential, one "updated": the Kairos one got its date.
-                assert len(pending) == len(planted) + 1
+                # One "new" per planted credential; the Kairos one learnt its infection date
+                # while its "new" alert was still waiting, so no separate "updated" alert.
+                assert len(pending) == len(planted)
                 assert pending[0]["attempts"] == 1 and pending[0]["last_error"]
                 # Still backing off: nothing is sent, and later alerts do not overtake.
                 assert (await deliver(pool, slack)).sent == 0
                 # The channel is back up (the scripted failure is used).
                 await conn.execute("UPDATE alerts SET next_attempt = now()")
             report = await deliver(pool, slack)
-            assert report.sent == len(planted) + 1 and report.failed == 0
+            assert report.sent == len(planted) and report.failed == 0
             assert (await deliver(pool, slack)).sent == 0  # exactly once
             # Failed attempts plus one successful post per alert, in id order.
-            assert len(server.posted) == len(planted) + 1
+            assert len(server.posted) == len(planted)
             async with pool.acquire() as conn:
                 ids = [
                     r["id"] for r in await conn.fetch("SELECT id FROM alerts ORDER BY sent_at, id")
@@ -60,3 +61,33 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
                 assert all(p.password not in str(m) for m in server.posted)
         finally:
             await slack.aclose()
+
+
+async def test_material_change_after_delivery_alerts_again_once(
+    pool: asyncpg.Pool, tmp_path: Path, workdir: Path
+) -> None:
+    import zipfile
+
+    planted = write_demo(tmp_path / "demo")
+    config = load_config(tmp_path / "demo" / "credwatch.toml")
+    scanner = Scanner(
+        pool, config, build_watchlist(config), key=TEST_KEY, channels=["slack"], workdir=workdir
+    )
+    await scanner.scan([tmp_path / "demo" / "dumps"])
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE alerts SET sent_at = now()")  # everything was announced
+    kairos = planted[0]
+    newer = tmp_path / "resold.zip"
+    with zipfile.ZipFile(newer, "w") as zf:
+        zf.writestr(
+            "PC2/Passwords.txt",
+            f"URL: {kairos.url}\nUsername: {kairos.login}\nPassword: {kairos.password}\n",
+        )
+        zf.writestr("PC2/UserInformation.txt", "Log date: 9/1/2025 10:00:00 AM\n")
+    for _ in range(2):  # the second scan of the same file changes nothing
+        await scanner.scan([newer])
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT event, event_key FROM alerts WHERE sent_at IS NULL")
+    assert [(r["event"], r["event_key"]) for r in rows] == [
+        ("updated", "newer infection date 2025-09-01")
+    ]
