@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import aiohttp
 
 from monitor.errors import ProviderError
+from monitor.retry_after import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -66,28 +64,6 @@ class Reply:
         """The body as short printable text, for error messages (provider codes, not secrets)."""
         text = self.body[: limit * 4].decode("utf-8", "replace")
         return "".join(c if c.isprintable() else " " for c in text)[:limit].strip()
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        seconds = (moment - (now or datetime.now(UTC))).total_seconds()
-    if not math.isfinite(seconds):
-        return None
-    return max(seconds, 0.0)
 
 
 _REQUEST_ID_HEADERS = ("x-slack-req-id", "x-request-id", "request-id")

@@ -10,12 +10,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import aiohttp
 
 from monitor.errors import ProviderError
+from monitor.retry_after import parse_retry_after
 from monitor.types import Outcome
 
 from .base import StepResult
@@ -51,22 +51,6 @@ class Reply:
 
 # Given a reply and the attempt number (0-based), how long to wait before retrying; None = don't.
 RetryRule = Callable[[Reply, int], float | None]
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: either delta-seconds or an HTTP-date. None when absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
