@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 import aiosmtplib
 
 from monitor.errors import ConfigError, ProviderError
-from notifiers import render
+from notifiers import render, settings
 from notifiers.base import Alert, Delivery
 from notifiers.http import Sleep
 
@@ -133,8 +133,8 @@ class EmailNotifier:
         for key in section:
             if key not in _KEYS:
                 raise ConfigError(f"unknown key {key!r} in section [{SECTION}]")
-        host = _text(section, "host")
-        sender = _text(section, "sender")
+        host = settings.text(SECTION, section, "host")
+        sender = settings.text(SECTION, section, "sender")
         if host is None or sender is None:
             raise ConfigError(f"[{SECTION}] host and sender are required")
         admins = section.get("to")
@@ -142,13 +142,13 @@ class EmailNotifier:
             admins = [admins]
         if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
             raise ConfigError(f"[{SECTION}] to must be a list of addresses")
-        mode = _text(section, "mode") or "each"
+        mode = settings.text(SECTION, section, "mode") or "each"
         if mode not in ("each", "digest"):
             raise ConfigError(f"[{SECTION}] mode must be each or digest")
         port = section.get("port")
         if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
             raise ConfigError(f"[{SECTION}] port must be an integer")
-        cafile = _text(section, "cafile")
+        cafile = settings.text(SECTION, section, "cafile")
         tls_context = None
         if cafile is not None:
             try:
@@ -163,15 +163,15 @@ class EmailNotifier:
             port=port,
             sender=sender,
             admins=[a.strip() for a in admins],
-            security=_text(section, "security") or "starttls",
-            username=_text(section, "username"),
-            password=_secret(section, "password_env", env),
-            timeout=_number(section, "timeout", 30.0, minimum=0.1),
+            security=settings.text(SECTION, section, "security") or "starttls",
+            username=settings.text(SECTION, section, "username"),
+            password=settings.secret(SECTION, section, "password_env", env, strip=False),
+            timeout=settings.number(SECTION, section, "timeout", 30.0, minimum=0.1),
             tls_context=tls_context,
             partner_contacts=partner_contacts,
             digest=mode == "digest",
-            subject_prefix=_text(section, "subject_prefix") or "[credwatch]",
-            attempts=int(_number(section, "attempts", 3, minimum=1)),
+            subject_prefix=settings.text(SECTION, section, "subject_prefix") or "[credwatch]",
+            attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
         )
 
     # --- recipients ---------------------------------------------------------------------
@@ -344,29 +344,3 @@ class EmailNotifier:
 
     async def aclose(self) -> None:
         """Nothing to close: every send opens and closes its own SMTP connection."""
-
-
-def _text(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"[{SECTION}] {key} must be a non-empty string")
-    return value.strip()
-
-
-def _number(section: Mapping[str, Any], key: str, default: float, *, minimum: float = 0.0) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"[{SECTION}] {key} must be a number >= {minimum:g}")
-    return float(value)
-
-
-def _secret(section: Mapping[str, Any], key: str, env: Mapping[str, str]) -> str | None:
-    var = _text(section, key)
-    if var is None:
-        return None
-    value = env.get(var, "")
-    if not value:
-        raise ConfigError(f"[{SECTION}] {key}: environment variable {var} is not set")
-    return value

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.errors import ConfigError, ProviderError
-from notifiers import render
+from notifiers import render, settings
 from notifiers.base import Alert, AlertEvent, Delivery
 from notifiers.http import Reply, RetryPolicy, Sleep, post, status_error
 
@@ -113,16 +113,16 @@ class SlackNotifier:
             if key not in _KEYS:
                 raise ConfigError(f"unknown key {key!r} in section [{SECTION}]")
         return cls(
-            webhook_url=_secret(section, "webhook_url_env", env),
-            token=_secret(section, "token_env", env),
-            channel=_text(section, "channel"),
-            api_url=_text(section, "api_url") or "https://slack.com/api",
-            timeout=_number(section, "timeout", 10.0, minimum=0.1),
+            webhook_url=settings.secret(SECTION, section, "webhook_url_env", env),
+            token=settings.secret(SECTION, section, "token_env", env),
+            channel=settings.text(SECTION, section, "channel"),
+            api_url=settings.text(SECTION, section, "api_url") or "https://slack.com/api",
+            timeout=settings.number(SECTION, section, "timeout", 10.0, minimum=0.1),
             policy=RetryPolicy(
-                attempts=int(_number(section, "attempts", 3, minimum=1)),
-                max_retry_after=_number(section, "max_retry_after", 60.0),
+                attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
+                max_retry_after=settings.number(SECTION, section, "max_retry_after", 60.0),
             ),
-            min_interval=_number(section, "min_interval", 1.0),
+            min_interval=settings.number(SECTION, section, "min_interval", 1.0),
         )
 
     def payload(self, alert: Alert, *, thread_ref: str | None = None) -> dict[str, Any]:
@@ -216,29 +216,3 @@ class SlackNotifier:
         if self._session is not None and self._owns_session:
             await self._session.close()
         self._session = None
-
-
-def _text(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"[{SECTION}] {key} must be a non-empty string")
-    return value.strip()
-
-
-def _number(section: Mapping[str, Any], key: str, default: float, *, minimum: float = 0.0) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"[{SECTION}] {key} must be a number >= {minimum:g}")
-    return float(value)
-
-
-def _secret(section: Mapping[str, Any], key: str, env: Mapping[str, str]) -> str | None:
-    var = _text(section, key)
-    if var is None:
-        return None
-    value = env.get(var, "").strip()
-    if not value:
-        raise ConfigError(f"[{SECTION}] {key}: environment variable {var} is not set")
-    return value

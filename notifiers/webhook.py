@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.errors import ConfigError
-from notifiers import render
+from notifiers import render, settings
 from notifiers.base import Alert, Delivery
 from notifiers.http import ALL_5XX, RetryPolicy, Sleep, post, status_error
 
@@ -112,21 +112,21 @@ class WebhookNotifier:
         for name in section:
             if name not in _KEYS:
                 raise ConfigError(f"unknown key {name!r} in section [{SECTION}]")
-        url = _text(section, "url")
-        url_from_env = _secret(section, "url_env", env)
+        url = settings.text(SECTION, section, "url")
+        url_from_env = settings.secret(SECTION, section, "url_env", env)
         if (url is None) == (url_from_env is None):
             raise ConfigError(f"[{SECTION}] set exactly one of url and url_env")
-        key = _secret(section, "secret_env", env)
+        key = settings.secret(SECTION, section, "secret_env", env)
         if key is None:
             raise ConfigError(f"[{SECTION}] secret_env is required")
         return cls(
             url=url or url_from_env or "",
             key=key.encode(),
-            timeout=_number(section, "timeout", 10.0, minimum=0.1),
+            timeout=settings.number(SECTION, section, "timeout", 10.0, minimum=0.1),
             policy=RetryPolicy(
                 statuses=ALL_5XX,
-                attempts=int(_number(section, "attempts", 3, minimum=1)),
-                max_retry_after=_number(section, "max_retry_after", 60.0),
+                attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
+                max_retry_after=settings.number(SECTION, section, "max_retry_after", 60.0),
             ),
         )
 
@@ -177,29 +177,3 @@ class WebhookNotifier:
         if self._session is not None and self._owns_session:
             await self._session.close()
         self._session = None
-
-
-def _text(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"[{SECTION}] {key} must be a non-empty string")
-    return value.strip()
-
-
-def _number(section: Mapping[str, Any], key: str, default: float, *, minimum: float = 0.0) -> float:
-    value = section.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"[{SECTION}] {key} must be a number >= {minimum:g}")
-    return float(value)
-
-
-def _secret(section: Mapping[str, Any], key: str, env: Mapping[str, str]) -> str | None:
-    var = _text(section, key)
-    if var is None:
-        return None
-    value = env.get(var, "").strip()
-    if not value:
-        raise ConfigError(f"[{SECTION}] {key}: environment variable {var} is not set")
-    return value
