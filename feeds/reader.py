@@ -151,6 +151,7 @@ class PathReader:
                 country=info.country if info else None,
             )
             for m in victim.pending:
+                self.totals.matches += 1
                 cred = replace(m.credential, infected_at=infected, victim=v)
                 yield replace(m, credential=cred)
         self._victims.clear()

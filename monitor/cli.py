@@ -167,6 +167,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     notifiers = build_notifiers(ctx.config.notifiers, os.environ)
     responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
+    exposures: set[int] = set()
     problems: list[tuple[str, str]] = []
     bar = ScanProgress.start(paths) if err.is_terminal else None
     try:
@@ -183,6 +184,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
         )
 
         def on_sighting(s: Any) -> None:
+            exposures.add(s.exposure_id)
             row = sighting_json(s)
             if as_json:
                 sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -216,11 +218,10 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     lines = sum(r.totals.lines for r in results)
     err.print(
         f"scanned {len(results)} path(s), {lines} lines, {sum(r.totals.records for r in results)}"
-        f" records; {len({r['exposure_id'] for r in rows}) if rows else _count(results)} "
-        f"exposure(s) found; {len(problems)} input(s) skipped",
+        f" records; {len(exposures)} exposure(s) found; {len(problems)} input(s) skipped",
         style="dim",
     )
-    return sum(r.totals.matches for r in results) or len(rows)
+    return len(exposures)
 
 
 class ScanProgress:
@@ -256,10 +257,6 @@ class ScanProgress:
 
     def stop(self) -> None:
         self._progress.stop()
-
-
-def _count(results: list[Any]) -> int:
-    return sum(r.totals.matches for r in results)
 
 
 def _safe(text: str) -> str:

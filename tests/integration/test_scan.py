@@ -178,6 +178,12 @@ async def test_cli_json_contract_and_exit_codes(dsn: str, tmp_path: Path) -> Non
     )
     assert again.returncode == 1
     assert not any(json.loads(line)["new"] for line in again.stdout.splitlines())
+    only_log = run_cli(
+        ["scan", "--config", cfg, "--json", str(tmp_path / "demo" / "dumps" / "logs_2025-06.zip")],
+        dsn,
+        tmp_path,
+    )
+    assert only_log.returncode == 1 and len(only_log.stdout.splitlines()) == 2
     clean = tmp_path / "clean.txt"
     clean.write_text("https://example.com/:a@b.c:pw\n")
     assert run_cli(["scan", "--config", cfg, str(clean)], dsn, tmp_path).returncode == 0
