@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from monitor.errors import ProviderError
+from monitor.retry_after import parse_retry_after
 from monitor.types import Outcome
 
 from .base import (
@@ -29,7 +30,6 @@ from .http import (
     Sleep,
     backoff,
     parse_iso,
-    parse_retry_after,
     raise_for_lookup,
     step_from_error,
     step_from_reply,
