@@ -199,3 +199,36 @@ async def test_cli_json_contract_and_exit_codes(dsn: str, tmp_path: Path) -> Non
         ["lookup", "--config", cfg, "--json", "formation-isere.example"], dsn, tmp_path
     )
     assert json.loads(partner.stdout)["accounts"] == ["m.martin@formation-isere.example"]
+
+
+async def test_cli_status_export_and_actions(dsn: str, tmp_path: Path) -> None:
+    planted = write_demo(tmp_path / "demo")
+    cfg = str(tmp_path / "demo" / "credwatch.toml")
+    assert (
+        run_cli(
+            ["scan", "--config", cfg, str(tmp_path / "demo" / "dumps")], dsn, tmp_path
+        ).returncode
+        == 1
+    )
+    status = run_cli(["status", "--config", cfg, "--json"], dsn, tmp_path)
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert data["backlog"]["exposures"] == len(planted)
+    assert data["backlog"]["outbox"] == {}  # the console channel delivered everything
+    assert data["recent_sources"][0]["status"] == "done"
+    jsonl = run_cli(["export", "--config", cfg, "--since", "2020-01-01"], dsn, tmp_path)
+    items = [json.loads(line) for line in jsonl.stdout.splitlines()]
+    assert len(items) == len(planted)
+    csv_out = run_cli(
+        ["export", "--config", cfg, "--since", "2020-01-01", "--format", "csv"], dsn, tmp_path
+    )
+    assert csv_out.stdout.splitlines()[0].startswith("exposure_id,kind,login")
+    assert len(csv_out.stdout.splitlines()) == len(planted) + 1
+    future = run_cli(["export", "--config", cfg, "--since", "2999-01-01"], dsn, tmp_path)
+    assert future.stdout == ""
+    for p in planted:
+        assert p.password not in jsonl.stdout + csv_out.stdout + status.stdout
+    bad = run_cli(["export", "--config", cfg, "--since", "yesterday"], dsn, tmp_path)
+    assert bad.returncode == 2 and "--since" in bad.stderr
+    actions = run_cli(["actions", "--config", cfg, "--json"], dsn, tmp_path)
+    assert actions.returncode == 0 and actions.stdout == ""  # no identity provider configured
