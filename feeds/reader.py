@@ -25,7 +25,15 @@ from monitor.errors import FeedError
 from monitor.matcher import match
 from monitor.normalize import canonical_login, split_url
 from monitor.screen import ByteScreen
-from monitor.types import CredentialKind, LeakedCredential, Match, Secret, Victim
+from monitor.types import (
+    Account,
+    CredentialKind,
+    LeakedCredential,
+    Match,
+    Reason,
+    Secret,
+    Victim,
+)
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -150,9 +158,13 @@ class PathReader:
                 family=info.family if info else None,
                 country=info.country if info else None,
             )
+            owner = _portal_owner(victim.pending)
             for m in victim.pending:
                 self.totals.matches += 1
                 cred = replace(m.credential, infected_at=infected, victim=v)
+                if cred.kind is CredentialKind.COOKIE and m.account is None and owner is not None:
+                    # The same machine leaked a portal password: the cookie is that user's session.
+                    m = replace(m, account=owner.account, partner=m.partner or owner.partner)
                 yield replace(m, credential=cred)
         self._victims.clear()
 
@@ -266,6 +278,21 @@ class PathReader:
                         yield m
                 else:
                     self.totals.skipped_lines += 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Owner:
+    account: Account
+    partner: str | None
+
+
+def _portal_owner(matches: list[Match]) -> _Owner | None:
+    """The portal account a victim's machine signed in with, when its passwords say so."""
+    for m in matches:
+        c = m.credential
+        if c.kind is CredentialKind.PASSWORD and Reason.PORTAL in m.reasons and c.login:
+            return _Owner(account=m.account or Account(login=c.login), partner=m.partner)
+    return None
 
 
 def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential | None:

@@ -83,9 +83,13 @@ async def contain(
     log: ActionLog,
     dry_run: bool,
     decided_by: str,
+    sessions_only: bool = False,
 ) -> ContainmentResult:
     """Run containment for (exposure, provider). Steps already done are never repeated, so a
-    crash between reset and revoke resumes at revoke. Every attempt is recorded."""
+    crash between reset and revoke resumes at revoke. Every attempt is recorded.
+
+    `sessions_only` is for stolen session cookies: the password is not what leaked, so only the
+    sessions are revoked, whatever the password's age."""
     provider = responder.name
     audit = log
 
@@ -102,6 +106,10 @@ async def contain(
         )
 
     done = await audit.done_steps(exposure_id, provider)
+    if sessions_only and STEP_REVOKE in done:
+        return ContainmentResult(
+            provider=provider, status=ContainmentStatus.CONTAINED, resumed=tuple(sorted(done))
+        )
     if STEP_BLOCK in done or {STEP_RESET, STEP_REVOKE} <= done:
         status = ContainmentStatus.BLOCKED if STEP_BLOCK in done else ContainmentStatus.CONTAINED
         return ContainmentResult(provider=provider, status=status, resumed=tuple(sorted(done)))
@@ -133,7 +141,7 @@ async def contain(
         )
 
     fresh: Freshness | None = None
-    if STEP_RESET not in done:  # after our own reset the change date is ours: don't re-judge
+    if STEP_RESET not in done and not sessions_only:  # after our own reset the date is ours
         fresh = freshness(user.password_changed_at, infected_at, first_seen)
         if fresh is Freshness.STALE:
             changed = user.password_changed_at.isoformat() if user.password_changed_at else "?"
@@ -152,7 +160,9 @@ async def contain(
             )
 
     plan: list[tuple[str, Callable[..., Awaitable[StepResult]]]]
-    if user.external:
+    if sessions_only:
+        plan = [(STEP_REVOKE, responder.revoke_sessions)]
+    elif user.external:
         plan = [(STEP_BLOCK, responder.block)]
     else:
         plan = [(STEP_RESET, responder.reset_password), (STEP_REVOKE, responder.revoke_sessions)]
@@ -213,7 +223,7 @@ async def contain(
 
     if dry_run:
         status = ContainmentStatus.DRY_RUN
-    elif user.external:
+    elif user.external and not sessions_only:
         status = ContainmentStatus.BLOCKED
     else:
         status = ContainmentStatus.CONTAINED

@@ -15,7 +15,7 @@ from monitor.responders.base import AccountRef, Responder
 from monitor.store import repo
 from monitor.store.actions import PgActionLog, plan_containment
 from monitor.store.queries import sql
-from monitor.types import Match
+from monitor.types import CredentialKind, Match
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ class Responses:
             why = "no identity provider configured for this account" if login else "no login"
             return Plan(summary=f"alert only: {why} ({verdict.reason})", alert=True)
         waiting = verdict.decision is Decision.APPROVE
+        cookie = m.credential.kind is CredentialKind.COOKIE
         await plan_containment(
             conn,
             exposure_id=exposure_id,
@@ -75,6 +76,7 @@ class Responses:
             reason=verdict.reason,
             login=login,
             idp_user_id=m.account.idp_user_id if m.account else None,
+            sessions_only=cookie,
         )
         if waiting:
             await conn.execute(
@@ -86,11 +88,14 @@ class Responses:
                 alert=True,
             )
         mode = "dry run: would " if verdict.dry_run else "containing: "
-        what = (
-            "block sign-in (external account)"
-            if verdict.decision is Decision.BLOCK
-            else "set a random password, require a change and revoke sessions"
-        )
+        if cookie:
+            expiry = m.credential.cookie_expires
+            until = f" (cookie valid until {expiry:%Y-%m-%d})" if expiry else " (session cookie)"
+            what = f"revoke the sessions of {login}{until}"
+        elif verdict.decision is Decision.BLOCK:
+            what = "block sign-in (external account)"
+        else:
+            what = "set a random password, require a change and revoke sessions"
         return Plan(summary=f"{mode}{what} in {provider}", alert=True)
 
     async def run_due(self, *, batch: int = 20) -> int:
@@ -126,11 +131,17 @@ class Responses:
             log=self.audit,
             dry_run=row["dry_run"],
             decided_by=row["decided_by"],
+            sessions_only=row["sessions_only"],
         )
-        await self._settle(conn, row, result)
+        await self._settle(conn, row, result, sessions_only=row["sessions_only"])
 
     async def _settle(
-        self, conn: asyncpg.Connection, row: asyncpg.Record, result: ContainmentResult
+        self,
+        conn: asyncpg.Connection,
+        row: asyncpg.Record,
+        result: ContainmentResult,
+        *,
+        sessions_only: bool = False,
     ) -> None:
         status = result.status
         steps = "; ".join(f"{s.step} {s.outcome.value}" for s in result.steps) or "already done"
@@ -169,7 +180,7 @@ class Responses:
         if exposure_status:
             await conn.execute(sql("exposure_status"), exposure_id, exposure_status, steps[:500])
         if event and self.channels:
-            summary = _summary(provider, result, steps)
+            summary = _summary(provider, result, steps, sessions_only=sessions_only)
             await repo.enqueue_alert(
                 conn,
                 exposure_id=exposure_id,
@@ -205,8 +216,12 @@ class Responses:
             await r.aclose()
 
 
-def _summary(provider: str, result: ContainmentResult, steps: str) -> str:
+def _summary(
+    provider: str, result: ContainmentResult, steps: str, *, sessions_only: bool = False
+) -> str:
     s = result.status
+    if s is ContainmentStatus.CONTAINED and sessions_only:
+        return f"sessions revoked in {provider}: the stolen cookie no longer signs in ({steps})"
     if s is ContainmentStatus.CONTAINED:
         return f"contained in {provider}: random password set, change required, sessions revoked ({steps})"
     if s is ContainmentStatus.BLOCKED:

@@ -74,4 +74,5 @@ async def plan_containment(conn: asyncpg.Connection, **values: Any) -> int | Non
         values["reason"],
         values["login"],
         values["idp_user_id"],
+        values.get("sessions_only", False),
     )
