@@ -9,9 +9,7 @@ from monitor.watchlist import Watchlist
 
 def match(cred: LeakedCredential, watch: Watchlist) -> Match | None:
     reasons: list[Reason] = []
-    domain = under_domain(cred.host, watch.domains) or under_domain(
-        cred.host, frozenset(watch.email_domains)
-    )
+    domain = under_domain(cred.host, watch.domains) or under_domain(cred.host, watch.all_domains)
     if domain:
         reasons.append(Reason.HOST)
     portal_url = None
@@ -29,7 +27,7 @@ def match(cred: LeakedCredential, watch: Watchlist) -> Match | None:
             reasons.append(Reason.LOGIN)
             partner = account.partner
         mail_domain = email_domain(cred.login)
-        watched_mail = under_domain(mail_domain, frozenset(watch.email_domains))
+        watched_mail = under_domain(mail_domain, watch.all_domains)
         if watched_mail:
             reasons.append(Reason.EMAIL_DOMAIN)
             partner = partner or watch.email_domains[watched_mail]

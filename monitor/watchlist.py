@@ -18,6 +18,7 @@ from monitor.normalize import (
     canonical_host,
     canonical_login,
     split_url,
+    under_domain,
 )
 from monitor.types import Account, Partner, Portal
 
@@ -39,11 +40,9 @@ class Watchlist:
     account_bloom: Any = None  # pybloom-live filter over account logins, for large lists
     portals_by_host: Mapping[str, tuple[Portal, ...]] = field(default_factory=dict)
     partner_contacts: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def all_domains(self) -> frozenset[str]:
-        """Every domain a host or e-mail may fall under (organisation and partner domains)."""
-        return frozenset(self.domains | set(self.email_domains))
+    # Every domain a host or e-mail may fall under (organisation and partner domains): the keys
+    # of `email_domains`, kept as a set once so matching does not rebuild it per record.
+    all_domains: frozenset[str] = frozenset()
 
     def account(self, login: str) -> Account | None:
         """Exact, case-insensitive account lookup, screened by the bloom filter when present."""
@@ -74,16 +73,12 @@ class Watchlist:
         uncovered = [
             login
             for login in self.accounts
-            if not _under_any(login.rpartition("@")[2], self.all_domains)
+            if under_domain(login.rpartition("@")[2], self.all_domains) is None
         ]
         full_pass = len(uncovered) > max_account_needles
         if not full_pass:
             needles.update(login.encode() for login in uncovered)
         return tuple(sorted(needles, key=len)), full_pass
-
-
-def _under_any(host: str, domains: frozenset[str]) -> bool:
-    return any(host == d or host.endswith("." + d) for d in domains)
 
 
 def _read_accounts_csv(path: Path) -> Iterable[Account]:
@@ -164,6 +159,7 @@ def build_watchlist(config: Config) -> Watchlist:
         account_bloom=account_bloom,
         portals_by_host={h: tuple(v) for h, v in by_host.items()},
         partner_contacts={p.name: p.security_contact for p in partners if p.security_contact},
+        all_domains=frozenset(email_domains),
     )
 
 
