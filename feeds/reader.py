@@ -132,18 +132,18 @@ class PathReader:
         if role is FileRole.SYSINFO:
             self._sysinfo(member, container, name)
         elif role is FileRole.PASSWORDS:
-            yield from self._stash(container, name, self._passwords(member))
+            self._stash(container, name, self._passwords(member))
         elif role is FileRole.COOKIES:
-            yield from self._stash(container, name, self._cookies(member))
+            self._stash(container, name, self._cookies(member))
         elif _is_noise(name):
             return
         else:
             yield from self._text_base(member)
 
-    def _stash(self, container: str, name: str, matches: Iterable[Match]) -> Iterator[Match]:
+    def _stash(self, container: str, name: str, matches: Iterable[Match]) -> None:
+        """Hold a victim's matches until its folder is done (the date may come later)."""
         victim = self._victims.setdefault((container, victim_root(name)), _Victim())
         victim.pending.extend(matches)
-        return iter(())
 
     def _flush_victims(self) -> Iterator[Match]:
         for (_, root), victim in sorted(self._victims.items()):
