@@ -160,7 +160,6 @@ def scan(
 
 async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     from monitor.outbox import deliver
-    from monitor.pipeline import Scanner, default_workdir
     from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
@@ -171,17 +170,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     problems: list[tuple[str, str]] = []
     bar = ScanProgress.start(paths) if err.is_terminal else None
     try:
-        workdir = ctx.config.scan.workdir or default_workdir(db.data_dir())
-        scanner = Scanner(
-            ctx.pool,
-            ctx.config,
-            ctx.watch,
-            key=ctx.key,
-            channels=[n.name for n in notifiers],
-            workdir=workdir,
-            planner=responses,
-            progress=bar.advance if bar else None,
-        )
+        scanner = _scanner(ctx, responses, progress=bar.advance if bar else None)
 
         def on_sighting(s: Any) -> None:
             exposures.add(s.exposure_id)
@@ -296,6 +285,22 @@ def _print_sightings(rows: list[dict[str, Any]]) -> None:
             _safe(seen),
         )
     Console(width=200).print(table)
+
+
+def _scanner(ctx: Context, responses: Any, *, progress: Any = None) -> Any:
+    """The scanner every command uses: alerts on the responses' channels, policy as planner."""
+    from monitor.pipeline import Scanner, default_workdir
+
+    return Scanner(
+        ctx.pool,
+        ctx.config,
+        ctx.watch,
+        key=ctx.key,
+        channels=responses.channels,
+        workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
+        planner=responses,
+        progress=progress,
+    )
 
 
 def _responses(ctx: Context, channels: tuple[str, ...]) -> Any:
@@ -454,7 +459,6 @@ async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) 
     import signal
 
     from monitor.daemon import Daemon, DaemonOptions
-    from monitor.pipeline import Scanner, default_workdir
     from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
@@ -462,15 +466,7 @@ async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) 
     channels = tuple(n.name for n in notifiers)
     responses = _responses(ctx, channels)
     hibp = _hibp_feed(ctx) if schedule else None
-    scanner = Scanner(
-        ctx.pool,
-        ctx.config,
-        ctx.watch,
-        key=ctx.key,
-        channels=channels,
-        workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
-        planner=responses,
-    )
+    scanner = _scanner(ctx, responses)
     daemon = Daemon(
         config=ctx.config,
         pool=ctx.pool,
@@ -536,7 +532,6 @@ def hibp(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
 async def _hibp_now(config_path: Path, as_json: bool) -> int:
     from monitor.errors import ConfigError
     from monitor.outbox import deliver
-    from monitor.pipeline import Scanner, default_workdir
     from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
@@ -548,12 +543,7 @@ async def _hibp_now(config_path: Path, as_json: bool) -> int:
     responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
     try:
-        scanner = Scanner(
-            ctx.pool, ctx.config, ctx.watch, key=ctx.key,
-            channels=[n.name for n in notifiers],
-            workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
-            planner=responses,
-        )  # fmt: skip
+        scanner = _scanner(ctx, responses)
         await scanner.ingest(
             feed.records(), location="hibp", on_sighting=lambda s: rows.append(sighting_json(s))
         )
