@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import os
 import random
@@ -20,6 +19,7 @@ from yarl import URL
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.normalize import canonical_host, canonical_login, split_url
+from monitor.retry_after import parse_retry_after
 from monitor.types import CredentialKind, LeakedCredential
 
 log = logging.getLogger(__name__)
@@ -173,24 +173,6 @@ def valid_email(raw: object) -> str:
     if not host:
         return ""
     return f"{local}@{host}"
-
-
-def _retry_after_seconds(value: str | None, now: float) -> float | None:
-    """`Retry-After` as seconds (delta-seconds or HTTP-date); None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -376,7 +358,7 @@ class HibpClient:
                             request_id=cf_ray,
                         )
                     if status == 429:
-                        wait = _retry_after_seconds(resp.headers.get("retry-after"), time.time())
+                        wait = parse_retry_after(resp.headers.get("retry-after"))
                         if wait is None:
                             wait = self._backoff(attempt)
                         elif wait > self._max_retry_after:

@@ -17,11 +17,11 @@ from feeds.hibp import (
     BreachInfo,
     HibpClient,
     HibpFeed,
-    _retry_after_seconds,
     valid_domain,
     valid_email,
 )
 from monitor.errors import ConfigError, ProviderError
+from monitor.retry_after import parse_retry_after
 from monitor.types import CredentialKind, LeakedCredential
 from tests.servers.hibp import API_KEY, HibpData, HibpServer, Scripted, breach_model
 
@@ -323,13 +323,13 @@ async def test_limiter_is_shared_by_concurrent_calls(hibp: HibpServer) -> None:
 
 
 def test_retry_after_parsing() -> None:
-    now = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC).timestamp()
-    assert _retry_after_seconds("1", now) == 1.0
-    assert _retry_after_seconds(" 2.5 ", now) == 2.5
-    assert _retry_after_seconds("Tue, 01 Jan 2030 12:00:30 GMT", now) == 30.0
-    assert _retry_after_seconds("Tue, 01 Jan 2030 11:00:00 GMT", now) == 0.0
-    assert _retry_after_seconds("soon", now) is None
-    assert _retry_after_seconds(None, now) is None
+    now = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
+    assert parse_retry_after("1", now=now) == 1.0
+    assert parse_retry_after(" 2.5 ", now=now) == 2.5
+    assert parse_retry_after("Tue, 01 Jan 2030 12:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Tue, 01 Jan 2030 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None, now=now) is None
 
 
 def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
