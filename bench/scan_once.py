@@ -11,9 +11,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from feeds.archive import Limits, Problem
+from feeds.archive import Limits
 from feeds.reader import PathReader, ReadSettings, settings_screen
 from monitor.config import load_config
+from monitor.types import Problem
 from monitor.watchlist import build_watchlist
 
 

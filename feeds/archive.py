@@ -46,6 +46,7 @@ import py7zr.io
 import rarfile
 
 from monitor.errors import FeedError
+from monitor.types import Problem
 
 try:  # AES-encrypted zip members (WinZip AE-1/AE-2) need pyzipper; ZipCrypto does not.
     import pyzipper
@@ -128,14 +129,6 @@ class Member:
             head=data[:HEAD_SIZE],
             _opener=lambda: io.BytesIO(data),
         )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Problem:
-    """Something `walk()` skipped: where (`origin`) and why (`reason`, a short phrase)."""
-
-    origin: str
-    reason: str
 
 
 class ArchiveError(FeedError):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from feeds import breach, ulp
-from feeds.archive import Limits, Member, Problem, walk
+from feeds.archive import Limits, Member, walk
 from feeds.cookies import parse_cookies
 from feeds.stealer_layout import FileRole, classify, victim_root
 from feeds.stealer_passwords import parse_passwords
@@ -30,6 +30,7 @@ from monitor.types import (
     CredentialKind,
     LeakedCredential,
     Match,
+    Problem,
     Reason,
     Secret,
     Victim,

@@ -17,9 +17,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monitor import plugins
 from monitor.config import DEFAULT_CONFIG, Config, hmac_key, load_config
 from monitor.errors import CredwatchError
 from monitor.example_config import EXAMPLE
+from monitor.plugins import Family
 from monitor.store import db, embedded, repo
 from monitor.types import Exposure
 from monitor.watchlist import Watchlist, build_watchlist
@@ -160,10 +162,9 @@ def scan(
 
 async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
     from monitor.outbox import deliver
-    from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
-    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    notifiers = _notifiers(ctx)
     responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
     exposures: set[int] = set()
@@ -303,17 +304,18 @@ def _scanner(ctx: Context, responses: Any, *, progress: Any = None) -> Any:
     )
 
 
+def _notifiers(ctx: Context) -> list[Any]:
+    """One notifier per enabled section; the console alone when none is configured."""
+    sections = ctx.config.notifiers or {"console": {}}
+    return list(plugins.build_enabled(Family.NOTIFIERS, sections, os.environ).values())
+
+
 def _responses(ctx: Context, channels: tuple[str, ...]) -> Any:
     from monitor.policy import PolicyConfig
     from monitor.respond import Responses
-    from monitor.responders import build
 
     policy = PolicyConfig.from_mapping(ctx.config.policy)
-    responders = {
-        name: build(name, section, env=os.environ)
-        for name, section in ctx.config.responders.items()
-        if section.get("enabled", True) is not False
-    }
+    responders = plugins.build_enabled(Family.RESPONDERS, ctx.config.responders, os.environ)
     return Responses(ctx.pool, policy, responders, channels=channels)
 
 
@@ -343,13 +345,12 @@ def reject(
 
 def _decide(exposure_id: int, config: Path, *, by: str, reject: bool, reason: str) -> None:
     from monitor.outbox import deliver
-    from notifiers.registry import build_notifiers
 
     who = by or os.environ.get("USER") or "admin"
 
     async def go() -> int:
         ctx = await _open(config, need_key=False)
-        notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+        notifiers = _notifiers(ctx)
         responses = _responses(ctx, tuple(n.name for n in notifiers))
         try:
             count = await responses.approve(
@@ -459,10 +460,9 @@ async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) 
     import signal
 
     from monitor.daemon import Daemon, DaemonOptions
-    from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
-    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    notifiers = _notifiers(ctx)
     channels = tuple(n.name for n in notifiers)
     responses = _responses(ctx, channels)
     hibp = _hibp_feed(ctx) if schedule else None
@@ -532,14 +532,13 @@ def hibp(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
 async def _hibp_now(config_path: Path, as_json: bool) -> int:
     from monitor.errors import ConfigError
     from monitor.outbox import deliver
-    from notifiers.registry import build_notifiers
 
     ctx = await _open(config_path)
     feed = _hibp_feed(ctx)
     if feed is None:
         await ctx.pool.close()
         raise ConfigError(f"{ctx.config.path}: feeds.hibp: missing (add a [feeds.hibp] section)")
-    notifiers = build_notifiers(ctx.config.notifiers, os.environ)
+    notifiers = _notifiers(ctx)
     responses = _responses(ctx, tuple(n.name for n in notifiers))
     rows: list[dict[str, Any]] = []
     try:

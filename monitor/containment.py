@@ -11,7 +11,7 @@ from typing import Protocol
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
-from monitor.responders.base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,

@@ -16,12 +16,12 @@ from aiohttp import web
 from monitor import metrics as metrics_mod
 from monitor.config import Config
 from monitor.dropfolder import DropFolder
+from monitor.notify import Notifier
 from monitor.outbox import deliver
 from monitor.pipeline import Scanner, Sighting, identity_of
 from monitor.respond import Responses
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
 from monitor.store import repo
-from notifiers.base import Notifier
 
 log = logging.getLogger(__name__)
 

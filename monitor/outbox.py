@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import asyncpg
 
 from monitor.errors import CredwatchError
+from monitor.notify import Alert, AlertEvent, Notifier
 from monitor.store import repo
 from monitor.store.queries import sql
-from notifiers.base import Alert, AlertEvent, Notifier
 
 log = logging.getLogger(__name__)
 

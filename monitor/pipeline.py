@@ -13,12 +13,12 @@ from typing import Protocol
 
 import asyncpg
 
-from feeds.archive import Limits, Problem
+from feeds.archive import Limits
 from feeds.reader import PathReader, ReadSettings, ReadTotals, settings_screen
 from monitor.config import Config
 from monitor.matcher import match
 from monitor.store import repo
-from monitor.types import LeakedCredential, Match
+from monitor.types import LeakedCredential, Match, Problem
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import asyncpg
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
-from monitor.responders.base import AccountRef, Responder
+from monitor.responder import AccountRef, Responder
 from monitor.store import repo
 from monitor.store.actions import PgActionLog, plan_containment
 from monitor.store.queries import sql

@@ -113,6 +113,14 @@ class Victim:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """Input a feed skipped: where (`origin`) and why (`reason`, a constant phrase, no secret)."""
+
+    origin: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LeakedCredential:
     """One credential (or session cookie, hash, account) read from a source."""
 

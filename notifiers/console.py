@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, TextIO
 
 from monitor.errors import ConfigError
-from notifiers.base import Alert, Delivery
+from monitor.notify import Alert, Delivery
 
 
 def _clean(text: str) -> str:

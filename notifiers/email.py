@@ -20,8 +20,8 @@ from typing import Any, ClassVar, Self
 import aiosmtplib
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.notify import Alert, Delivery
 from notifiers import render, settings
-from notifiers.base import Alert, Delivery
 from notifiers.http import Sleep
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.notify import Alert, AlertEvent
 from monitor.types import CredentialKind, Exposure
-from notifiers.base import Alert, AlertEvent
 
 # Slack Block Kit limits (docs.slack.dev): header 150, section text 3000, 10 fields x 2000.
 SLACK_HEADER_MAX = 150

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.notify import Alert, AlertEvent, Delivery
 from notifiers import render, settings
-from notifiers.base import Alert, AlertEvent, Delivery
 from notifiers.http import Reply, RetryPolicy, Sleep, post, status_error
 
 log = logging.getLogger(__name__)

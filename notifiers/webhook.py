@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from monitor.errors import ConfigError
+from monitor.notify import Alert, Delivery
 from notifiers import render, settings
-from notifiers.base import Alert, Delivery
 from notifiers.http import ALL_5XX, RetryPolicy, Sleep, post, status_error
 
 SECTION = "webhook"

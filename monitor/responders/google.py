@@ -14,19 +14,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from monitor.errors import ConfigError, ProviderError
-from monitor.types import Outcome
-
-from .base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
-    Settings,
     StepResult,
     dry_run_result,
     random_password,
 )
+from monitor.types import Outcome
+
+from .base import Settings
 from .http import (
     BearerToken,
     HttpClient,
@@ -121,10 +121,9 @@ class GoogleResponder:
         self._token = BearerToken(self._fetch_token)
 
     @classmethod
-    def from_mapping(
+    def from_config(
         cls,
         mapping: Mapping[str, Any],
-        *,
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> GoogleResponder:

@@ -15,10 +15,9 @@ from typing import Any
 import aiohttp
 
 from monitor.errors import ProviderError
+from monitor.responder import StepResult
 from monitor.retry_after import parse_retry_after
 from monitor.types import Outcome
-
-from .base import StepResult
 
 log = logging.getLogger(__name__)
 

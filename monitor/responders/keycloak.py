@@ -9,19 +9,19 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from monitor.errors import ProviderError
-from monitor.types import Outcome
-
-from .base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
-    Settings,
     StepResult,
     dry_run_result,
     random_password,
 )
+from monitor.types import Outcome
+
+from .base import Settings
 from .http import (
     BearerToken,
     HttpClient,
@@ -77,10 +77,9 @@ class KeycloakResponder:
         self._token = BearerToken(self._fetch_token)
 
     @classmethod
-    def from_mapping(
+    def from_config(
         cls,
         mapping: Mapping[str, Any],
-        *,
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> KeycloakResponder:

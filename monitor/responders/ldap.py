@@ -19,19 +19,19 @@ with warnings.catch_warnings():
     from ldap3.utils.conv import escape_filter_chars
 
 from monitor.errors import ConfigError, ProviderError
-from monitor.types import Outcome
-
-from .base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
-    Settings,
     StepResult,
     dry_run_result,
     random_password,
 )
+from monitor.types import Outcome
+
+from .base import Settings
 from .http import Sleep, backoff
 
 log = logging.getLogger(__name__)
@@ -143,10 +143,9 @@ class LdapResponder:
         self._sleep: Sleep = sleep or asyncio.sleep
 
     @classmethod
-    def from_mapping(
+    def from_config(
         cls,
         mapping: Mapping[str, Any],
-        *,
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> LdapResponder:

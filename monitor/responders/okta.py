@@ -11,19 +11,19 @@ from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 from monitor.errors import ProviderError
-from monitor.retry_after import parse_retry_after
-from monitor.types import Outcome
-
-from .base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
-    Settings,
     StepResult,
     dry_run_result,
 )
+from monitor.retry_after import parse_retry_after
+from monitor.types import Outcome
+
+from .base import Settings
 from .http import (
     HttpClient,
     Reply,
@@ -91,10 +91,9 @@ class OktaResponder:
         )
 
     @classmethod
-    def from_mapping(
+    def from_config(
         cls,
         mapping: Mapping[str, Any],
-        *,
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> OktaResponder:

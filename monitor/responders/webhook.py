@@ -13,17 +13,17 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from monitor.errors import ProviderError
-
-from .base import (
+from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
-    Settings,
     StepResult,
     dry_run_result,
 )
+
+from .base import Settings
 from .http import HttpClient, Sleep, step_from_error, step_from_reply
 
 log = logging.getLogger(__name__)
@@ -72,10 +72,9 @@ class WebhookResponder:
         )
 
     @classmethod
-    def from_mapping(
+    def from_config(
         cls,
         mapping: Mapping[str, Any],
-        *,
         env: Mapping[str, str] | None = None,
         sleep: Sleep | None = None,
     ) -> WebhookResponder:

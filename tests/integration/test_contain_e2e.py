@@ -11,9 +11,9 @@ import pytest
 
 from monitor.config import load_config
 from monitor.pipeline import Scanner
+from monitor.plugins import Family, build
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
-from monitor.responders import build
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.servers import slapd
@@ -93,7 +93,12 @@ enforce = {"true" if enforce else "false"}
 async def run_scan(pool: asyncpg.Pool, cfg_path: Path, workdir: Path) -> None:
     config = load_config(cfg_path)
     responders = {
-        "ldap": build("ldap", config.responders["ldap"], env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
+        "ldap": build(
+            Family.RESPONDERS,
+            "ldap",
+            config.responders["ldap"],
+            {"CW_LDAP_PW": slapd.ADMIN_PASSWORD},
+        )
     }
     responses = Responses(
         pool, PolicyConfig.from_mapping(config.policy), responders, channels=("console",)
@@ -195,7 +200,12 @@ async def test_approval_waits_for_a_human_then_contains(
     assert f"credwatch approve {row['id']}" in row["summary"]
     config = load_config(cfg)
     responders = {
-        "ldap": build("ldap", config.responders["ldap"], env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
+        "ldap": build(
+            Family.RESPONDERS,
+            "ldap",
+            config.responders["ldap"],
+            {"CW_LDAP_PW": slapd.ADMIN_PASSWORD},
+        )
     }
     responses = Responses(pool, PolicyConfig.from_mapping(config.policy), responders)
     try:

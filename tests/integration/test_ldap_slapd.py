@@ -9,7 +9,7 @@ import pytest
 
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ProviderError
-from monitor.responders.base import AccountRef
+from monitor.responder import AccountRef
 from monitor.responders.ldap import LdapResponder
 from monitor.types import Outcome
 from tests.servers import slapd
@@ -52,7 +52,7 @@ def responder(server: slapd.Slapd, **extra: object) -> LdapResponder:
         "timeout": 5,
         **extra,
     }
-    return LdapResponder.from_mapping(cfg, env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
+    return LdapResponder.from_config(cfg, env={"CW_LDAP_PW": slapd.ADMIN_PASSWORD})
 
 
 async def run(
@@ -146,7 +146,7 @@ async def test_block_locks_the_account(server: slapd.Slapd) -> None:
 
 
 async def test_wrong_service_password_and_unreachable_server(server: slapd.Slapd) -> None:
-    bad = LdapResponder.from_mapping(
+    bad = LdapResponder.from_config(
         {
             "url": server.url,
             "kind": "openldap",

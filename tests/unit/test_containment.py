@@ -10,7 +10,7 @@ import pytest
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ProviderError
 from monitor.freshness import Freshness
-from monitor.responders.base import AccountRef, IdentityUser, StepResult
+from monitor.responder import AccountRef, IdentityUser, StepResult
 from monitor.types import Outcome
 from tests.servers.idp import MemoryActionLog
 

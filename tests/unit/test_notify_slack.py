@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.notify import Alert, AlertEvent, Delivery, Notifier
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.base import Alert, AlertEvent, Delivery, Notifier
 from notifiers.http import RetryPolicy
 from notifiers.slack import SlackNotifier
 from tests.servers.slack import CHANNEL, TOKEN, Scripted, SlackServer, block_problems

@@ -17,9 +17,9 @@ import pytest_asyncio
 from aiohttp import web
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.notify import Alert, AlertEvent, Notifier
 from monitor.retry_after import parse_retry_after
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.base import Alert, AlertEvent, Notifier
 from notifiers.http import ALL_5XX, RetryPolicy
 from notifiers.webhook import WebhookNotifier, sign, verify_signature
 

@@ -10,9 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.notify import Alert, AlertEvent
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
 from notifiers import render
-from notifiers.base import Alert, AlertEvent
 from tests.servers.slack import block_problems
 
 PLANTED = "Planted-Render-Pa55!"

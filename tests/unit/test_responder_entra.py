@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from monitor.containment import ContainmentStatus, contain
 from monitor.errors import ProviderError
-from monitor.responders.base import AccountRef
+from monitor.responder import AccountRef
 from monitor.responders.entra import SELECT, EntraResponder
 from monitor.types import Outcome
 from tests.servers.idp import (
@@ -51,7 +51,7 @@ class Entra:
             "backoff_base": 0.01,
             **extra,
         }
-        return EntraResponder.from_mapping(cfg, env=ENV, sleep=self.sleep)
+        return EntraResponder.from_config(cfg, env=ENV, sleep=self.sleep)
 
 
 @pytest_asyncio.fixture
@@ -212,7 +212,7 @@ async def test_403_authorization_denied_not_retried(entra: Entra) -> None:
 
 
 async def test_bad_client_secret_is_a_provider_error(entra: Entra) -> None:
-    r = EntraResponder.from_mapping(
+    r = EntraResponder.from_config(
         {
             "tenant": "tenant-1",
             "client_id": "app-1",

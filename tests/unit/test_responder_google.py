@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from monitor.containment import ContainmentStatus, contain
 from monitor.errors import ProviderError
-from monitor.responders.base import AccountRef
+from monitor.responder import AccountRef
 from monitor.responders.google import JWT_BEARER, SCOPES, GoogleResponder
 from monitor.types import Outcome
 from tests.servers.idp import (
@@ -68,7 +68,7 @@ class Google:
             "backoff_base": 0.01,
             **extra,
         }
-        return GoogleResponder.from_mapping(
+        return GoogleResponder.from_config(
             cfg, env={"CW_GOOGLE_SA": json.dumps(account)}, sleep=self.sleep
         )
 

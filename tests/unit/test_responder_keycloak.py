@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from monitor.containment import ContainmentStatus, contain
 from monitor.errors import ProviderError
-from monitor.responders.base import AccountRef
+from monitor.responder import AccountRef
 from monitor.responders.keycloak import KeycloakResponder
 from monitor.types import Outcome
 from tests.servers.idp import (
@@ -49,7 +49,7 @@ class Keycloak:
             "backoff_base": 0.01,
             **extra,
         }
-        return KeycloakResponder.from_mapping(cfg, env=ENV, sleep=self.sleep)
+        return KeycloakResponder.from_config(cfg, env=ENV, sleep=self.sleep)
 
 
 @pytest_asyncio.fixture

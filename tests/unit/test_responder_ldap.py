@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.responders.base import IdentityUser
+from monitor.responder import IdentityUser
 from monitor.responders.ldap import LdapResponder, filetime_to_datetime, parse_generalized_time
 from monitor.types import Outcome
 
@@ -57,12 +57,12 @@ def base_cfg(**extra: object) -> dict[str, object]:
 
 def test_config_validation() -> None:
     with pytest.raises(ConfigError, match="AD password writes need ldaps:// or start_tls"):
-        LdapResponder.from_mapping(base_cfg(kind="ad"), env={"PW": "x"})
+        LdapResponder.from_config(base_cfg(kind="ad"), env={"PW": "x"})
     with pytest.raises(ConfigError, match="kind must be one of openldap, ad"):
-        LdapResponder.from_mapping(base_cfg(kind="novell"), env={"PW": "x"})
+        LdapResponder.from_config(base_cfg(kind="novell"), env={"PW": "x"})
     with pytest.raises(ConfigError, match="unknown key: bind_pw"):
-        LdapResponder.from_mapping(base_cfg(bind_pw="x"), env={"PW": "x"})
-    r = LdapResponder.from_mapping(
+        LdapResponder.from_config(base_cfg(bind_pw="x"), env={"PW": "x"})
+    r = LdapResponder.from_config(
         base_cfg(kind="ad", url="ldaps://dc.example.test"), env={"PW": "x"}
     )
     assert r.name == "ldap"
@@ -80,9 +80,9 @@ USER = IdentityUser(
 
 
 async def test_no_sessions_in_ldap() -> None:
-    ldap = LdapResponder.from_mapping(base_cfg(), env={"PW": "x"})
-    ad = LdapResponder.from_mapping(base_cfg(kind="ad", start_tls=True), env={"PW": "x"})
-    ad_kill = LdapResponder.from_mapping(
+    ldap = LdapResponder.from_config(base_cfg(), env={"PW": "x"})
+    ad = LdapResponder.from_config(base_cfg(kind="ad", start_tls=True), env={"PW": "x"})
+    ad_kill = LdapResponder.from_config(
         base_cfg(kind="ad", start_tls=True, disable_on_revoke=True), env={"PW": "x"}
     )
     a = await ldap.revoke_sessions(USER, dry_run=False)

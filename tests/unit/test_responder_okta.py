@@ -11,8 +11,8 @@ import pytest_asyncio
 
 from monitor.containment import ContainmentStatus, contain
 from monitor.errors import ConfigError, ProviderError
-from monitor.responders import build
-from monitor.responders.base import AccountRef
+from monitor.plugins import Family, build
+from monitor.responder import AccountRef
 from monitor.responders.okta import OktaResponder
 from monitor.types import Outcome
 from tests.servers.idp import (
@@ -40,7 +40,7 @@ class Okta:
 
     def responder(self, **extra: object) -> OktaResponder:
         cfg = {"base_url": self.url, "token_env": "CW_OKTA_TOKEN", "timeout": 0.5, **extra}
-        return OktaResponder.from_mapping(cfg, env=ENV, sleep=self.sleep)
+        return OktaResponder.from_config(cfg, env=ENV, sleep=self.sleep)
 
 
 @pytest_asyncio.fixture
@@ -205,7 +205,7 @@ async def test_429_waits_for_rate_limit_reset_measured_against_date(okta: Okta) 
 
 
 async def test_401_is_not_retried(okta: Okta) -> None:
-    r = OktaResponder.from_mapping(
+    r = OktaResponder.from_config(
         {"base_url": okta.url, "token_env": "BAD"}, env={"BAD": "wrong"}, sleep=okta.sleep
     )
     try:
@@ -296,19 +296,21 @@ async def test_crash_between_steps_resumes_without_second_reset(okta: Okta) -> N
 
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="unknown key: tokn_env"):
-        OktaResponder.from_mapping(
+        OktaResponder.from_config(
             {"base_url": "http://x", "token_env": "T", "tokn_env": "T"}, env={"T": "v"}
         )
     with pytest.raises(ConfigError, match="environment variable MISSING"):
-        OktaResponder.from_mapping({"base_url": "http://x", "token_env": "MISSING"}, env={})
+        OktaResponder.from_config({"base_url": "http://x", "token_env": "MISSING"}, env={})
     with pytest.raises(ConfigError, match="reset_mode must be one of"):
-        OktaResponder.from_mapping(
+        OktaResponder.from_config(
             {"base_url": "http://x", "token_env": "T", "reset_mode": "x"}, env={"T": "v"}
         )
 
 
 async def test_registry_builds_it() -> None:
-    r = build("okta", {"base_url": "http://127.0.0.1:9", "token_env": "T"}, env={"T": "v"})
+    r = build(
+        Family.RESPONDERS, "okta", {"base_url": "http://127.0.0.1:9", "token_env": "T"}, {"T": "v"}
+    )
     assert r.name == "okta"
     await r.aclose()
 

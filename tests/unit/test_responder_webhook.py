@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest_asyncio
 
 from monitor.containment import ContainmentStatus, contain
-from monitor.responders.base import AccountRef
+from monitor.responder import AccountRef
 from monitor.responders.webhook import WebhookResponder
 from monitor.types import Outcome
 from tests.servers.idp import FakeIdP, MemoryActionLog, RecordingSleep, answer, serve, webhook_app
@@ -28,7 +28,7 @@ class Hook:
 
     def responder(self, **extra: object) -> WebhookResponder:
         cfg = {"url": f"{self.url}{PATH}", "secret_env": "CW_HOOK", "timeout": 0.5, **extra}
-        return WebhookResponder.from_mapping(cfg, env={"CW_HOOK": SECRET}, sleep=self.sleep)
+        return WebhookResponder.from_config(cfg, env={"CW_HOOK": SECRET}, sleep=self.sleep)
 
 
 @pytest_asyncio.fixture
