@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+
+from monitor.keyed import keyed_hash
 
 # File name (lower-case) → family, when the name alone decides it.
 _FAMILY_BY_NAME = {
@@ -43,7 +43,7 @@ class SystemInfo:
 
 def machine_id_hash(machine_id: str, key: bytes) -> str:
     """HMAC-SHA256 (hex) of a machine id, case- and space-insensitive."""
-    return hmac.new(key, machine_id.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()
+    return keyed_hash(key, machine_id.strip().upper().encode("utf-8"))
 
 
 def _strptime(formats: tuple[str, ...]) -> Callable[[str], datetime | None]:

@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from monitor.keyed import keyed_hash
+
 
 class Secret:
     """A leaked password, cookie value or hash. Never printed, logged or stored in clear.
@@ -53,7 +55,7 @@ class Secret:
 
     def fingerprint(self, key: bytes) -> str:
         """HMAC-SHA256 of the value, hex. Stable for one key; useless without it."""
-        return hmac.new(key, self._raw(), hashlib.sha256).hexdigest()
+        return keyed_hash(key, self._raw())
 
     @property
     def hint(self) -> str:
@@ -138,6 +140,31 @@ class LeakedCredential:
     cookie_name: str | None = None
     cookie_expires: datetime | None = None
     first_seen: datetime | None = None  # exposure APIs: when the source first reported it
+    # Stealer logs: the victim folder this file sits in ("dump.zip!PC1"); the pipeline groups
+    # a victim's records by it (monitor.victims). None for text bases and APIs.
+    victim_folder: str | None = None
+
+    def fingerprint(self, key: bytes) -> str:
+        """The exposure's identity: one per (kind, host, login, secret[, cookie name]), keyed."""
+        secret = self.secret.expose_for_hash_only() if self.secret is not None else b""
+        parts = (self.kind.value, self.host, self.login, self.cookie_name or "")
+        return keyed_hash(key, *(p.encode("utf-8", "surrogateescape") for p in parts), secret)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VictimInfo:
+    """What a stealer log says about the machine behind one victim folder.
+
+    A feed yields one per fact it reads (a system-info file, a dated folder name); the pipeline
+    merges them per `folder`. `machine_id` is raw here and hashed before anything keeps it.
+    """
+
+    folder: str
+    infected_at: datetime | None = None  # from the system-info file
+    folder_date: datetime | None = None  # from the victim folder's name
+    machine_id: str | None = None
+    family: str | None = None
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

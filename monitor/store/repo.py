@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,17 +10,7 @@ import asyncpg
 
 from monitor.normalize import email_domain, registered_domain
 from monitor.store.queries import sql
-from monitor.types import Exposure, LeakedCredential, Match
-
-_SEP = b"\x1f"
-
-
-def exposure_fingerprint(cred: LeakedCredential, key: bytes) -> str:
-    """One exposure per (kind, host, login, secret[, cookie name]), keyed so it reveals nothing."""
-    secret = cred.secret.expose_for_hash_only() if cred.secret is not None else b""
-    parts = (cred.kind.value, cred.host, cred.login, cred.cookie_name or "")
-    msg = _SEP.join(p.encode("utf-8", "surrogateescape") for p in parts) + _SEP + secret
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+from monitor.types import Exposure, Match
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +35,7 @@ async def record_match(
     secret = c.secret
     row = await conn.fetchrow(
         sql("upsert_exposure"),
-        exposure_fingerprint(c, key),
+        c.fingerprint(key),
         secret.fingerprint(key) if secret is not None else None,
         c.kind.value,
         _clip(c.url, 2048),

@@ -1,0 +1,105 @@
+"""The feed contract: sources of leaked-credential records. Feeds produce; they never match or store.
+
+A feed yields `LeakedCredential`, `VictimInfo` and `Problem` records (monitor.types). The
+pipeline is the one place that matches them against the watchlist, groups a stealer log's
+records by victim, stores and alerts. Two shapes:
+
+- `PathFeed` reads files, folders and archives given by path. Its `read` blocks (the pipeline
+  runs it in a worker thread) and applies the `screen` it is handed to skip lines that cannot
+  match — a prefilter only: it never decides what matches.
+- `ApiFeed` asks an exposure API about the organisation's `Targets`, asynchronously.
+
+Both are registered under the `credwatch.feeds` entry points and built by `from_config`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, Self
+
+from monitor.types import LeakedCredential, Problem, VictimInfo
+
+
+class Screen(Protocol):
+    """A prefilter over chunks of whole lines (see monitor.screen.ByteScreen)."""
+
+    def line_starts(self, chunk: bytes) -> list[int]:
+        """Sorted start offsets of the lines in `chunk` (whole lines) that may match."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchiveLimits:
+    """Caps that keep a hostile archive from exhausting memory, disk or time.
+
+    `max_ratio` is enforced once a member (or a compressed layer) has produced more than
+    `ratio_floor` bytes, so small, very compressible text files are not mistaken for bombs.
+    """
+
+    max_depth: int = 4
+    max_member_size: int = 4 << 30
+    max_total_size: int = 64 << 30
+    max_ratio: float = 200.0
+    max_members: int = 1_000_000
+    ratio_floor: int = 1 << 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReadContext:
+    """What the core hands a path feed for one scan."""
+
+    limits: ArchiveLimits
+    passwords: tuple[str, ...]  # tried on encrypted archives
+    workdir: Path  # the only place a feed may write (nested archives)
+    max_line: int = 1 << 20
+    screen: Screen | None = None  # None: every line is parsed (huge account lists)
+    progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
+
+
+@dataclass(slots=True)
+class FeedTotals:
+    """Counters for one path (mutable while reading; `matches` is counted by the pipeline)."""
+
+    lines: int = 0
+    bytes: int = 0
+    records: int = 0
+    matches: int = 0
+    problems: int = 0
+    skipped_lines: int = 0
+    members: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Targets:
+    """What an exposure API is asked about: the organisation's domains, portals and partners."""
+
+    domains: tuple[str, ...]
+    portal_hosts: tuple[str, ...]
+    partner_domains: tuple[str, ...]
+
+
+FileRecord = LeakedCredential | VictimInfo | Problem
+
+
+class PathFeed(Protocol):
+    name: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self: ...
+
+    def read(self, path: Path, ctx: ReadContext, totals: FeedTotals) -> Iterator[FileRecord]:
+        """Every record under `path`, in order; blocking. Bad input is a Problem, never fatal."""
+        ...
+
+
+class ApiFeed(Protocol):
+    name: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self: ...
+
+    def records(self, targets: Targets) -> AsyncIterator[LeakedCredential | Problem]: ...
+
+    async def aclose(self) -> None: ...
