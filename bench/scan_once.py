@@ -1,4 +1,4 @@
-"""Scan one file (or archive) with the real reader, no database: print lines, matches, time, RSS as JSON."""
+"""Scan one file (or archive) with the real feed and match site, no database: print lines, matches, time, RSS as JSON."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from feeds.archive import Limits
-from feeds.reader import PathReader, ReadSettings, settings_screen
+from feeds.reader import FileFeed
 from monitor.config import load_config
+from monitor.feed import ArchiveLimits, FeedTotals, ReadContext
+from monitor.pipeline import matches, screen_for
 from monitor.types import Problem
+from monitor.victims import Victims
 from monitor.watchlist import build_watchlist
 
 
@@ -25,31 +27,30 @@ def main() -> None:
     args = ap.parse_args()
     watch = build_watchlist(load_config(args.config))
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as work:
-        settings = ReadSettings(
-            watch=watch,
-            key=b"b" * 32,
-            limits=Limits(max_ratio=10_000.0),
+        ctx = ReadContext(
+            limits=ArchiveLimits(max_ratio=10_000.0),
             passwords=(),
             workdir=Path(work),
-            screen=settings_screen(watch),
+            screen=screen_for(watch),
         )
-        reader = PathReader(settings)
+        totals = FeedTotals()
+        records = FileFeed().read(args.path, ctx, totals)
         reasons: Counter[str] = Counter()
-        matches = problems = 0
+        found = problems = 0
         t0 = time.perf_counter()
-        for item in reader.run(args.path):
+        for item in matches(records, watch, Victims(b"b" * 32), totals):
             if isinstance(item, Problem):
                 problems += 1
                 continue
-            matches += 1
+            found += 1
             reasons["+".join(sorted(r.value for r in item.reasons))] += 1
         seconds = time.perf_counter() - t0
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     json.dump(
         {
-            "lines": reader.totals.lines,
-            "bytes": reader.totals.bytes,
-            "matches": matches,
+            "lines": totals.lines,
+            "bytes": totals.bytes,
+            "matches": found,
             "problems": problems,
             "seconds": seconds,
             "peak_rss_mb": rss_kb / 1024,

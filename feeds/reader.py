@@ -1,41 +1,31 @@
-"""Read one path given on the command line (file, folder or archive) into Matches and Problems.
+"""The files feed: one path (file, folder or archive) read into credential records and Problems.
 
-Blocking code: run it in a worker thread. Stealer-log members are parsed per victim folder,
-text bases go through the byte screen, breach corpora through their own parsers.
+Blocking code: the pipeline runs it in a worker thread. Stealer-log members are tagged with
+their victim folder, text bases go through the screen the core hands in, breach corpora
+through their own parsers. Matching and victim grouping happen in the core.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, ClassVar, Self, TextIO
 
 from feeds import breach, ulp
-from feeds.archive import Limits, Member, walk
+from feeds.archive import Member, walk
 from feeds.cookies import parse_cookies
 from feeds.stealer_layout import FileRole, classify, victim_root
 from feeds.stealer_passwords import parse_passwords
-from feeds.stealer_sysinfo import SystemInfo, date_from_folder, machine_id_hash, parse_sysinfo
+from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
 from feeds.textio import LineCounter, iter_text_lines, utf8_stream
 from monitor.errors import FeedError
-from monitor.matcher import match
+from monitor.feed import FeedTotals, FileRecord, ReadContext
 from monitor.normalize import canonical_login, split_url
-from monitor.screen import ByteScreen
-from monitor.types import (
-    Account,
-    CredentialKind,
-    LeakedCredential,
-    Match,
-    Problem,
-    Reason,
-    Secret,
-    Victim,
-)
-from monitor.watchlist import Watchlist
+from monitor.settings import Section, load_section
+from monitor.types import CredentialKind, LeakedCredential, Problem, Secret, VictimInfo
 
 log = logging.getLogger(__name__)
 
@@ -59,135 +49,108 @@ _BINARY_EXT = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReadSettings:
-    watch: Watchlist
-    key: bytes
-    limits: Limits
-    passwords: tuple[str, ...]
-    workdir: Path
-    max_line: int = 1 << 20
-    screen: ByteScreen | None = None  # None: every line is parsed (huge account lists)
-    progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
+class FileFeed:
+    """Files, folders and archives given by path: stealer logs, ULP text bases, breach corpora.
+
+    `read` yields LeakedCredentials (stealer-log ones tagged with their victim folder),
+    VictimInfo facts and Problems; `totals` counts what was read. It never matches.
+    """
+
+    name: ClassVar[str] = "files"
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self:
+        load_section(_NoOptions, section, section="feeds.files")
+        return cls()
+
+    def read(self, path: Path, ctx: ReadContext, totals: FeedTotals) -> Iterator[FileRecord]:
+        return _PathRead(path, ctx, totals).run()
 
 
-@dataclass(slots=True)
-class ReadTotals:
-    """Counters for one path (mutable while reading)."""
-
-    lines: int = 0
-    bytes: int = 0
-    records: int = 0
-    matches: int = 0
-    problems: int = 0
-    skipped_lines: int = 0
-    members: int = 0
+class _NoOptions(Section):
+    """The files feed is tuned by the core's [scan] table; its own section takes no keys."""
 
 
-@dataclass(slots=True)
-class _Victim:
-    info: SystemInfo | None = None
-    pending: list[Match] = field(default_factory=list)
+class _PathRead:
+    """One top-level path being read."""
 
+    def __init__(self, top: Path, ctx: ReadContext, totals: FeedTotals) -> None:
+        self.top = top
+        self.ctx = ctx
+        self.totals = totals
+        self._folders: set[str] = set()
 
-def settings_screen(watch: Watchlist) -> ByteScreen | None:
-    needles, full_pass = watch.screen_needles()
-    if full_pass or not needles:
-        return None
-    return ByteScreen(needles)
-
-
-class PathReader:
-    """Reads one top-level path; `run` yields Matches and Problems, `totals` counts the rest."""
-
-    def __init__(self, settings: ReadSettings) -> None:
-        self.s = settings
-        self.totals = ReadTotals()
-        self._victims: dict[tuple[str, str], _Victim] = {}
-
-    def run(self, path: Path) -> Iterator[Match | Problem]:
-        top = path
-        for item in walk(
-            [path], limits=self.s.limits, passwords=self.s.passwords, workdir=self.s.workdir
-        ):
+    def run(self) -> Iterator[FileRecord]:
+        c = self.ctx
+        for item in walk([self.top], limits=c.limits, passwords=c.passwords, workdir=c.workdir):
             if isinstance(item, Problem):
                 self.totals.problems += 1
                 yield item
                 continue
             self.totals.members += 1
             try:
-                yield from self._member(item, top)
+                yield from self._member(item)
             except FeedError as exc:
                 self.totals.problems += 1
                 yield Problem(origin=item.origin, reason=str(exc))
             except OSError as exc:
                 self.totals.problems += 1
                 yield Problem(origin=item.origin, reason=f"read error: {exc.strerror or exc}")
-        yield from self._flush_victims()
 
     # -- dispatch -------------------------------------------------------------------------
 
-    def _member(self, member: Member, top: Path) -> Iterator[Match | Problem]:
-        container, name = _container_and_name(member, top)
+    def _member(self, member: Member) -> Iterator[FileRecord]:
+        container, name = _container_and_name(member, self.top)
         role = classify(name)
         if role is FileRole.SYSINFO:
-            self._sysinfo(member, container, name)
+            yield from self._sysinfo(member, container, name)
         elif role is FileRole.PASSWORDS:
-            self._stash(container, name, self._passwords(member))
+            yield from self._victim_folder(container, name)
+            yield from self._passwords(member, _folder_key(container, name))
         elif role is FileRole.COOKIES:
-            self._stash(container, name, self._cookies(member))
+            yield from self._victim_folder(container, name)
+            yield from self._cookies(member, _folder_key(container, name))
         elif _is_noise(name):
             return
         else:
             yield from self._text_base(member)
 
-    def _stash(self, container: str, name: str, matches: Iterable[Match]) -> None:
-        """Hold a victim's matches until its folder is done (the date may come later)."""
-        victim = self._victims.setdefault((container, victim_root(name)), _Victim())
-        victim.pending.extend(matches)
-
-    def _flush_victims(self) -> Iterator[Match]:
-        for (_, root), victim in sorted(self._victims.items()):
-            info = victim.info
-            folder_date = date_from_folder(root.rsplit("/", 1)[-1]) if root else None
-            infected = (info.infected_at if info else None) or folder_date
-            machine = (
-                machine_id_hash(info.machine_id, self.s.key) if info and info.machine_id else None
-            )
-            v = Victim(
-                machine_id_hash=machine,
-                family=info.family if info else None,
-                country=info.country if info else None,
-            )
-            owner = _portal_owner(victim.pending)
-            for m in victim.pending:
-                self.totals.matches += 1
-                cred = replace(m.credential, infected_at=infected, victim=v)
-                if cred.kind is CredentialKind.COOKIE and m.account is None and owner is not None:
-                    # The same machine leaked a portal password: the cookie is that user's session.
-                    m = replace(m, account=owner.account, partner=m.partner or owner.partner)
-                yield replace(m, credential=cred)
-        self._victims.clear()
+    def _victim_folder(self, container: str, name: str) -> Iterator[VictimInfo]:
+        """The first time a victim folder is seen: the infection date its name may carry."""
+        key = _folder_key(container, name)
+        if key in self._folders:
+            return
+        self._folders.add(key)
+        root = victim_root(name)
+        dated = date_from_folder(root.rsplit("/", 1)[-1]) if root else None
+        if dated is not None:
+            yield VictimInfo(folder=key, folder_date=dated)
 
     # -- stealer logs ---------------------------------------------------------------------
 
     def _lines(self, member: Member) -> Iterator[tuple[int, str]]:
         stats = LineCounter()
         with member.open() as stream:
-            yield from iter_text_lines(stream, max_line=self.s.max_line, stats=stats)
+            yield from iter_text_lines(stream, max_line=self.ctx.max_line, stats=stats)
         self.totals.lines += stats.lines
         self.totals.skipped_lines += stats.binary + stats.too_long
 
-    def _sysinfo(self, member: Member, container: str, name: str) -> None:
+    def _sysinfo(self, member: Member, container: str, name: str) -> Iterator[VictimInfo]:
         info = parse_sysinfo(name, self._lines(member))
-        self._victims.setdefault((container, victim_root(name)), _Victim()).info = info
+        yield from self._victim_folder(container, name)
+        yield VictimInfo(
+            folder=_folder_key(container, name),
+            infected_at=info.infected_at,
+            machine_id=info.machine_id,
+            family=info.family,
+            country=info.country,
+        )
 
-    def _passwords(self, member: Member) -> list[Match]:
-        found = []
+    def _passwords(self, member: Member, folder: str) -> Iterator[LeakedCredential]:
         for entry in parse_passwords(self._lines(member)):
             self.totals.records += 1
             host, path = split_url(entry.url)
-            cred = LeakedCredential(
+            yield LeakedCredential(
                 kind=CredentialKind.PASSWORD,
                 url=entry.url,
                 host=host,
@@ -197,17 +160,13 @@ class PathReader:
                 origin=member.origin,
                 line=entry.line,
                 feed="stealer",
+                victim_folder=folder,
             )
-            m = match(cred, self.s.watch)
-            if m is not None:
-                found.append(m)
-        return found
 
-    def _cookies(self, member: Member) -> list[Match]:
-        found = []
+    def _cookies(self, member: Member, folder: str) -> Iterator[LeakedCredential]:
         for c in parse_cookies(self._lines(member)):
             self.totals.records += 1
-            cred = LeakedCredential(
+            yield LeakedCredential(
                 kind=CredentialKind.COOKIE,
                 url=f"https://{c.domain}{c.path}",
                 host=c.domain,
@@ -219,15 +178,12 @@ class PathReader:
                 feed="stealer",
                 cookie_name=c.name,
                 cookie_expires=c.expires,
+                victim_folder=folder,
             )
-            m = match(cred, self.s.watch)
-            if m is not None:
-                found.append(m)
-        return found
 
     # -- text bases (ULP, combos, breach corpora) ----------------------------------------
 
-    def _text_base(self, member: Member) -> Iterator[Match | Problem]:
+    def _text_base(self, member: Member) -> Iterator[FileRecord]:
         kind = _sniff(member.head, member.name)
         if kind == "binary":
             self.totals.problems += 1
@@ -238,29 +194,25 @@ class PathReader:
             return
         yield from self._ulp(member)
 
-    def _ulp(self, member: Member) -> Iterator[Match]:
+    def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()
-        watch = self.s.watch
+        c = self.ctx
         with member.open() as raw:
             stream = utf8_stream(raw)
             for line_no, line in candidate_lines(
-                stream, self.s.screen, counters, max_line=self.s.max_line, on_bytes=self.s.progress
+                stream, c.screen, counters, max_line=c.max_line, on_bytes=c.progress
             ):
                 cred = _ulp_credential(line, line_no, member.origin)
                 if cred is None:
                     counters.unparsed += 1
                     continue
                 self.totals.records += 1
-                m = match(cred, watch)
-                if m is not None:
-                    self.totals.matches += 1
-                    yield m
+                yield cred
         self.totals.lines += counters.lines
         self.totals.bytes += counters.bytes
         self.totals.skipped_lines += counters.too_long + counters.binary
 
-    def _breach(self, member: Member, kind: str) -> Iterator[Match | Problem]:
-        watch = self.s.watch
+    def _breach(self, member: Member, kind: str) -> Iterator[LeakedCredential]:
         with member.open() as raw:
             text = _text_stream(utf8_stream(raw))
             records: Iterable[object]
@@ -273,27 +225,15 @@ class PathReader:
             for rec in records:
                 if isinstance(rec, LeakedCredential):
                     self.totals.records += 1
-                    m = match(rec, watch)
-                    if m is not None:
-                        self.totals.matches += 1
-                        yield m
+                    yield rec
                 else:
                     self.totals.skipped_lines += 1
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Owner:
-    account: Account
-    partner: str | None
-
-
-def _portal_owner(matches: list[Match]) -> _Owner | None:
-    """The portal account a victim's machine signed in with, when its passwords say so."""
-    for m in matches:
-        c = m.credential
-        if c.kind is CredentialKind.PASSWORD and Reason.PORTAL in m.reasons and c.login:
-            return _Owner(account=m.account or Account(login=c.login), partner=m.partner)
-    return None
+def _folder_key(container: str, name: str) -> str:
+    """The victim folder a stealer member sits in, e.g. `dump.zip!PC1`."""
+    root = victim_root(name)
+    return f"{container}!{root}" if root else container
 
 
 def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential | None:
@@ -370,4 +310,4 @@ def _container_and_name(member: Member, top: Path) -> tuple[str, str]:
     return str(top), rel
 
 
-__all__ = ["PathReader", "ReadSettings", "ReadTotals", "settings_screen"]
+__all__ = ["FileFeed"]

@@ -7,8 +7,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-from monitor.keyed import keyed_hash
-
 # File name (lower-case) → family, when the name alone decides it.
 _FAMILY_BY_NAME = {
     "system.txt": "lumma",
@@ -39,11 +37,6 @@ class SystemInfo:
     machine_id: str | None  # HWID / MachineID / UID as written (the caller hashes it)
     country: str | None  # ISO code when given ("FR"), else the text
     family: str | None  # "redline", "meta", "vidar", "stealc", "lumma", "risepro", ...
-
-
-def machine_id_hash(machine_id: str, key: bytes) -> str:
-    """HMAC-SHA256 (hex) of a machine id, case- and space-insensitive."""
-    return keyed_hash(key, machine_id.strip().upper().encode("utf-8"))
 
 
 def _strptime(formats: tuple[str, ...]) -> Callable[[str], datetime | None]:

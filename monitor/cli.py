@@ -296,6 +296,7 @@ def _scanner(ctx: Context, responses: Any, *, progress: Any = None) -> Any:
         ctx.pool,
         ctx.config,
         ctx.watch,
+        feed=plugins.build(Family.FEEDS, "files", {}, os.environ),
         key=ctx.key,
         channels=responses.channels,
         workdir=ctx.config.scan.workdir or default_workdir(db.data_dir()),
@@ -543,9 +544,7 @@ async def _hibp_now(config_path: Path, as_json: bool) -> int:
     rows: list[dict[str, Any]] = []
     try:
         scanner = _scanner(ctx, responses)
-        await scanner.ingest(
-            feed.records(), location="hibp", on_sighting=lambda s: rows.append(sighting_json(s))
-        )
+        await scanner.ingest(feed, on_sighting=lambda s: rows.append(sighting_json(s)))
         await responses.run_due(batch=10_000)
         for n in notifiers:
             await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))

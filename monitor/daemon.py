@@ -120,7 +120,7 @@ class Daemon:
         if self.hibp is None:
             return
         async with self._busy:
-            await self.scanner.ingest(self.hibp.records(), location="hibp", on_sighting=self._count)
+            await self.scanner.ingest(self.hibp, on_sighting=self._count)
             self.metrics.inc("credwatch_sources_total")
             await self.respond_and_alert()
 

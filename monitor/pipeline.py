@@ -1,4 +1,9 @@
-"""The scan pipeline: reader threads → bounded queue → store writer → alert outbox."""
+"""The scan pipeline, the one match site: feed records → match → victim grouping → store → outbox.
+
+A path feed runs in a worker thread; its records are matched there (with the watchlist) and
+only matches cross the bounded queue to the store writer on the event loop. API feeds are
+matched by the same function, on the loop.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,29 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import asyncpg
 
-from feeds.archive import Limits
-from feeds.reader import PathReader, ReadSettings, ReadTotals, settings_screen
 from monitor.config import Config
+from monitor.feed import (
+    ApiFeed,
+    ArchiveLimits,
+    FeedTotals,
+    FileRecord,
+    PathFeed,
+    ReadContext,
+    Targets,
+)
 from monitor.matcher import match
+from monitor.normalize import split_url
+from monitor.screen import ByteScreen
 from monitor.store import repo
-from monitor.types import LeakedCredential, Match, Problem
+from monitor.types import Match, Problem, VictimInfo
+from monitor.victims import Victims
 from monitor.watchlist import Watchlist
 
 log = logging.getLogger(__name__)
@@ -43,7 +58,7 @@ class SourceResult:
     location: str
     source_id: int
     status: str
-    totals: ReadTotals
+    totals: FeedTotals
     error: str | None = None
 
 
@@ -79,6 +94,7 @@ class Scanner:
         config: Config,
         watch: Watchlist,
         *,
+        feed: PathFeed,
         key: bytes,
         channels: Sequence[str],
         workdir: Path,
@@ -87,13 +103,13 @@ class Scanner:
     ) -> None:
         self.pool = pool
         self.config = config
+        self.watch = watch
+        self.feed = feed
         self.channels = tuple(channels)
         self.planner = planner
         sc = config.scan
-        self.settings = ReadSettings(
-            watch=watch,
-            key=key,
-            limits=Limits(
+        self.context = ReadContext(
+            limits=ArchiveLimits(
                 max_depth=sc.max_depth,
                 max_member_size=sc.max_member_size,
                 max_total_size=sc.max_total_size,
@@ -102,7 +118,7 @@ class Scanner:
             passwords=sc.archive_passwords,
             workdir=workdir,
             max_line=sc.max_line,
-            screen=settings_screen(watch),
+            screen=screen_for(watch),
             progress=progress,
         )
         self.key = key
@@ -138,14 +154,15 @@ class Scanner:
             source_id = await repo.start_source(
                 conn, kind=kind, location=location, identity=identity_of(path)
             )
-        reader = PathReader(self.settings)
+        totals = FeedTotals()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
         stop = threading.Event()
 
         def produce() -> None:
             try:
-                for item in reader.run(path):
+                records = self.feed.read(path, self.context, totals)
+                for item in matches(records, self.watch, Victims(self.key), totals):
                     if stop.is_set():
                         return
                     asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
@@ -191,31 +208,37 @@ class Scanner:
                     await asyncio.sleep(0.01)
             raise
         finally:
-            await asyncio.shield(self._finish(source_id, status, reader.totals, error))
+            await asyncio.shield(self._finish(source_id, status, totals, error))
         await producer
-        return SourceResult(
-            location=location, source_id=source_id, status=status, totals=reader.totals
-        )
+        return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
     async def ingest(
         self,
-        records: AsyncIterator[LeakedCredential],
+        feed: ApiFeed,
         *,
-        location: str,
         kind: str = "api",
         on_sighting: OnSighting | None = None,
     ) -> SourceResult:
-        """Match and store records from an asynchronous source (an exposure API)."""
+        """Match and store the records an exposure API gives about the organisation's targets."""
+        location = feed.name
+        records = feed.records(targets_of(self.config))
         async with self.pool.acquire() as conn:
             source_id = await repo.start_source(
                 conn, kind=kind, location=location, identity=f"{kind}:{location}"
             )
-        totals = ReadTotals()
+        totals = FeedTotals()
         status, error = "done", None
         try:
-            async for cred in records:
+            async for record in records:
+                if isinstance(record, Problem):
+                    totals.problems += 1
+                    log.warning(
+                        "input skipped",
+                        extra={"feed": feed.name, "origin": record.origin, "reason": record.reason},
+                    )
+                    continue
                 totals.records += 1
-                m = match(cred, self.settings.watch)
+                m = match(record, self.watch)
                 if m is None:
                     continue
                 totals.matches += 1
@@ -229,7 +252,7 @@ class Scanner:
             await asyncio.shield(self._finish(source_id, status, totals, error))
         return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
-    async def _finish(self, source_id: int, status: str, t: ReadTotals, error: str | None) -> None:
+    async def _finish(self, source_id: int, status: str, t: FeedTotals, error: str | None) -> None:
         totals = repo.SourceTotals(
             lines=t.lines,
             bytes=t.bytes,
@@ -273,6 +296,47 @@ class Scanner:
             new_exposure=rec.new_exposure,
             new_sighting=rec.new_sighting,
         )
+
+
+def targets_of(config: Config) -> Targets:
+    """What exposure APIs are asked about: watched domains, portal hosts, partner domains."""
+    return Targets(
+        domains=tuple(config.domains),
+        portal_hosts=tuple(sorted({split_url(p)[0] for p in config.portals})),
+        partner_domains=tuple(d for p in config.partners for d in p.email_domains),
+    )
+
+
+def screen_for(watch: Watchlist) -> ByteScreen | None:
+    """The prefilter handed to path feeds; None when every line must be parsed."""
+    needles, full_pass = watch.screen_needles()
+    if full_pass or not needles:
+        return None
+    return ByteScreen(needles)
+
+
+def matches(
+    records: Iterator[FileRecord], watch: Watchlist, victims: Victims, totals: FeedTotals
+) -> Iterator[Match | Problem]:
+    """The match site: records in, matches and problems out. A stealer log's matches are held
+    per victim folder until the path is read, then released with the victim's details."""
+    for record in records:
+        if isinstance(record, Problem):
+            yield record
+        elif isinstance(record, VictimInfo):
+            victims.note(record)
+        else:
+            m = match(record, watch)
+            if m is None:
+                continue
+            if record.victim_folder is not None:
+                victims.hold(m)
+                continue
+            totals.matches += 1
+            yield m
+    for m in victims.flush():
+        totals.matches += 1
+        yield m
 
 
 def _origin(m: Match) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.pipeline import Scanner
 from monitor.plugins import Family, build
@@ -107,6 +108,7 @@ async def run_scan(pool: asyncpg.Pool, cfg_path: Path, workdir: Path) -> None:
         pool,
         config,
         build_watchlist(config),
+        feed=FileFeed(),
         key=TEST_KEY,
         channels=["console"],
         workdir=workdir,

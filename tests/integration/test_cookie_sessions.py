@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 
+from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.containment import ContainmentStatus, contain
 from monitor.pipeline import Scanner, Sighting
@@ -66,7 +67,7 @@ async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
         pool, PolicyConfig.from_mapping(config.policy), {"fake": responder}, channels=("console",)
     )
     scanner = Scanner(
-        pool, config, build_watchlist(config), key=TEST_KEY, channels=["console"],
+        pool, config, build_watchlist(config), feed=FileFeed(), key=TEST_KEY, channels=["console"],
         workdir=workdir, planner=responses,
     )  # fmt: skip
     found: list[Sighting] = []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import asyncpg
 
+from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.pipeline import Scanner, Sighting
 from monitor.watchlist import build_watchlist
@@ -149,7 +150,13 @@ async def test_mixed_corpus(pool: asyncpg.Pool, tmp_path: Path, workdir: Path) -
     config = load_config(cfg)
     before = archives.listing(tmp_path)
     scanner = Scanner(
-        pool, config, build_watchlist(config), key=TEST_KEY, channels=["console"], workdir=workdir
+        pool,
+        config,
+        build_watchlist(config),
+        feed=FileFeed(),
+        key=TEST_KEY,
+        channels=["console"],
+        workdir=workdir,
     )
     found: list[Sighting] = []
     problems: list[str] = []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import asyncpg
 
+from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.demo import write_demo
 from monitor.outbox import deliver
@@ -22,7 +23,13 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
     planted = write_demo(tmp_path / "demo")
     config = load_config(tmp_path / "demo" / "credwatch.toml")
     scanner = Scanner(
-        pool, config, build_watchlist(config), key=TEST_KEY, channels=["slack"], workdir=workdir
+        pool,
+        config,
+        build_watchlist(config),
+        feed=FileFeed(),
+        key=TEST_KEY,
+        channels=["slack"],
+        workdir=workdir,
     )
     await scanner.scan([tmp_path / "demo" / "dumps"])
     async with SlackServer() as server:
@@ -71,7 +78,13 @@ async def test_material_change_after_delivery_alerts_again_once(
     planted = write_demo(tmp_path / "demo")
     config = load_config(tmp_path / "demo" / "credwatch.toml")
     scanner = Scanner(
-        pool, config, build_watchlist(config), key=TEST_KEY, channels=["slack"], workdir=workdir
+        pool,
+        config,
+        build_watchlist(config),
+        feed=FileFeed(),
+        key=TEST_KEY,
+        channels=["slack"],
+        workdir=workdir,
     )
     await scanner.scan([tmp_path / "demo" / "dumps"])
     async with pool.acquire() as conn:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import asyncpg
 
+from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.demo import Planted, write_demo
 from monitor.pipeline import Scanner, Sighting
@@ -25,6 +26,7 @@ async def scan(pool: asyncpg.Pool, demo: Path, workdir: Path) -> list[Sighting]:
         pool,
         config,
         build_watchlist(config),
+        feed=FileFeed(),
         key=TEST_KEY,
         channels=["console"],
         workdir=workdir,

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.stealer_sysinfo import date_from_folder, machine_id_hash, parse_sysinfo
+from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
+from monitor.victims import machine_id_hash
 from tests.gen.stealer import (
     FAMILIES,
     OFFSET_FAMILIES,
