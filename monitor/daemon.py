@@ -8,18 +8,15 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from monitor import metrics as metrics_mod
-from monitor.config import Config
+from monitor.app import App
 from monitor.dropfolder import DropFolder
-from monitor.notify import Notifier
-from monitor.outbox import deliver
-from monitor.pipeline import Scanner, Sighting, identity_of
-from monitor.respond import Responses
+from monitor.feed import ApiFeed
+from monitor.pipeline import Sighting, identity_of
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
 from monitor.store import repo
 
@@ -34,24 +31,11 @@ class DaemonOptions:
 
 
 class Daemon:
-    def __init__(
-        self,
-        *,
-        config: Config,
-        pool: asyncpg.Pool,
-        scanner: Scanner,
-        responses: Responses,
-        notifiers: list[Notifier],
-        contacts: dict[str, str],
-        options: DaemonOptions,
-        hibp: Any = None,
-    ) -> None:
-        self.config = config
-        self.pool = pool
-        self.scanner = scanner
-        self.responses = responses
-        self.notifiers = notifiers
-        self.contacts = contacts
+    def __init__(self, *, app: App, options: DaemonOptions, hibp: ApiFeed | None = None) -> None:
+        self.app = app
+        self.config = app.config
+        self.pool = app.pool
+        self.scanner = app.scanner
         self.options = options
         self.hibp = hibp
         self.metrics = metrics_mod.Metrics()
@@ -96,12 +80,10 @@ class Daemon:
                 )
 
     async def respond_and_alert(self) -> None:
-        attempted = await self.responses.run_due()
-        self.metrics.inc("credwatch_containments_total", attempted)
-        for n in self.notifiers:
-            report = await deliver(self.pool, n, contacts=self.contacts)
-            self.metrics.inc("credwatch_alerts_sent_total", report.sent)
-            self.metrics.inc("credwatch_alerts_failed_total", report.failed)
+        done = await self.app.respond_and_alert()
+        self.metrics.inc("credwatch_containments_total", done.containments)
+        self.metrics.inc("credwatch_alerts_sent_total", done.sent)
+        self.metrics.inc("credwatch_alerts_failed_total", done.failed)
 
     async def nightly(self) -> None:
         sources = [p for p in self.config.serve.sources if p.exists()]

@@ -80,3 +80,16 @@ async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> async
     async with pool.acquire() as conn:
         await migrate(conn)
     return pool
+
+
+async def migrate_target(dsn: str) -> list[str]:
+    """Create the database if needed and apply pending migrations; the names applied."""
+    await ensure_database(dsn)
+    try:
+        conn = await asyncpg.connect(dsn, timeout=10)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        raise StoreError(f"cannot connect to PostgreSQL at {redact(dsn)}: {exc}") from None
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

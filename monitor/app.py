@@ -1,0 +1,148 @@
+"""The composition root: config, store, plug-ins and scanner built once, closed once.
+
+Every CLI command and the daemon open one `App` and use its parts; nothing else builds them.
+Plug-ins come from the registry (monitor.plugins) by name, so this module imports none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from monitor import plugins
+from monitor.config import Config, hmac_key, load_config
+from monitor.feed import ApiFeed, PathFeed
+from monitor.notify import Notifier
+from monitor.outbox import DeliveryReport, deliver
+from monitor.pipeline import Scanner, default_workdir
+from monitor.plugins import Family
+from monitor.policy import PolicyConfig
+from monitor.respond import Responses
+from monitor.settings import SettingError
+from monitor.store import db
+from monitor.watchlist import Watchlist, build_watchlist
+
+Announce = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deliveries:
+    """What one round of containment and alert delivery did."""
+
+    containments: int
+    sent: int
+    failed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class App:
+    config: Config
+    watch: Watchlist
+    key: bytes
+    pool: asyncpg.Pool
+    notifiers: tuple[Notifier, ...]
+    responses: Responses
+    scanner: Scanner
+    api_feeds: Mapping[str, ApiFeed]
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return tuple(n.name for n in self.notifiers)
+
+    async def respond_and_alert(self, *, batch: int = 20) -> Deliveries:
+        """Run the containments that are due, then deliver what is queued on every channel."""
+        attempted = await self.responses.run_due(batch=batch)
+        sent = failed = 0
+        contacts = dict(self.watch.partner_contacts)
+        for n in self.notifiers:
+            report: DeliveryReport = await deliver(self.pool, n, contacts=contacts)
+            sent, failed = sent + report.sent, failed + report.failed
+        return Deliveries(containments=attempted, sent=sent, failed=failed)
+
+
+@asynccontextmanager
+async def open_app(
+    config_path: Path,
+    *,
+    need_key: bool = True,
+    with_plugins: bool = True,
+    progress: Callable[[int], None] | None = None,
+    announce: Announce | None = None,
+    env: Mapping[str, str] | None = None,
+) -> AsyncIterator[App]:
+    """Build everything from the config file; close everything on the way out, once.
+
+    `with_plugins=False` is for read-only commands: no notifier, responder or API feed is built
+    (so their credentials need not be set)."""
+    env = os.environ if env is None else env
+    config = load_config(config_path)
+    watch = build_watchlist(config)
+    key = hmac_key() if need_key else b""
+    notifiers: list[Notifier] = []
+    responders: dict[str, Any] = {}
+    feeds: dict[str, ApiFeed] = {}
+    if with_plugins:
+        try:
+            notifiers = _notifiers(config, env)
+            responders = plugins.build_enabled(Family.RESPONDERS, config.responders, env)
+            feeds = _feeds(config, env)
+        except SettingError as exc:
+            raise exc.in_file(config.path) from None
+    async with AsyncExitStack() as stack:
+        for notifier in notifiers:
+            stack.push_async_callback(notifier.aclose)
+        for feed in feeds.values():
+            stack.push_async_callback(feed.aclose)
+        target = await asyncio.to_thread(db.resolve_target)
+        if target.embedded_root is not None and announce is not None:
+            announce(
+                f"using the embedded PostgreSQL in {target.embedded_root} "
+                "(set CREDWATCH_DSN to use another server)"
+            )
+        pool = await db.open_pool(target.dsn)
+        stack.push_async_callback(pool.close)
+        channels = tuple(n.name for n in notifiers)
+        policy = PolicyConfig.from_mapping(config.policy)
+        responses = Responses(pool, policy, responders, channels=channels)
+        stack.push_async_callback(responses.aclose)
+        files: PathFeed = plugins.build(Family.FEEDS, "files", {}, env)
+        scanner = Scanner(
+            pool,
+            config,
+            watch,
+            feed=files,
+            key=key,
+            channels=channels,
+            workdir=config.scan.workdir or default_workdir(db.data_dir()),
+            planner=responses,
+            progress=progress,
+        )
+        yield App(
+            config=config,
+            watch=watch,
+            key=key,
+            pool=pool,
+            notifiers=tuple(notifiers),
+            responses=responses,
+            scanner=scanner,
+            api_feeds=feeds,
+        )
+
+
+def _notifiers(config: Config, env: Mapping[str, str]) -> list[Notifier]:
+    """One notifier per enabled section; the console alone when none is configured."""
+    sections = config.notifiers or {"console": {}}
+    return list(plugins.build_enabled(Family.NOTIFIERS, sections, env).values())
+
+
+def _feeds(config: Config, env: Mapping[str, str]) -> dict[str, ApiFeed]:
+    """The API feeds configured under [feeds.NAME] (the files feed needs no section)."""
+    sections: dict[str, Any] = {k: v for k, v in config.feeds.items() if k != "files"}
+    return plugins.build_enabled(Family.FEEDS, sections, env)

@@ -1,0 +1,292 @@
+"""What the CLI prints: tables for people, JSON for machines, a progress bar on terminals.
+
+Every value that came from a dump is attacker-controlled text: `safe` makes it printable and
+inert for the terminal library's markup before it reaches a table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from monitor.normalize import safe_url
+from monitor.pipeline import Sighting
+from monitor.plugins import PluginInfo
+from monitor.types import Exposure
+
+err = Console(stderr=True, highlight=False)
+
+
+def error(message: str) -> None:
+    """An error line on stderr; the message is printed as is (no markup)."""
+    err.print("[red]error:[/red] " + safe(message))
+
+
+def sighting_json(s: Sighting) -> dict[str, Any]:
+    """One sighting as the `scan --json` contract prints it (hints only, never secrets)."""
+    m = s.match
+    c = m.credential
+    return {
+        "origin": c.origin,
+        "line": c.line,
+        "kind": c.kind.value,
+        "login": c.login,
+        "url": safe_url(c.url),
+        "host": c.host,
+        "cookie_name": c.cookie_name,
+        "cookie_expires": c.cookie_expires.isoformat() if c.cookie_expires else None,
+        "exposure_id": s.exposure_id,
+        "new": s.new_exposure,
+        "infected_at": c.infected_at.isoformat() if c.infected_at else None,
+        "reasons": [r.value for r in m.reasons],
+        "severity": m.severity.label,
+        "partner": m.partner,
+        "portal": m.portal,
+        "secret_hint": c.secret.hint if c.secret is not None else None,
+        "feed": c.feed,
+    }
+
+
+class ScanProgress:
+    """A byte progress bar on a terminal (never when output is piped)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("scanning"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+            TimeRemainingColumn(), console=err, transient=True,
+        )  # fmt: skip
+        self._task = self._progress.add_task("scan", total=total or None)
+        self._progress.start()
+
+    @classmethod
+    def start(cls, paths: list[Path]) -> ScanProgress:
+        return cls(scan_total(paths))
+
+    def advance(self, n: int) -> None:
+        self._progress.update(self._task, advance=n)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def safe(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text).replace("[", "\\[")
+
+
+def print_sightings(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        Console().print("no exposures found")
+        return
+    table = Table(title="Exposures found", show_lines=False)
+    for col in (
+        "id",
+        "new",
+        "severity",
+        "kind",
+        "login",
+        "host",
+        "reasons",
+        "secret",
+        "infected",
+        "seen at",
+    ):
+        table.add_column(col)
+    for r in rows:
+        seen = f"{r['origin']}:{r['line']}" if r["line"] else r["origin"]
+        table.add_row(
+            str(r["exposure_id"]),
+            "yes" if r["new"] else "",
+            r["severity"],
+            r["kind"] + (f" {r['cookie_name']}" if r["cookie_name"] else ""),
+            safe(r["login"] or "-"),
+            safe(r["host"] or "-"),
+            ",".join(r["reasons"]),
+            r["secret_hint"] or "-",
+            (r["infected_at"] or "")[:10] or "-",
+            safe(seen),
+        )
+    Console(width=200).print(table)
+
+
+def lookup_summary(domain: str, exposures: list[Exposure]) -> dict[str, Any]:
+    infected = [e.infected_at for e in exposures if e.infected_at]
+    return {
+        "domain": domain,
+        "exposures": len(exposures),
+        "accounts": sorted({e.login for e in exposures if e.login}),
+        "latest_infection": max(infected).isoformat() if infected else None,
+        "portals": sorted({e.portal for e in exposures if e.portal}),
+        "items": [
+            {
+                "exposure_id": e.id,
+                "kind": e.kind.value,
+                "login": e.login,
+                "host": e.host,
+                "reasons": [r.value for r in e.reasons],
+                "severity": e.severity.label,
+                "status": e.status.value,
+                "partner": e.partner,
+                "portal": e.portal,
+                "secret_hint": e.secret_hint,
+                "infected_at": e.infected_at.isoformat() if e.infected_at else None,
+                "first_seen": e.first_seen.isoformat(),
+                "last_seen": e.last_seen.isoformat(),
+                "sightings": e.sightings,
+            }
+            for e in exposures
+        ],
+    }
+
+
+def print_lookup(s: dict[str, Any]) -> None:
+    out = Console(width=200)
+    out.print(
+        f"[bold]{s['domain']}[/bold]: {s['exposures']} exposure(s), "
+        f"{len(s['accounts'])} account(s), latest infection {s['latest_infection'] or 'unknown'}"
+    )
+    if s["portals"]:
+        out.print("portals hit: " + ", ".join(s["portals"]))
+    if not s["items"]:
+        return
+    table = Table()
+    for col in (
+        "id",
+        "severity",
+        "status",
+        "kind",
+        "login",
+        "host",
+        "reasons",
+        "secret",
+        "infected",
+        "sightings",
+    ):
+        table.add_column(col)
+    for i in s["items"]:
+        table.add_row(
+            str(i["exposure_id"]),
+            i["severity"],
+            i["status"],
+            i["kind"],
+            safe(i["login"] or "-"),
+            safe(i["host"] or "-"),
+            ",".join(i["reasons"]),
+            i["secret_hint"] or "-",
+            (i["infected_at"] or "-")[:10],
+            str(i["sightings"]),
+        )
+    out.print(table)
+
+
+def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 50) -> None:
+    for origin, reason in problems[:shown]:
+        err.print(f"[yellow]skipped[/yellow] {safe(origin)}: {safe(reason)}")
+    if len(problems) > shown:
+        err.print(f"[yellow]… {len(problems) - shown} more skipped inputs[/yellow]")
+
+
+def json_lines(items: Iterable[dict[str, Any]]) -> None:
+    for item in items:
+        print(json.dumps(item, ensure_ascii=False, default=str))
+
+
+def action_items(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.action.id,
+            "exposure_id": r.action.exposure_id,
+            "login": r.login,
+            "host": r.host,
+            "provider": r.action.provider,
+            "step": r.action.step,
+            "outcome": r.action.outcome.value,
+            "retryable": r.action.retryable,
+            "decided_by": r.action.decided_by,
+            "detail": r.action.detail,
+            "request_id": r.action.request_id,
+            "at": r.action.created_at.isoformat(),
+        }
+        for r in rows
+    ]
+
+
+def print_actions(items: list[dict[str, Any]]) -> None:
+    table = Table(title="Actions")
+    for col in ("id", "at", "exposure", "login", "provider", "step", "outcome", "by", "detail"):
+        table.add_column(col)
+    for i in items:
+        table.add_row(
+            str(i["id"]), i["at"][:19], str(i["exposure_id"]), safe(i["login"]), i["provider"],
+            i["step"], i["outcome"] + (" (retryable)" if i["retryable"] else ""), i["decided_by"],
+            safe(i["detail"])[:80],
+        )  # fmt: skip
+    Console(width=200).print(table)
+
+
+def print_status(data: dict[str, Any]) -> None:
+    b = data["backlog"]
+    out = Console(width=200)
+    out.print(
+        f"exposures {b['exposures']} ({b['exposures_open']} open) · alerts sent {b['alerts_sent']} · "
+        f"outbox {b['outbox'] or 'empty'}"
+        + (f" (oldest {b['outbox_lag']:.0f}s)" if b["outbox_lag"] else "")
+        + f" · containments pending {b['containments_pending']}, awaiting approval "
+        f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
+        f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"
+    )
+    table = Table(title="Recent sources")
+    for col in ("id", "kind", "location", "status", "started", "lines", "matches", "problems"):
+        table.add_column(col)
+    for r in data["recent_sources"]:
+        table.add_row(
+            str(r["id"]), r["kind"], safe(r["location"]), r["status"], str(r["started_at"])[:19],
+            str(r["lines"]), str(r["matches"]), str(r["problems"]),
+        )  # fmt: skip
+    out.print(table)
+
+
+def print_plugins(infos: Sequence[PluginInfo]) -> None:
+    table = Table(title="Plug-ins")
+    for col in ("family", "name", "from", "target", "status"):
+        table.add_column(col)
+    for p in infos:
+        status = f"[red]failed[/red]: {safe(p.error)}" if p.error else "loaded"
+        table.add_row(p.family.value, p.name, safe(p.distribution), safe(p.target), status)
+    Console(width=200).print(table)
+
+
+def plugin_items(infos: Sequence[PluginInfo]) -> list[dict[str, Any]]:
+    return [
+        {
+            "family": p.family.value,
+            "name": p.name,
+            "distribution": p.distribution,
+            "target": p.target,
+            "loaded": p.error is None,
+            "error": p.error,
+        }
+        for p in infos
+    ]
+
+
+def scan_total(paths: Sequence[Path]) -> int:
+    """Bytes under the given paths, for the progress bar."""
+    total = 0
+    for p in paths:
+        files = [p] if p.is_file() else (f for f in p.rglob("*") if f.is_file())
+        total += sum(f.stat().st_size for f in files)
+    return total
