@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from monitor.screen import ByteScreen
+from monitor.feed import Screen
 
 CHUNK = 8 << 20
 
@@ -25,7 +25,7 @@ class ScanCounters:
 
 def candidate_lines(
     stream: BinaryIO,
-    screen: ByteScreen | None,
+    screen: Screen | None,
     counters: ScanCounters,
     *,
     max_line: int = 1 << 20,
@@ -81,7 +81,7 @@ def candidate_lines(
 
 
 def _lines_of(
-    body: bytes, screen: ByteScreen | None, counters: ScanCounters, base: int, max_line: int
+    body: bytes, screen: Screen | None, counters: ScanCounters, base: int, max_line: int
 ) -> Iterator[tuple[int, bytes]]:
     if screen is None:
         for offset, raw in enumerate(body.split(b"\n")):
