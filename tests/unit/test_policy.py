@@ -150,16 +150,16 @@ def test_rules_override_one_cell_and_keep_the_rest() -> None:
 @pytest.mark.parametrize(
     ("mapping", "message"),
     [
-        ({"enforse": True}, "[policy] unknown key: enforse"),
-        ({"enforce": "yes"}, "[policy] enforce must be true or false"),
-        ({"rules": {"portal": {"high": "contain"}}}, "[policy.rules] unknown key: portal"),
-        ({"rules": {"host": {"urgent": "contain"}}}, "[policy.rules.host] unknown key: urgent"),
+        ({"enforse": True}, "[policy] enforse: unknown key"),
+        ({"enforce": "yes"}, "[policy] enforce: input should be a valid boolean"),
+        ({"rules": {"portal": {"high": "contain"}}}, "[policy.rules] portal: unknown key"),
+        ({"rules": {"host": {"urgent": "contain"}}}, "[policy.rules.host] urgent: unknown key"),
         (
             {"rules": {"host": {"high": "block"}}},
-            "[policy.rules.host] high must be contain, approve or alert",
+            "[policy.rules.host] high: must be contain, approve or alert",
         ),
-        ({"suppress": {"a@b.example": ""}}, "[policy.suppress] a@b.example needs a reason"),
-        ({"suppress": {"UNKNOWN": "x"}}, "[policy.suppress] 'UNKNOWN' is not a usable login"),
+        ({"suppress": {"a@b.example": ""}}, "[policy.suppress] a@b.example: needs a reason"),
+        ({"suppress": {"UNKNOWN": "x"}}, "[policy.suppress] UNKNOWN: not a usable login"),
     ],
 )
 def test_config_errors(mapping: dict[str, object], message: str) -> None:
