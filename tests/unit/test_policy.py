@@ -166,3 +166,23 @@ def test_config_errors(mapping: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         PolicyConfig.from_mapping(mapping)
     assert str(info.value) == message
+
+
+def test_rules_table_has_one_key_per_match_kind() -> None:
+    from monitor.policy import RulesSection, SeverityRules
+
+    assert set(RulesSection.model_fields) == {k.value for k in MatchKind}
+    assert set(SeverityRules.model_fields) == {s.label for s in Severity}
+
+
+def test_severity_names_in_any_case() -> None:
+    config = PolicyConfig.from_mapping({"rules": {"host": {" High": "contain", "LOW": "approve"}}})
+    assert config.rules[MatchKind.HOST][Severity.HIGH] is Decision.CONTAIN
+    assert config.rules[MatchKind.HOST][Severity.LOW] is Decision.APPROVE
+    assert config.rules[MatchKind.HOST][Severity.CRITICAL] is Decision.APPROVE
+
+
+def test_config_error_names_the_file() -> None:
+    with pytest.raises(ConfigError) as info:
+        PolicyConfig.from_mapping({"enforce": 1}, file="credwatch.toml")
+    assert str(info.value) == "credwatch.toml: [policy] enforce: input should be a valid boolean"
