@@ -1,4 +1,7 @@
-"""What to do with a match: contain, block, ask a human, alert or suppress (pure, table-driven)."""
+"""What to do with a match: contain, block, ask a human, alert or suppress (pure, table-driven).
+
+Also the `[policy]` table's section models, which `PolicyConfig.from_mapping` loads.
+"""
 
 from __future__ import annotations
 
@@ -134,7 +137,7 @@ class SeverityRules(Section):
 
 
 def _severity_keys(table: Mapping[str, Any]) -> dict[str, Any]:
-    """Severity names in any case and spacing (`High`, ` critical`), as today's files write them."""
+    """Severity keys in any case and spacing (`High`, ` critical`), as `Severity.parse` reads them."""
     out: dict[str, Any] = {}
     for key, value in table.items():
         name = str(key).strip().lower()
