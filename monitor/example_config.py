@@ -34,7 +34,7 @@ logins = ["jdupont.of38", "m.martin@formation-isere.example"]
 # host = "smtp.example.org"
 # port = 587
 # sender = "credwatch@example.org"
-# recipients = ["soc@example.org"]
+# to = ["soc@example.org"]          # admins: every alert
 # username = "credwatch"
 # password_env = "CREDWATCH_SMTP_PASSWORD"
 
@@ -43,5 +43,13 @@ logins = ["jdupont.of38", "m.martin@formation-isere.example"]
 # timezone = "Europe/Paris"
 # sources = ["/srv/dumps"]
 # watch_dir = "/srv/drop"
+# metrics_host = "127.0.0.1"        # "0.0.0.0" inside a container
 # metrics_port = 9185
+
+# [policy]
+# enforce = false                   # dry run: nothing is contained until this is true
+# [policy.rules.login_elsewhere]    # per match kind and severity: contain, approve or alert
+# high = "approve"
+# [policy.suppress]                 # login = reason: recorded quietly, never contained
+# "former.staff@formation-isere.example" = "left in 2024, account deleted"
 """

@@ -1,16 +1,23 @@
-"""What to do with a match: contain, block, ask a human, alert or suppress (pure, table-driven)."""
+"""What to do with a match: contain, block, ask a human, alert or suppress (pure, table-driven).
+
+Also the `[policy]` table's section models, which `PolicyConfig.from_mapping` loads.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
-from monitor.errors import ConfigError
+from pydantic import AfterValidator, Field
+
+from monitor.config_fields import Table
 from monitor.freshness import Freshness
 from monitor.normalize import canonical_login
+from monitor.settings import Section, SettingError, load_section
 from monitor.types import CredentialKind, Match, Reason, Severity
 
 
@@ -65,60 +72,90 @@ class PolicyConfig:
     suppress: Mapping[str, str] = field(default_factory=dict)  # canonical login → reason
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> PolicyConfig:
-        if not isinstance(data, Mapping):
-            raise ConfigError("[policy] must be a table")
-        for key in data:
-            if key not in ("enforce", "rules", "suppress"):
-                raise ConfigError(f"[policy] unknown key: {key}")
-        enforce = data.get("enforce", False)
-        if not isinstance(enforce, bool):
-            raise ConfigError("[policy] enforce must be true or false")
-
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, file: Path | str | None = None
+    ) -> PolicyConfig:
+        """The `[policy]` table validated; errors name `file` (when given), the table and the key."""
+        section = load_section(PolicySection, data, section="policy", file=file)
         rules = {kind: dict(table) for kind, table in DEFAULT_RULES.items()}
-        raw_rules = data.get("rules", {})
-        if not isinstance(raw_rules, Mapping):
-            raise ConfigError("[policy] rules must be a table")
-        for kind_name, table in raw_rules.items():
-            try:
-                kind = MatchKind(kind_name)
-            except ValueError:
-                raise ConfigError(f"[policy.rules] unknown key: {kind_name}") from None
-            if not isinstance(table, Mapping):
-                raise ConfigError(f"[policy.rules] {kind_name} must be a table")
-            for sev_name, decision_name in table.items():
-                try:
-                    severity = Severity.parse(str(sev_name))
-                except KeyError:
-                    raise ConfigError(
-                        f"[policy.rules.{kind_name}] unknown key: {sev_name}"
-                    ) from None
-                try:
-                    decision = Decision(decision_name)
-                except ValueError:
-                    decision = None
-                if decision not in CONFIGURABLE:
-                    raise ConfigError(
-                        f"[policy.rules.{kind_name}] {sev_name} must be contain, approve or alert"
-                    )
-                rules[kind][severity] = Decision(decision_name)
-
-        raw_suppress = data.get("suppress", {})
-        if not isinstance(raw_suppress, Mapping):
-            raise ConfigError("[policy] suppress must be a table of login = reason")
-        suppress: dict[str, str] = {}
-        for login, reason in raw_suppress.items():
-            if not isinstance(reason, str) or not reason.strip():
-                raise ConfigError(f"[policy.suppress] {login} needs a reason")
-            key = canonical_login(str(login))
-            if not key:
-                raise ConfigError(f"[policy.suppress] {login!r} is not a usable login")
-            suppress[key] = reason.strip()
+        given = load_section(RulesSection, section.rules, section="policy.rules", file=file)
+        for kind in MatchKind:
+            table = getattr(given, kind.value)
+            if table is None:
+                continue
+            where = f"policy.rules.{kind.value}"
+            cells = load_section(SeverityRules, _severity_keys(table), section=where, file=file)
+            for severity in Severity:
+                decision = getattr(cells, severity.label)
+                if decision is not None:
+                    rules[kind][severity] = Decision(decision)
         return cls(
-            enforce=enforce,
+            enforce=section.enforce,
             rules=MappingProxyType({k: MappingProxyType(v) for k, v in rules.items()}),
-            suppress=MappingProxyType(suppress),
+            suppress=MappingProxyType(_suppress(section.suppress, file)),
         )
+
+
+class PolicySection(Section):
+    """`[policy]`: enforcement switch, rule overrides, suppression list."""
+
+    enforce: bool = False
+    rules: Table = Field(default_factory=dict)
+    suppress: Table = Field(default_factory=dict)  # login = reason
+
+
+class RulesSection(Section):
+    """`[policy.rules]`: one optional table per match kind."""
+
+    portal_account: Table | None = None
+    portal_unknown: Table | None = None
+    portal_cookie: Table | None = None
+    host_cookie: Table | None = None
+    host: Table | None = None
+    login_elsewhere: Table | None = None
+    email_domain: Table | None = None
+    hash: Table | None = None
+    account: Table | None = None
+
+
+def _configurable(value: str) -> str:
+    if value not in CONFIGURABLE:
+        raise ValueError("must be contain, approve or alert")
+    return value
+
+
+Configurable = Annotated[str, AfterValidator(_configurable)]
+
+
+class SeverityRules(Section):
+    """`[policy.rules.<kind>]`: severity = decision (contain, approve or alert)."""
+
+    low: Configurable | None = None
+    medium: Configurable | None = None
+    high: Configurable | None = None
+    critical: Configurable | None = None
+
+
+def _severity_keys(table: Mapping[str, Any]) -> dict[str, Any]:
+    """Severity keys in any case and spacing (`High`, ` critical`), as `Severity.parse` reads them."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = str(key).strip().lower()
+        out[name if name.upper() in Severity.__members__ else key] = value
+    return out
+
+
+def _suppress(table: Mapping[str, Any], file: Path | str | None) -> dict[str, str]:
+    """`[policy.suppress]`: canonical login → reason; each login needs a usable name and a reason."""
+    suppress: dict[str, str] = {}
+    for login, reason in table.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise SettingError("policy.suppress", str(login), "needs a reason", file=file)
+        key = canonical_login(str(login))
+        if not key:
+            raise SettingError("policy.suppress", str(login), "not a usable login", file=file)
+        suppress[key] = reason.strip()
+    return suppress
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

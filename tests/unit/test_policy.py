@@ -150,19 +150,39 @@ def test_rules_override_one_cell_and_keep_the_rest() -> None:
 @pytest.mark.parametrize(
     ("mapping", "message"),
     [
-        ({"enforse": True}, "[policy] unknown key: enforse"),
-        ({"enforce": "yes"}, "[policy] enforce must be true or false"),
-        ({"rules": {"portal": {"high": "contain"}}}, "[policy.rules] unknown key: portal"),
-        ({"rules": {"host": {"urgent": "contain"}}}, "[policy.rules.host] unknown key: urgent"),
+        ({"enforse": True}, "[policy] enforse: unknown key"),
+        ({"enforce": "yes"}, "[policy] enforce: input should be a valid boolean"),
+        ({"rules": {"portal": {"high": "contain"}}}, "[policy.rules] portal: unknown key"),
+        ({"rules": {"host": {"urgent": "contain"}}}, "[policy.rules.host] urgent: unknown key"),
         (
             {"rules": {"host": {"high": "block"}}},
-            "[policy.rules.host] high must be contain, approve or alert",
+            "[policy.rules.host] high: must be contain, approve or alert",
         ),
-        ({"suppress": {"a@b.example": ""}}, "[policy.suppress] a@b.example needs a reason"),
-        ({"suppress": {"UNKNOWN": "x"}}, "[policy.suppress] 'UNKNOWN' is not a usable login"),
+        ({"suppress": {"a@b.example": ""}}, "[policy.suppress] a@b.example: needs a reason"),
+        ({"suppress": {"UNKNOWN": "x"}}, "[policy.suppress] UNKNOWN: not a usable login"),
     ],
 )
 def test_config_errors(mapping: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         PolicyConfig.from_mapping(mapping)
     assert str(info.value) == message
+
+
+def test_rules_table_has_one_key_per_match_kind() -> None:
+    from monitor.policy import RulesSection, SeverityRules
+
+    assert set(RulesSection.model_fields) == {k.value for k in MatchKind}
+    assert set(SeverityRules.model_fields) == {s.label for s in Severity}
+
+
+def test_severity_names_in_any_case() -> None:
+    config = PolicyConfig.from_mapping({"rules": {"host": {" High": "contain", "LOW": "approve"}}})
+    assert config.rules[MatchKind.HOST][Severity.HIGH] is Decision.CONTAIN
+    assert config.rules[MatchKind.HOST][Severity.LOW] is Decision.APPROVE
+    assert config.rules[MatchKind.HOST][Severity.CRITICAL] is Decision.APPROVE
+
+
+def test_config_error_names_the_file() -> None:
+    with pytest.raises(ConfigError) as info:
+        PolicyConfig.from_mapping({"enforce": 1}, file="credwatch.toml")
+    assert str(info.value) == "credwatch.toml: [policy] enforce: input should be a valid boolean"
