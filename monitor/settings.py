@@ -80,5 +80,6 @@ def _problem(error: Mapping[str, Any]) -> str:
         return "unknown key"
     if kind == "missing":
         return "missing"
-    # pydantic's message, without the input value (it could be anything the file holds).
-    return str(error.get("msg", "invalid value")).removeprefix("Value error, ").lower()
+    # pydantic's message (not the input value: it could be anything the file holds).
+    msg = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return msg[:1].lower() + msg[1:]

@@ -312,7 +312,7 @@ def test_range_checks(tmp_path: Path, text: str, message: str) -> None:
         ),
         (
             '[organisation]\nname = "A"\nportals = ["ftp://acme.example/x"]\n',
-            "[organisation] portals: not an http(s) url with a host: 'ftp://acme.example/x'",
+            "[organisation] portals: not an http(s) URL with a host: 'ftp://acme.example/x'",
         ),
         (
             ORG + '[[partners]]\nemail_domains = ["p.example"]\n',
