@@ -1,4 +1,4 @@
-"""Stream a text member in large chunks and hand out only the lines the byte screen flags."""
+"""Stream a text member in large chunks and hand out only the lines the screen flags."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from monitor.screen import ByteScreen
+from feeds.textio import MAX_LINE
+from monitor.feed import Screen
 
 CHUNK = 8 << 20
 
@@ -25,10 +26,10 @@ class ScanCounters:
 
 def candidate_lines(
     stream: BinaryIO,
-    screen: ByteScreen | None,
+    screen: Screen | None,
     counters: ScanCounters,
     *,
-    max_line: int = 1 << 20,
+    max_line: int = MAX_LINE,
     chunk_size: int = CHUNK,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, bytes]]:
@@ -81,7 +82,7 @@ def candidate_lines(
 
 
 def _lines_of(
-    body: bytes, screen: ByteScreen | None, counters: ScanCounters, base: int, max_line: int
+    body: bytes, screen: Screen | None, counters: ScanCounters, base: int, max_line: int
 ) -> Iterator[tuple[int, bytes]]:
     if screen is None:
         for offset, raw in enumerate(body.split(b"\n")):
