@@ -11,9 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from feeds.archive import Limits
 from feeds.reader import PathReader, ReadSettings, settings_screen
 from monitor.config import load_config
+from monitor.feed import ArchiveLimits
 from monitor.types import Problem
 from monitor.watchlist import build_watchlist
 
@@ -28,7 +28,7 @@ def main() -> None:
         settings = ReadSettings(
             watch=watch,
             key=b"b" * 32,
-            limits=Limits(max_ratio=10_000.0),
+            limits=ArchiveLimits(max_ratio=10_000.0),
             passwords=(),
             workdir=Path(work),
             screen=settings_screen(watch),
