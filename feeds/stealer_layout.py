@@ -128,7 +128,10 @@ def _is_in(name: str, files: frozenset[str], folders: frozenset[str]) -> bool:
 
 
 def is_litter(name: str) -> bool:
-    """True for platform litter (`__MACOSX/`, `.DS_Store`, `Thumbs.db`) a walk never yields."""
+    """True for platform litter (`__MACOSX/`, `.DS_Store`, `Thumbs.db`) a walk never yields.
+
+    `name` is "/"-separated; the test is case-insensitive. An empty name is litter.
+    """
     return _is_in(name, LITTER_FILES, LITTER_FOLDERS)
 
 

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, BinaryIO, cast
 
@@ -38,6 +39,19 @@ _SEEKABLE: dict[str, Callable[[Path, Container], Entries]] = {
     "rar": rar_entries,
 }
 """Containers read from a file: a nested one is spooled under the workdir first."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Found:
+    """A container the walk found: its kind, where and how deep it is, and what to read it from."""
+
+    kind: str
+    origin: str
+    name: str
+    depth: int
+    budget: Budget
+    path: Path | None = None
+    stream: BinaryIO | None = None
 
 
 def walk(
@@ -109,41 +123,35 @@ class _Walker:
             yield Member(origin=origin, name=name, size=size, head=head, _opener=opener)
             return
         budget = Budget(self.limits)
-        yield from self._archive(kind, origin=origin, name=name, depth=0, budget=budget, path=path)
+        yield from self._archive(
+            _Found(kind=kind, origin=origin, name=name, depth=0, budget=budget, path=path)
+        )
 
     # ---- archives
 
-    def _archive(
-        self,
-        kind: str,
-        *,
-        origin: str,
-        name: str,
-        depth: int,
-        budget: Budget,
-        path: Path | None = None,
-        stream: BinaryIO | None = None,
-    ) -> Iterator[Member | Problem]:
-        """Walk one container found at `origin`, read from `path` or from `stream`."""
+    def _archive(self, found: _Found) -> Iterator[Member | Problem]:
+        """Walk one container, read from its path or from its stream."""
+        origin = found.origin
         try:
-            if kind in COMPRESSED:
-                yield from self._layer(kind, origin, name, depth, budget, path, stream)
+            if found.kind in COMPRESSED:
+                yield from self._layer(found)
                 return
-            box = Container(origin=origin, budget=budget, passwords=self.passwords)
+            box = Container(origin=origin, budget=found.budget, passwords=self.passwords)
             with contextlib.ExitStack() as stack:
-                if kind == "tar":
-                    entries = tar_entries(_source(stack, path, stream), box)
+                if found.kind == "tar":
+                    entries = tar_entries(_source(stack, found), box)
                 else:
+                    path = found.path
                     if path is None:
-                        assert stream is not None
-                        path = stack.enter_context(spool(stream, self.workdir))
-                    entries = _SEEKABLE[kind](path, box)
+                        assert found.stream is not None
+                        path = stack.enter_context(spool(found.stream, self.workdir))
+                    entries = _SEEKABLE[found.kind](path, box)
                 with contextlib.closing(entries):
                     for item in entries:
                         if isinstance(item, Problem):
                             yield item
                         else:
-                            yield from self._entry(item, origin, depth, budget)
+                            yield from self._entry(item, origin, found.depth, found.budget)
         except ArchiveError as exc:
             yield Problem(origin=origin, reason=exc.reason)
         except Exception as exc:  # a library choking on hostile input must not stop the walk
@@ -186,46 +194,35 @@ class _Walker:
                     return
                 nested = replay() if replay is not None else put_back(head, stream)
                 yield from self._archive(
-                    kind, origin=origin, name=entry.name, depth=depth + 1, budget=budget,
-                    stream=nested,
+                    _Found(kind=kind, origin=origin, name=entry.name, depth=depth + 1,
+                           budget=budget, stream=nested)
                 )  # fmt: skip
                 return
             opener: Callable[[], BinaryIO] = replay if replay is not None else entry.open
             yield Member(origin=origin, name=entry.name, size=entry.size, head=head, _opener=opener)
 
-    def _layer(
-        self,
-        kind: str,
-        origin: str,
-        name: str,
-        depth: int,
-        budget: Budget,
-        path: Path | None,
-        stream: BinaryIO | None,
-    ) -> Iterator[Member | Problem]:
+    def _layer(self, found: _Found) -> Iterator[Member | Problem]:
         """A compressed stream: a tar inside is walked in place, anything else is one member."""
         with contextlib.ExitStack() as stack:
-            inflated = open_layer(kind, _source(stack, path, stream), self.limits)
+            inflated = open_layer(found.kind, _source(stack, found), self.limits)
             stack.callback(inflated.close)
             try:
                 head = read_head(inflated, HEAD_SIZE)
             except ArchiveError as exc:
-                yield Problem(origin=origin, reason=exc.reason)
+                yield Problem(origin=found.origin, reason=exc.reason)
                 return
             inner = put_back(head, inflated)
             if sniff_archive(head) == "tar":
-                yield from self._archive(
-                    "tar", origin=origin, name=name, depth=depth, budget=budget, stream=inner
-                )
+                yield from self._archive(replace(found, kind="tar", path=None, stream=inner))
                 return
-            box = Container(origin=origin, budget=budget, passwords=self.passwords)
-            yield from self._entry(layer_entry(inner, kind=kind, name=name, box=box), origin,
-                                   depth, budget)  # fmt: skip
+            box = Container(origin=found.origin, budget=found.budget, passwords=self.passwords)
+            entry = layer_entry(inner, kind=found.kind, name=found.name, box=box)
+            yield from self._entry(entry, found.origin, found.depth, found.budget)
 
 
-def _source(stack: contextlib.ExitStack, path: Path | None, stream: BinaryIO | None) -> IO[bytes]:
-    """`stream` when the container is nested, else `path` opened for the life of `stack`."""
-    if stream is not None:
-        return stream
-    assert path is not None
-    return stack.enter_context(path.open("rb"))
+def _source(stack: contextlib.ExitStack, found: _Found) -> IO[bytes]:
+    """The container's stream when it is nested, else its path opened for the life of `stack`."""
+    if found.stream is not None:
+        return found.stream
+    assert found.path is not None
+    return stack.enter_context(found.path.open("rb"))
