@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Self, TextIO
+from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
 from feeds import breach, ulp
 from feeds.archive import Member, walk
 from feeds.cookies import parse_cookies
-from feeds.stealer_layout import FileRole, classify, victim_root
+from feeds.stealer_layout import FileRole, classify, is_noise, victim_root
 from feeds.stealer_passwords import parse_passwords
 from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
-from feeds.textio import LineCounter, iter_text_lines, utf8_stream
+from feeds.textio import LineCounter, decode_line, iter_text_lines, mostly_binary, utf8_stream
 from monitor.errors import FeedError
 from monitor.feed import FeedTotals, FileRecord, ReadContext
 from monitor.normalize import canonical_login, split_url
@@ -29,21 +29,6 @@ from monitor.types import CredentialKind, LeakedCredential, Problem, Secret, Vic
 
 log = logging.getLogger(__name__)
 
-# Stealer output that holds no credentials: history, autofill, wallets, grabbed documents...
-_NOISE_FOLDERS = frozenset(
-    {
-        "autofill", "autofills", "cc", "creditcards", "credit cards", "desktop", "documents",
-        "filegrabber", "grabber", "grabfiles", "history", "screenshots", "telegram", "usb",
-        "wallets", "discord", "steam", "messengers", "__macosx", "fingerprint", "masterkeys",
-    }
-)  # fmt: skip
-_NOISE_FILES = frozenset(
-    {
-        "brute.txt", "installedsoftware.txt", "installed software.txt", "processlist.txt",
-        "process list.txt", "domaindetects.txt", "ip.txt", ".ds_store", "thumbs.db",
-        "desktop.ini",
-    }
-)  # fmt: skip
 _BINARY_EXT = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ldb", ".log.old", ".exe", ".dll", ".db", ".sqlite"}
 )
@@ -110,7 +95,7 @@ class _PathRead:
         elif role is FileRole.COOKIES:
             yield from self._victim_folder(container, name)
             yield from self._cookies(member, _folder_key(container, name))
-        elif _is_noise(name):
+        elif is_noise(name):
             return
         else:
             yield from self._text_base(member)
@@ -189,7 +174,7 @@ class _PathRead:
             self.totals.problems += 1
             yield Problem(origin=member.origin, reason="binary file skipped")
             return
-        if kind in ("csv", "jsonl", "email_hash"):
+        if kind != "text":
             yield from self._breach(member, kind)
             return
         yield from self._ulp(member)
@@ -212,17 +197,10 @@ class _PathRead:
         self.totals.bytes += counters.bytes
         self.totals.skipped_lines += counters.too_long + counters.binary
 
-    def _breach(self, member: Member, kind: str) -> Iterator[LeakedCredential]:
+    def _breach(self, member: Member, kind: breach.CorpusFormat) -> Iterator[LeakedCredential]:
         with member.open() as raw:
             text = _text_stream(utf8_stream(raw))
-            records: Iterable[object]
-            if kind == "csv":
-                records = breach.parse_csv(text, origin=member.origin)
-            elif kind == "jsonl":
-                records = breach.parse_jsonl(text, origin=member.origin)
-            else:
-                records = _email_hash_records(text, member.origin)
-            for rec in records:
+            for rec in breach.parse_corpus(text, origin=member.origin, fmt=kind):
                 if isinstance(rec, LeakedCredential):
                     self.totals.records += 1
                     yield rec
@@ -239,10 +217,7 @@ def _folder_key(container: str, name: str) -> str:
 def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential | None:
     if b"\x00" in line:
         return None
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError:
-        text = line.decode("cp1251", errors="replace")
+    text, _ = decode_line(line)
     rec = ulp.parse_ulp_line(text)
     if rec is None:
         return None
@@ -260,42 +235,20 @@ def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential 
     )
 
 
-def _email_hash_records(text: Iterable[str], origin: str) -> Iterator[LeakedCredential | None]:
-    for n, line in enumerate(text, start=1):
-        yield breach.parse_email_hash_line(line.rstrip("\r\n"), origin=origin, line_no=n)
-
-
 def _text_stream(stream: BinaryIO) -> TextIO:
     return io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
 
 
-def _sniff(head: bytes, name: str) -> str:
+def _sniff(head: bytes, name: str) -> breach.CorpusFormat | Literal["binary", "text"]:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "text"  # UTF-16 with BOM: NUL bytes are expected
-    if _mostly_binary(head[:4096]):
+    if mostly_binary(head[:4096]):
         return "binary"  # a stray binary line is skipped by the line readers, not the file
     lower = name.lower()
     if any(lower.endswith(ext) for ext in _BINARY_EXT):
         return "binary"
-    text = head.decode("utf-8", errors="replace")
-    return breach.sniff_corpus(text, name)
-
-
-_CONTROL = bytes(range(9)) + bytes(range(14, 32))
-
-
-def _mostly_binary(head: bytes) -> bool:
-    if not head:
-        return False
-    control = len(head) - len(head.translate(None, _CONTROL))
-    return control / len(head) > 0.3
-
-
-def _is_noise(name: str) -> bool:
-    parts = [p.lower() for p in name.split("/") if p]
-    if not parts:
-        return True
-    return parts[-1] in _NOISE_FILES or any(p in _NOISE_FOLDERS for p in parts[:-1])
+    fmt = breach.sniff_corpus(head.decode("utf-8", errors="replace"), name)
+    return "text" if fmt == "unknown" else fmt
 
 
 def _container_and_name(member: Member, top: Path) -> tuple[str, str]:

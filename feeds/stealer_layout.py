@@ -55,28 +55,44 @@ _SUBFOLDERS = frozenset(
         "wallets",
     }
 )
+# Platform litter (macOS resource forks, Finder and Explorer caches): never a member at all.
+LITTER_FOLDERS = frozenset({"__macosx"})
+LITTER_FILES = frozenset({".ds_store", "thumbs.db"})
 # Folders whose content is never stealer text output (victim documents, wallets, chats, history).
-_IGNORED_FOLDERS = frozenset(
-    {
-        "__macosx",
-        "autofill",
-        "autofills",
-        "cc",
-        "creditcards",
-        "credit cards",
-        "desktop",
-        "documents",
-        "filegrabber",
-        "grabber",
-        "grabfiles",
-        "history",
-        "screenshots",
-        "telegram",
-        "usb",
-        "wallets",
-    }
-)
-_IGNORED_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "brute.txt"})
+_IGNORED_FOLDERS = LITTER_FOLDERS | {
+    "autofill",
+    "autofills",
+    "cc",
+    "creditcards",
+    "credit cards",
+    "desktop",
+    "documents",
+    "filegrabber",
+    "grabber",
+    "grabfiles",
+    "history",
+    "screenshots",
+    "telegram",
+    "usb",
+    "wallets",
+}
+_IGNORED_FILES = LITTER_FILES | {"desktop.ini", "brute.txt"}
+# Stealer output that holds no credentials, not even as a text base: skipped, never scanned.
+NOISE_FOLDERS = _IGNORED_FOLDERS | {
+    "discord",
+    "steam",
+    "messengers",
+    "fingerprint",
+    "masterkeys",
+}
+NOISE_FILES = _IGNORED_FILES | {
+    "installedsoftware.txt",
+    "installed software.txt",
+    "processlist.txt",
+    "process list.txt",
+    "domaindetects.txt",
+    "ip.txt",
+}
 _SYSINFO_FILES = frozenset(
     {
         "userinformation.txt",
@@ -102,6 +118,29 @@ _COOKIE_FILE_RE = re.compile(r"cookies?(?:_[^/]*)?\.txt", re.IGNORECASE)
 def _parts(name: str) -> list[str]:
     """Path components of a member name: `\\` counts as `/`; empty and `.` parts dropped."""
     return [p for p in name.replace("\\", "/").split("/") if p and p != "."]
+
+
+def _is_in(name: str, files: frozenset[str], folders: frozenset[str]) -> bool:
+    parts = [p.lower() for p in name.split("/") if p]
+    if not parts:
+        return True
+    return parts[-1] in files or any(p in folders for p in parts[:-1])
+
+
+def is_litter(name: str) -> bool:
+    """True for platform litter (`__MACOSX/`, `.DS_Store`, `Thumbs.db`) a walk never yields.
+
+    `name` is "/"-separated; the test is case-insensitive. An empty name is litter.
+    """
+    return _is_in(name, LITTER_FILES, LITTER_FOLDERS)
+
+
+def is_noise(name: str) -> bool:
+    """True for a member that holds no credentials: its file or one of its folders is noise.
+
+    `name` is "/"-separated; the test is case-insensitive. An empty name is noise.
+    """
+    return _is_in(name, NOISE_FILES, NOISE_FOLDERS)
 
 
 def classify(name: str) -> FileRole:

@@ -1,4 +1,4 @@
-"""Stream a text member in large chunks and hand out only the lines the byte screen flags."""
+"""Stream a text member in large chunks and hand out only the lines the screen flags."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from feeds.textio import MAX_LINE
 from monitor.feed import Screen
 
 CHUNK = 8 << 20
@@ -28,7 +29,7 @@ def candidate_lines(
     screen: Screen | None,
     counters: ScanCounters,
     *,
-    max_line: int = 1 << 20,
+    max_line: int = MAX_LINE,
     chunk_size: int = CHUNK,
     on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, bytes]]:

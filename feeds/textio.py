@@ -1,4 +1,4 @@
-"""Decode a text member as numbered lines with flat memory: BOMs, UTF-16, cp1251, binary junk."""
+"""Decode text with flat memory: BOMs, UTF-16, cp1251, numbered lines, binary lines and files."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import codecs
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 __all__ = [
     "CHUNK_SIZE",
     "MAX_LINE",
     "LineCounter",
     "LineStats",
+    "decode_line",
     "is_binary_line",
     "iter_byte_lines",
     "iter_text_lines",
+    "mostly_binary",
+    "read_head",
     "sniff_encoding",
     "utf8_stream",
 ]
@@ -32,10 +35,14 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
-# ASCII control bytes that never occur in text (TAB, LF, CR excluded), plus DEL.
+# ASCII control bytes that never occur in a text line (TAB, LF, CR excluded), plus DEL.
 _CONTROL = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _BINARY_RATIO = 0.2
 """A line with more than this share of control bytes is binary (printable ratio below 0.8)."""
+# The whole-file sniff is laxer: VT, FF and DEL do not count against a file's first bytes.
+_HEAD_CONTROL = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+_HEAD_BINARY_RATIO = 0.3
+"""A file whose first bytes hold more than this share of control bytes is binary."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -78,17 +85,41 @@ def sniff_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+def _controls(data: bytes, table: bytes) -> int:
+    """How many bytes of `data` are in `table`."""
+    return len(data) - len(data.translate(None, table))
+
+
 def is_binary_line(line: bytes) -> bool:
     """True for a line that is not text: it holds a NUL, or mostly control bytes."""
     if b"\x00" in line:
         return True
     if not line:
         return False
-    controls = len(line) - len(line.translate(None, _CONTROL))
-    return controls > len(line) * _BINARY_RATIO
+    return _controls(line, _CONTROL) > len(line) * _BINARY_RATIO
 
 
-def _read_head(stream: BinaryIO, size: int) -> bytes:
+def mostly_binary(head: bytes) -> bool:
+    """True for the first bytes of a binary file: more than 30 % control bytes.
+
+    TAB, LF, VT, FF, CR and DEL do not count. A text file with a stray binary line is not
+    binary: the line readers skip that line alone.
+    """
+    if not head:
+        return False
+    return _controls(head, _HEAD_CONTROL) / len(head) > _HEAD_BINARY_RATIO
+
+
+def decode_line(raw: bytes) -> tuple[str, bool]:
+    """`raw` as text: UTF-8, else cp1251 with replacement characters; True when it fell back."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("cp1251", "replace"), True
+
+
+def read_head(stream: IO[bytes], size: int) -> bytes:
+    """The first `size` bytes of `stream` (fewer only at its end), however short its reads."""
     parts: list[bytes] = []
     missing = size
     while missing > 0:
@@ -110,7 +141,7 @@ def _raw_chunks(stream: BinaryIO) -> Iterator[bytes]:
 
 def _utf8_chunks(stream: BinaryIO) -> Iterator[bytes]:
     """The stream's bytes with the BOM removed; UTF-16 sources transcoded to UTF-8 on the fly."""
-    head = _read_head(stream, 4)
+    head = read_head(stream, 4)
     encoding = sniff_encoding(head)
     if encoding == "utf-8":
         if head:
@@ -264,9 +295,7 @@ def iter_text_lines(
     """
     counter = stats if stats is not None else LineCounter()
     for number, raw in iter_byte_lines(stream, max_line=max_line, stats=counter):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1251", "replace")
+        text, fell_back = decode_line(raw)
+        if fell_back:
             counter.decode_fallback += 1
         yield number, text

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from feeds.archive import (
     ArchiveError,
     LimitExceeded,
-    Limits,
     Member,
     Problem,
     read_member,
@@ -25,6 +24,7 @@ from feeds.archive import (
 )
 from feeds.textio import iter_text_lines
 from monitor.errors import FeedError
+from monitor.feed import ArchiveLimits
 from tests.gen import archives as gen
 
 LEAF = [
@@ -94,10 +94,10 @@ def test_member_name_and_head(tmp_path: Path, workdir: Path) -> None:
 def test_depth_cap(tmp_path: Path, workdir: Path) -> None:
     data = gen.nested_zip(["Part2/inner.zip", "deeper.zip"], LEAF)
     path = gen.write(tmp_path / "outer.zip", data)
-    assert run(path, workdir, limits=Limits(max_depth=1)) == [
+    assert run(path, workdir, limits=ArchiveLimits(max_depth=1)) == [
         ("P", "outer.zip!Part2/inner.zip!deeper.zip", "nesting too deep (depth 2)")
     ]
-    assert run(path, workdir, limits=Limits(max_depth=0)) == [
+    assert run(path, workdir, limits=ArchiveLimits(max_depth=0)) == [
         ("P", "outer.zip!Part2/inner.zip", "nesting too deep (depth 1)")
     ]
 
@@ -245,21 +245,21 @@ def test_safe_name() -> None:
 
 def test_zip_bomb_declared_ratio(tmp_path: Path, workdir: Path) -> None:
     path = gen.write(tmp_path / "bomb.zip", gen.zip_of_zeros("zeros.bin", 50 << 20))
-    assert run(path, workdir, limits=Limits(max_ratio=100)) == [
+    assert run(path, workdir, limits=ArchiveLimits(max_ratio=100)) == [
         ("P", "bomb.zip!zeros.bin", "zip bomb (ratio 1028)")
     ]
-    assert run(path, workdir, limits=Limits(max_member_size=10 << 20)) == [
+    assert run(path, workdir, limits=ArchiveLimits(max_member_size=10 << 20)) == [
         ("P", "bomb.zip!zeros.bin", "member size limit exceeded")
     ]
 
 
 def test_gzip_bomb_is_stopped_while_streaming(tmp_path: Path, workdir: Path) -> None:
     path = gen.write(tmp_path / "zeros.gz", gzip.compress(bytes(50 << 20)))
-    assert run(path, workdir, limits=Limits(max_ratio=100)) == [
+    assert run(path, workdir, limits=ArchiveLimits(max_ratio=100)) == [
         ("E", "zeros.gz!zeros", "zip bomb (ratio 100)")
     ]
     with pytest.raises(LimitExceeded):
-        for item in walk([path], workdir=workdir, limits=Limits(max_member_size=2 << 20)):
+        for item in walk([path], workdir=workdir, limits=ArchiveLimits(max_member_size=2 << 20)):
             assert isinstance(item, Member)
             with item.open() as stream:
                 while stream.read(1 << 20):
@@ -269,7 +269,7 @@ def test_gzip_bomb_is_stopped_while_streaming(tmp_path: Path, workdir: Path) -> 
 def test_total_size_and_member_count_limits(tmp_path: Path, workdir: Path) -> None:
     members = [(f"f{i}.txt", gen.text_lines(100, seed=i)) for i in range(5)]
     path = gen.write(tmp_path / "five.zip", gen.zip_bytes(members))
-    result = run(path, workdir, limits=Limits(max_members=3))
+    result = run(path, workdir, limits=ArchiveLimits(max_members=3))
     assert [r[1] for r in result] == [
         "five.zip!f0.txt",
         "five.zip!f1.txt",
@@ -278,7 +278,7 @@ def test_total_size_and_member_count_limits(tmp_path: Path, workdir: Path) -> No
     ]
     assert result[-1] == ("P", "five.zip", "too many members")
     size = len(members[0][1])
-    result = run(path, workdir, limits=Limits(max_total_size=2 * size + 10))
+    result = run(path, workdir, limits=ArchiveLimits(max_total_size=2 * size + 10))
     assert result[-1] == ("P", "five.zip", "archive total size limit exceeded")
     assert len(result) == 3
 

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.stealer_layout import FileRole, classify, group_victims, victim_root
+from feeds.stealer_layout import (
+    FileRole,
+    classify,
+    group_victims,
+    is_litter,
+    is_noise,
+    victim_root,
+)
 from tests.gen.stealer import FAMILIES, victim_files, victim_folder, with_prefix
 
 P, S, C, X = FileRole.PASSWORDS, FileRole.SYSINFO, FileRole.COOKIES, FileRole.IGNORE
@@ -173,3 +180,33 @@ def test_browser_folders_without_a_browser_parent() -> None:
     # A system-info file decides it.
     names = [*names, "V/information.txt"]
     assert group_victims(names) == {"V": sorted(names)}
+
+
+@pytest.mark.parametrize(
+    ("name", "noise", "litter"),
+    [
+        ("V/Passwords.txt", False, False),
+        ("ulp/combo.txt", False, False),
+        ("V/Brute.txt", True, False),
+        ("V/InstalledSoftware.txt", True, False),
+        ("V/ProcessList.txt", True, False),
+        ("V/IP.txt", True, False),
+        ("V/desktop.ini", True, False),
+        ("V/History/Chrome.txt", True, False),
+        ("V/Wallets/Exodus/seed.txt", True, False),
+        ("V/Discord/Tokens.txt", True, False),
+        ("V/Steam/ssfn", True, False),
+        ("V/FileGrabber/Desktop/notes.txt", True, False),
+        ("V/.DS_Store", True, True),
+        ("V/Thumbs.db", True, True),
+        ("__MACOSX/V/._Passwords.txt", True, True),
+        ("V/__macosx/x.txt", True, True),
+        ("V/Passwords.txt/History", False, False),  # a noise folder name as the file itself
+        ("V//Passwords.txt", False, False),
+        ("", True, True),
+        ("/", True, True),
+    ],
+)
+def test_noise_and_litter(name: str, noise: bool, litter: bool) -> None:
+    assert is_noise(name) is noise
+    assert is_litter(name) is litter

@@ -14,8 +14,12 @@ from feeds import textio
 from feeds.textio import (
     LineCounter,
     LineStats,
+    decode_line,
+    is_binary_line,
     iter_byte_lines,
     iter_text_lines,
+    mostly_binary,
+    read_head,
     sniff_encoding,
     utf8_stream,
 )
@@ -197,3 +201,40 @@ def test_text_round_trips_with_any_line_ending(rows: list[str], eol: str) -> Non
     if rows[-1] == "":
         expected = expected[:-1]  # a trailing line ending ends the last line, it adds none
     assert lines(data) == expected
+
+
+def test_mostly_binary_head() -> None:
+    assert not mostly_binary(b"")
+    assert not mostly_binary(b"https://a.example/:user:pass\r\n\tTAB\n" * 50)
+    assert mostly_binary(bytes(range(32)) * 10)
+    assert mostly_binary(b"\x00" * 31 + b"a" * 69)  # 31 % control bytes
+    assert not mostly_binary(b"\x00" * 30 + b"a" * 70)  # 30 % is still text
+    # VT, FF and DEL do not count against a whole file (they do against a single line)
+    assert not mostly_binary(b"\x0b\x0c\x7f" * 100)
+    assert is_binary_line(b"\x0b\x0c\x7f" * 100)
+
+
+def test_decode_line_utf8_then_cp1251() -> None:
+    assert decode_line("é:пароль".encode()) == ("é:пароль", False)
+    assert decode_line("пароль".encode("cp1251")) == ("пароль", True)
+    assert decode_line(b"") == ("", False)
+
+
+class _Trickle(io.RawIOBase):
+    """A stream that hands out one byte per read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        out, self._data = self._data[:1], self._data[1:]
+        return out
+
+
+def test_read_head_fills_up_across_short_reads() -> None:
+    assert read_head(_Trickle(b"abcdef"), 4) == b"abcd"  # type: ignore[arg-type]
+    assert read_head(_Trickle(b"ab"), 4) == b"ab"  # type: ignore[arg-type]
+    assert read_head(io.BytesIO(b""), 4) == b""

@@ -1,0 +1,99 @@
+"""List and open zip members: ZipCrypto with the password ring, WinZip AES through pyzipper."""
+
+from __future__ import annotations
+
+import contextlib
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from feeds.archive.entries import Container, Entries, Entry
+from feeds.archive.errors import ArchiveError, archive_errors
+from feeds.archive.names import safe_name
+from feeds.archive.zip_salvage import salvage_zip
+from monitor.types import Problem
+
+try:  # AES-encrypted zip members (WinZip AE-1/AE-2) need pyzipper; ZipCrypto does not.
+    import pyzipper
+except ImportError:  # pragma: no cover - optional dependency
+    pyzipper = None
+
+_AES_METHOD = 99
+_UTF8_NAME = 0x800
+_ENCRYPTED = 0x1
+
+
+def zip_entries(path: Path, box: Container) -> Entries:
+    """The files of the zip at `path`; a zip cut short yields what its local headers still hold."""
+    origin = box.origin
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(path.open("rb"))
+        try:
+            archive = stack.enter_context(zipfile.ZipFile(handle))
+            salvaged = False
+        except Exception:
+            rebuilt = salvage_zip(handle)
+            if rebuilt is None:
+                yield Problem(origin=origin, reason="corrupt zip (no readable member)")
+                return
+            yield Problem(origin=origin, reason="truncated archive (no central directory)")
+            try:
+                archive = stack.enter_context(zipfile.ZipFile(rebuilt))
+            except Exception:
+                yield Problem(origin=origin, reason="corrupt zip (no readable member)")
+                return
+            salvaged = True
+        aes: list[Any] = []  # the pyzipper view, opened on the first AES member
+
+        def aes_archive() -> Any:
+            if not aes:
+                if pyzipper is None:
+                    raise ArchiveError("AES-encrypted zip member, pyzipper not installed")
+                if salvaged:
+                    raise ArchiveError("AES-encrypted member in a truncated zip")
+                aes.append(stack.enter_context(pyzipper.AESZipFile(str(path))))
+            return aes[0]
+
+        for index, info in enumerate(archive.infolist()):
+            if info.is_dir():
+                continue
+            yield Entry(
+                name=safe_name(_zip_name(info)),
+                size=info.file_size,
+                packed=info.compress_size,
+                open=_opener(archive, index, info, box, aes_archive),
+                single_pass=False,
+            )
+
+
+def _opener(
+    archive: zipfile.ZipFile,
+    index: int,
+    info: zipfile.ZipInfo,
+    box: Container,
+    aes_archive: Callable[[], Any],
+) -> Callable[[], BinaryIO]:
+    def guard(raw: IO[bytes]) -> BinaryIO:
+        return box.guard(raw, packed=info.compress_size, declared=info.file_size)
+
+    def opener() -> BinaryIO:
+        with archive_errors():
+            if not info.flag_bits & _ENCRYPTED:
+                return guard(archive.open(info))
+            if info.compress_type == _AES_METHOD:
+                aes = aes_archive()
+                aes_info = aes.infolist()[index]
+                return box.passwords.open_member(lambda pwd: aes.open(aes_info, pwd=pwd), guard)
+            return box.passwords.open_member(lambda pwd: archive.open(info, pwd=pwd), guard)
+
+    return opener
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """The member name; legacy (non-UTF-8-flagged) names that are valid UTF-8 are fixed."""
+    name = info.filename
+    if not info.flag_bits & _UTF8_NAME:
+        with contextlib.suppress(UnicodeError):
+            name = name.encode("cp437").decode("utf-8")
+    return name
