@@ -22,7 +22,8 @@ from monitor.config import DEFAULT_CONFIG, Config, hmac_key, load_config
 from monitor.errors import CredwatchError
 from monitor.example_config import EXAMPLE
 from monitor.plugins import Family
-from monitor.store import db, embedded, repo
+from monitor.store import db, embedded
+from monitor.store.store import Store
 from monitor.types import Exposure
 from monitor.watchlist import Watchlist, build_watchlist
 
@@ -73,6 +74,10 @@ class Context:
     watch: Watchlist
     key: bytes
     pool: asyncpg.Pool
+
+    @property
+    def store(self) -> Store:
+        return Store(self.pool)
 
 
 async def _open(config_path: Path, *, need_key: bool = True) -> Context:
@@ -191,7 +196,7 @@ async def _scan(paths: list[Path], config_path: Path, as_json: bool) -> int:
             bar = None
         await responses.run_due(batch=10_000)
         for n in notifiers:
-            await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+            await deliver(ctx.store, n, contacts=dict(ctx.watch.partner_contacts))
     finally:
         if bar:
             bar.stop()
@@ -293,7 +298,7 @@ def _scanner(ctx: Context, responses: Any, *, progress: Any = None) -> Any:
     from monitor.pipeline import Scanner, default_workdir
 
     return Scanner(
-        ctx.pool,
+        ctx.store,
         ctx.config,
         ctx.watch,
         key=ctx.key,
@@ -316,7 +321,7 @@ def _responses(ctx: Context, channels: tuple[str, ...]) -> Any:
 
     policy = PolicyConfig.from_mapping(ctx.config.policy)
     responders = plugins.build_enabled(Family.RESPONDERS, ctx.config.responders, os.environ)
-    return Responses(ctx.pool, policy, responders, channels=channels)
+    return Responses(ctx.store, policy, responders, channels=channels)
 
 
 # -- containment -----------------------------------------------------------------------------
@@ -359,7 +364,7 @@ def _decide(exposure_id: int, config: Path, *, by: str, reject: bool, reason: st
             if count and not reject:
                 await responses.run_due(batch=10_000)
                 for n in notifiers:
-                    await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+                    await deliver(ctx.store, n, contacts=dict(ctx.watch.partner_contacts))
             return int(count)
         finally:
             for n in notifiers:
@@ -386,13 +391,11 @@ def actions(
     as_json: JsonOpt = False,
 ) -> None:
     """The containment audit trail."""
-    from monitor.store.actions import list_actions
 
     async def go() -> list[Any]:
         ctx = await _open(config, need_key=False)
         try:
-            async with ctx.pool.acquire() as conn:
-                return await list_actions(conn, exposure_id=exposure, limit=limit)
+            return await ctx.store.actions(exposure_id=exposure, limit=limit)
         finally:
             await ctx.pool.close()
 
@@ -469,7 +472,7 @@ async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) 
     scanner = _scanner(ctx, responses)
     daemon = Daemon(
         config=ctx.config,
-        pool=ctx.pool,
+        store=ctx.store,
         scanner=scanner,
         responses=responses,
         notifiers=notifiers,
@@ -548,7 +551,7 @@ async def _hibp_now(config_path: Path, as_json: bool) -> int:
         )
         await responses.run_due(batch=10_000)
         for n in notifiers:
-            await deliver(ctx.pool, n, contacts=dict(ctx.watch.partner_contacts))
+            await deliver(ctx.store, n, contacts=dict(ctx.watch.partner_contacts))
     finally:
         await feed.aclose()
         for n in notifiers:
@@ -574,17 +577,15 @@ def _load_or_exit(config: Path) -> Config:
 @app.command()
 def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """Last scans, backlog (outbox, containments), failures."""
-    from monitor.store.queries import sql
+    from dataclasses import asdict
 
     async def go() -> dict[str, Any]:
         ctx = await _open(config, need_key=False)
         try:
-            async with ctx.pool.acquire() as conn:
-                backlog = dict(await conn.fetchrow(sql("status_backlog")))
-                sources = [dict(r) for r in await conn.fetch(sql("status_sources"), 10)]
+            backlog = asdict(await ctx.store.backlog())
+            sources = [asdict(r) for r in await ctx.store.recent_sources(10)]
         finally:
             await ctx.pool.close()
-        backlog["outbox"] = json.loads(backlog["outbox"])
         return {"backlog": backlog, "recent_sources": sources}
 
     data = _run(go)
@@ -622,8 +623,6 @@ def export(
     import csv
     from datetime import UTC, datetime
 
-    from monitor.store.queries import sql
-
     try:
         moment = datetime.fromisoformat(since)
     except ValueError:
@@ -638,10 +637,7 @@ def export(
     async def go() -> list[Exposure]:
         ctx = await _open(config, need_key=False)
         try:
-            async with ctx.pool.acquire() as conn:
-                return [
-                    Exposure.from_row(r) for r in await conn.fetch(sql("export_exposures"), moment)
-                ]
+            return await ctx.store.exposures_since(moment)
         finally:
             await ctx.pool.close()
 
@@ -684,8 +680,7 @@ def lookup(
 async def _lookup(host: str, config_path: Path) -> list[Exposure]:
     ctx = await _open(config_path, need_key=False)
     try:
-        async with ctx.pool.acquire() as conn:
-            return await repo.lookup_domain(conn, host)
+        return await ctx.store.lookup_domain(host)
     finally:
         await ctx.pool.close()
 
@@ -768,15 +763,8 @@ def db_migrate() -> None:
     """Apply pending schema migrations (also done on every start)."""
 
     async def go() -> None:
-        from monitor.store.migrate import migrate
-
         target = await asyncio.to_thread(_connect_target)
-        await db.ensure_database(target.dsn)
-        conn = await asyncpg.connect(target.dsn)
-        try:
-            applied = await migrate(conn)
-        finally:
-            await conn.close()
+        applied = await db.migrate_database(target.dsn)
         err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
 
     _run(go)

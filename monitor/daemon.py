@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from monitor import metrics as metrics_mod
@@ -21,7 +20,7 @@ from monitor.outbox import deliver
 from monitor.pipeline import Scanner, Sighting, identity_of
 from monitor.respond import Responses
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
-from monitor.store import repo
+from monitor.store.store import DatabaseError, Store
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ class Daemon:
         self,
         *,
         config: Config,
-        pool: asyncpg.Pool,
+        store: Store,
         scanner: Scanner,
         responses: Responses,
         notifiers: list[Notifier],
@@ -47,7 +46,7 @@ class Daemon:
         hibp: Any = None,
     ) -> None:
         self.config = config
-        self.pool = pool
+        self.store = store
         self.scanner = scanner
         self.responses = responses
         self.notifiers = notifiers
@@ -70,36 +69,26 @@ class Daemon:
             identity = identity_of(path)
         except OSError:
             return False
-        async with self.pool.acquire() as lock_conn:
-            if await repo.source_already_done(lock_conn, identity):
+        if await self.store.source_done(identity):
+            return False
+        async with self.store.source_lock(identity) as locked:
+            if not locked or await self.store.source_done(identity):
                 return False
-            locked = await lock_conn.fetchval(
-                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", identity
+            result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+            self.metrics.inc("credwatch_sources_total")
+            self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
+            self.metrics.inc("credwatch_errors_total", result.totals.problems)
+            log.info(
+                "dropped file scanned",
+                extra={"path": str(path), "matches": result.totals.matches},
             )
-            if not locked:
-                return False
-            try:
-                if await repo.source_already_done(lock_conn, identity):
-                    return False
-                result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
-                self.metrics.inc("credwatch_sources_total")
-                self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
-                self.metrics.inc("credwatch_errors_total", result.totals.problems)
-                log.info(
-                    "dropped file scanned",
-                    extra={"path": str(path), "matches": result.totals.matches},
-                )
-                return True
-            finally:
-                await lock_conn.fetchval(
-                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", identity
-                )
+            return True
 
     async def respond_and_alert(self) -> None:
         attempted = await self.responses.run_due()
         self.metrics.inc("credwatch_containments_total", attempted)
         for n in self.notifiers:
-            report = await deliver(self.pool, n, contacts=self.contacts)
+            report = await deliver(self.store, n, contacts=self.contacts)
             self.metrics.inc("credwatch_alerts_sent_total", report.sent)
             self.metrics.inc("credwatch_alerts_failed_total", report.failed)
 
@@ -130,7 +119,7 @@ class Daemon:
         runner = None
         sched = None
         if self.options.serve_metrics:
-            runner = web.AppRunner(metrics_mod.app(self.metrics, self.pool), access_log=None)
+            runner = web.AppRunner(metrics_mod.app(self.metrics, self.store), access_log=None)
             await runner.setup()
             site = web.TCPSite(
                 runner, self.config.serve.metrics_host, self.config.serve.metrics_port
@@ -142,7 +131,7 @@ class Daemon:
                 timezone=self.config.serve.timezone,
                 nightly_cron=self.config.serve.nightly,
                 nightly=once_per_cluster(
-                    self.pool,
+                    self.store,
                     "nightly",
                     period_of(cron_trigger(self.config.serve.nightly, self.config.serve.timezone))
                     / 2,
@@ -150,7 +139,7 @@ class Daemon:
                 ),
                 poll_minutes=self.config.serve.hibp_interval_minutes if self.hibp else 0,
                 poll=once_per_cluster(
-                    self.pool,
+                    self.store,
                     "hibp",
                     self.config.serve.hibp_interval_minutes * 30,
                     self.poll_hibp,
@@ -167,7 +156,7 @@ class Daemon:
             while not stop.is_set():
                 try:
                     await self._tick(drop, stop)
-                except asyncpg.PostgresError as exc:
+                except DatabaseError as exc:
                     self.metrics.inc("credwatch_errors_total")
                     log.error("work loop error", extra={"error": str(exc)})
                 except OSError as exc:

@@ -80,3 +80,13 @@ async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> async
     async with pool.acquire() as conn:
         await migrate(conn)
     return pool
+
+
+async def migrate_database(dsn: str) -> list[str]:
+    """Create the DSN's database if needed and apply what is missing; returns the names applied."""
+    await ensure_database(dsn)
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await migrate(conn)
+    finally:
+        await conn.close()

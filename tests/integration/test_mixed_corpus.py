@@ -9,6 +9,7 @@ import asyncpg
 
 from monitor.config import load_config
 from monitor.pipeline import Scanner, Sighting
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.gen import archives
@@ -149,7 +150,12 @@ async def test_mixed_corpus(pool: asyncpg.Pool, tmp_path: Path, workdir: Path) -
     config = load_config(cfg)
     before = archives.listing(tmp_path)
     scanner = Scanner(
-        pool, config, build_watchlist(config), key=TEST_KEY, channels=["console"], workdir=workdir
+        Store(pool),
+        config,
+        build_watchlist(config),
+        key=TEST_KEY,
+        channels=["console"],
+        workdir=workdir,
     )
     found: list[Sighting] = []
     problems: list[str] = []
