@@ -235,3 +235,39 @@ async def test_delivery_killed_after_k_posts_resends_none_of_them(
     report = await deliver(store, notifier, lease=LEASE)
     assert report.sent == len(ids) - k
     assert notifier.accepted == ids[k:]  # none of the first k again, the rest in order
+
+
+async def test_a_change_seen_while_the_new_alert_is_being_posted_gets_its_own_alert(
+    pool: asyncpg.Pool, tmp_path: Path, workdir: Path
+) -> None:
+    import zipfile
+
+    store = Store(pool)
+    planted = write_demo(tmp_path / "demo")
+    config = load_config(tmp_path / "demo" / "credwatch.toml")
+    scanner = Scanner(
+        store, config, build_watchlist(config), key=TEST_KEY, channels=["probe"], workdir=workdir
+    )
+    await scanner.scan([tmp_path / "demo" / "dumps"])
+    kairos = planted[0]
+    async with pool.acquire() as conn:
+        kairos_alert = await conn.fetchval(
+            "SELECT a.id FROM alerts a JOIN exposures e ON e.id = a.exposure_id"
+            " WHERE e.login = $1 AND a.event = 'new'",
+            kairos.login,
+        )
+        # Everything before it was announced: its "new" alert is next, then claimed (rendered).
+        await conn.execute("UPDATE alerts SET sent_at = now() WHERE id < $1", kairos_alert)
+    (claimed,) = await store.claim_alerts("probe", limit=1, lease=60)
+    assert claimed.id == kairos_alert
+    newer = tmp_path / "resold.zip"
+    with zipfile.ZipFile(newer, "w") as zf:
+        zf.writestr(
+            "PC2/Passwords.txt",
+            f"URL: {kairos.url}\nUsername: {kairos.login}\nPassword: {kairos.password}\n",
+        )
+        zf.writestr("PC2/UserInformation.txt", "Log date: 9/1/2025 10:00:00 AM\n")
+    await scanner.scan([newer])
+    async with pool.acquire() as conn:
+        updates = await conn.fetch("SELECT event_key FROM alerts WHERE event = 'updated'")
+    assert [r["event_key"] for r in updates] == ["newer infection date 2025-09-01"]
