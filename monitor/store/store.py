@@ -1,4 +1,4 @@
-"""The store: every query credwatch runs, one typed method each, over an asyncpg pool."""
+"""The store: one typed method per query over an asyncpg pool; the only way in to PostgreSQL."""
 
 from __future__ import annotations
 
