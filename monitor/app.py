@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from monitor import plugins
 from monitor.config import Config, hmac_key, load_config
 from monitor.feed import ApiFeed, PathFeed
@@ -27,6 +25,7 @@ from monitor.policy import PolicyConfig
 from monitor.respond import Responses
 from monitor.settings import SettingError
 from monitor.store import db
+from monitor.store.store import Store
 from monitor.watchlist import Watchlist, build_watchlist
 
 Announce = Callable[[str], None]
@@ -46,7 +45,7 @@ class App:
     config: Config
     watch: Watchlist
     key: bytes
-    pool: asyncpg.Pool
+    store: Store
     notifiers: tuple[Notifier, ...]
     responses: Responses
     scanner: Scanner
@@ -62,7 +61,7 @@ class App:
         sent = failed = 0
         contacts = dict(self.watch.partner_contacts)
         for n in self.notifiers:
-            report: DeliveryReport = await deliver(self.pool, n, contacts=contacts)
+            report: DeliveryReport = await deliver(self.store, n, contacts=contacts)
             sent, failed = sent + report.sent, failed + report.failed
         return Deliveries(containments=attempted, sent=sent, failed=failed)
 
@@ -108,13 +107,14 @@ async def open_app(
             )
         pool = await db.open_pool(target.dsn)
         stack.push_async_callback(pool.close)
+        store = Store(pool)
         channels = tuple(n.name for n in notifiers)
         policy = PolicyConfig.from_mapping(config.policy)
-        responses = Responses(pool, policy, responders, channels=channels)
+        responses = Responses(store, policy, responders, channels=channels)
         stack.push_async_callback(responses.aclose)
         files: PathFeed = plugins.build(Family.FEEDS, "files", {}, env)
         scanner = Scanner(
-            pool,
+            store,
             config,
             watch,
             feed=files,
@@ -128,7 +128,7 @@ async def open_app(
             config=config,
             watch=watch,
             key=key,
-            pool=pool,
+            store=store,
             notifiers=tuple(notifiers),
             responses=responses,
             scanner=scanner,

@@ -10,6 +10,8 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,9 +26,7 @@ from monitor.example_config import EXAMPLE
 from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
-from monitor.store import db, embedded, repo
-from monitor.store.actions import list_actions
-from monitor.store.queries import sql
+from monitor.store import db, embedded
 from monitor.types import Exposure, Problem
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def _open(config: Path, **kwargs: Any) -> Any:
+def _open(config: Path, **kwargs: Any) -> AbstractAsyncContextManager[App]:
     """The application, announcing an embedded database on stderr."""
     return open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs)
 
@@ -210,8 +210,8 @@ def actions(
     """The containment audit trail."""
 
     async def go() -> list[Any]:
-        async with _open(config, need_key=False, with_plugins=False) as a, a.pool.acquire() as c:
-            return await list_actions(c, exposure_id=exposure, limit=limit)
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.actions(exposure_id=exposure, limit=limit)
 
     items = output.action_items(_run(go))
     if as_json:
@@ -298,10 +298,9 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
     """Last scans, backlog (outbox, containments), failures."""
 
     async def go() -> dict[str, Any]:
-        async with _open(config, need_key=False, with_plugins=False) as a, a.pool.acquire() as c:
-            backlog = dict(await c.fetchrow(sql("status_backlog")))
-            sources = [dict(r) for r in await c.fetch(sql("status_sources"), 10)]
-        backlog["outbox"] = json.loads(backlog["outbox"])
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            backlog = asdict(await a.store.backlog())
+            sources = [asdict(r) for r in await a.store.recent_sources(10)]
         return {"backlog": backlog, "recent_sources": sources}
 
     data = _run(go)
@@ -328,8 +327,8 @@ def export(
         raise _fail("--format: jsonl or csv")
 
     async def go() -> list[Exposure]:
-        async with _open(config, need_key=False, with_plugins=False) as a, a.pool.acquire() as c:
-            return [Exposure.from_row(r) for r in await c.fetch(sql("export_exposures"), moment)]
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.exposures_since(moment)
 
     items = output.lookup_summary("*", _run(go))["items"]
     if fmt == "jsonl":
@@ -353,8 +352,8 @@ def lookup(
         raise _fail(f"not a domain: {domain!r}")
 
     async def go() -> list[Exposure]:
-        async with _open(config, need_key=False, with_plugins=False) as a, a.pool.acquire() as c:
-            return await repo.lookup_domain(c, host)
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.lookup_domain(host)
 
     exposures = _run(go)
     summary = output.lookup_summary(host, exposures)
@@ -371,7 +370,7 @@ def db_migrate() -> None:
 
     async def go() -> list[str]:
         target = await asyncio.to_thread(db.resolve_target)
-        return await db.migrate_target(target.dsn)
+        return await db.migrate_database(target.dsn)
 
     applied = _run(go)
     err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")

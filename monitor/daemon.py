@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 from aiohttp import web
 
 from monitor import metrics as metrics_mod
@@ -18,7 +17,7 @@ from monitor.dropfolder import DropFolder
 from monitor.feed import ApiFeed
 from monitor.pipeline import Sighting, identity_of
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
-from monitor.store import repo
+from monitor.store.store import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ class Daemon:
     def __init__(self, *, app: App, options: DaemonOptions, hibp: ApiFeed | None = None) -> None:
         self.app = app
         self.config = app.config
-        self.pool = app.pool
+        self.store = app.store
         self.scanner = app.scanner
         self.options = options
         self.hibp = hibp
@@ -54,30 +53,20 @@ class Daemon:
             identity = identity_of(path)
         except OSError:
             return False
-        async with self.pool.acquire() as lock_conn:
-            if await repo.source_already_done(lock_conn, identity):
+        if await self.store.source_done(identity):
+            return False
+        async with self.store.source_lock(identity) as locked:
+            if not locked or await self.store.source_done(identity):
                 return False
-            locked = await lock_conn.fetchval(
-                "SELECT pg_try_advisory_lock(hashtextextended($1, 0))", identity
+            result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+            self.metrics.inc("credwatch_sources_total")
+            self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
+            self.metrics.inc("credwatch_errors_total", result.totals.problems)
+            log.info(
+                "dropped file scanned",
+                extra={"path": str(path), "matches": result.totals.matches},
             )
-            if not locked:
-                return False
-            try:
-                if await repo.source_already_done(lock_conn, identity):
-                    return False
-                result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
-                self.metrics.inc("credwatch_sources_total")
-                self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
-                self.metrics.inc("credwatch_errors_total", result.totals.problems)
-                log.info(
-                    "dropped file scanned",
-                    extra={"path": str(path), "matches": result.totals.matches},
-                )
-                return True
-            finally:
-                await lock_conn.fetchval(
-                    "SELECT pg_advisory_unlock(hashtextextended($1, 0))", identity
-                )
+            return True
 
     async def respond_and_alert(self) -> None:
         done = await self.app.respond_and_alert()
@@ -112,7 +101,7 @@ class Daemon:
         runner = None
         sched = None
         if self.options.serve_metrics:
-            runner = web.AppRunner(metrics_mod.app(self.metrics, self.pool), access_log=None)
+            runner = web.AppRunner(metrics_mod.app(self.metrics, self.store), access_log=None)
             await runner.setup()
             site = web.TCPSite(
                 runner, self.config.serve.metrics_host, self.config.serve.metrics_port
@@ -124,7 +113,7 @@ class Daemon:
                 timezone=self.config.serve.timezone,
                 nightly_cron=self.config.serve.nightly,
                 nightly=once_per_cluster(
-                    self.pool,
+                    self.store,
                     "nightly",
                     period_of(cron_trigger(self.config.serve.nightly, self.config.serve.timezone))
                     / 2,
@@ -132,7 +121,7 @@ class Daemon:
                 ),
                 poll_minutes=self.config.serve.hibp_interval_minutes if self.hibp else 0,
                 poll=once_per_cluster(
-                    self.pool,
+                    self.store,
                     "hibp",
                     self.config.serve.hibp_interval_minutes * 30,
                     self.poll_hibp,
@@ -149,7 +138,7 @@ class Daemon:
             while not stop.is_set():
                 try:
                     await self._tick(drop, stop)
-                except asyncpg.PostgresError as exc:
+                except DatabaseError as exc:
                     self.metrics.inc("credwatch_errors_total")
                     log.error("work loop error", extra={"error": str(exc)})
                 except OSError as exc:

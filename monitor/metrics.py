@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-import asyncpg
 from aiohttp import web
 
-from monitor.store.queries import sql
+from monitor.store.store import Store
 
 
 @dataclass(slots=True)
@@ -38,7 +36,7 @@ _HELP = {
 }
 
 
-async def render(metrics: Metrics, pool: asyncpg.Pool) -> str:
+async def render(metrics: Metrics, store: Store) -> str:
     lines: list[str] = []
     for name, text in _HELP.items():
         lines += [
@@ -46,29 +44,27 @@ async def render(metrics: Metrics, pool: asyncpg.Pool) -> str:
             f"# TYPE {name} counter",
             f"{name} {metrics.counters[name]}",
         ]
-    async with pool.acquire() as conn:
-        row = await conn.fetchrow(sql("status_backlog"))
+    backlog = await store.backlog()
     gauges = {
-        "credwatch_exposures": row["exposures"],
-        "credwatch_exposures_open": row["exposures_open"],
-        "credwatch_containments_pending": row["containments_pending"],
-        "credwatch_containments_awaiting_approval": row["awaiting_approval"],
-        "credwatch_actions": row["actions"],
-        "credwatch_outbox_lag_seconds": float(row["outbox_lag"] or 0.0),
+        "credwatch_exposures": backlog.exposures,
+        "credwatch_exposures_open": backlog.exposures_open,
+        "credwatch_containments_pending": backlog.containments_pending,
+        "credwatch_containments_awaiting_approval": backlog.awaiting_approval,
+        "credwatch_actions": backlog.actions,
+        "credwatch_outbox_lag_seconds": float(backlog.outbox_lag or 0.0),
     }
     for name, value in gauges.items():
         lines += [f"# TYPE {name} gauge", f"{name} {value}"]
     lines.append("# TYPE credwatch_outbox_pending gauge")
-    for channel, n in sorted(json.loads(row["outbox"]).items()):
+    for channel, n in sorted(backlog.outbox.items()):
         lines.append(f'credwatch_outbox_pending{{channel="{channel}"}} {n}')
     return "\n".join(lines) + "\n"
 
 
-def app(metrics: Metrics, pool: asyncpg.Pool, *, max_tick_age: float = 60.0) -> web.Application:
+def app(metrics: Metrics, store: Store, *, max_tick_age: float = 60.0) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         try:
-            async with pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
+            await store.ping()
         except Exception:
             return web.json_response({"status": "database unreachable"}, status=503)
         if time.time() - metrics.last_tick > max_tick_age:
@@ -76,7 +72,7 @@ def app(metrics: Metrics, pool: asyncpg.Pool, *, max_tick_age: float = 60.0) -> 
         return web.json_response({"status": "ok", "uptime": round(time.time() - metrics.started)})
 
     async def prometheus(_: web.Request) -> web.Response:
-        return web.Response(text=await render(metrics, pool), content_type="text/plain")
+        return web.Response(text=await render(metrics, store), content_type="text/plain")
 
     application = web.Application()
     application.router.add_get("/healthz", healthz)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import asyncpg
 
 from monitor.errors import CredwatchError
 from monitor.notify import Alert, AlertEvent, Notifier
-from monitor.store import repo
-from monitor.store.queries import sql
+from monitor.store.records import ClaimedAlert
+from monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
+LEASE = 300.0  # seconds a claimed alert is held: longer than one post with its retries
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,77 +27,85 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 12))
 
 
-async def _alert(
-    conn: asyncpg.Connection, row: asyncpg.Record, contacts: dict[str, str]
-) -> Alert | None:
-    exposure = await repo.exposure_by_id(conn, row["exposure_id"])
+async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) -> Alert | None:
+    exposure = await store.exposure_by_id(claimed.exposure_id)
     if exposure is None:
         return None
-    ctx = await conn.fetchrow(sql("alert_context"), exposure.id)
+    ctx = await store.alert_context(exposure.id)
     return Alert(
-        id=row["id"],
-        event=AlertEvent(row["event"]),
+        id=claimed.id,
+        event=AlertEvent(claimed.event),
         exposure=exposure,
-        origin=row["origin"],
-        action_summary=row["summary"],
+        origin=claimed.origin,
+        action_summary=claimed.summary,
         partner_contact=contacts.get(exposure.partner or ""),
-        victim_country=ctx["country"] if ctx else None,
-        stealer_family=ctx["family"] if ctx else None,
-        created_at=row["created_at"],
+        victim_country=ctx.country if ctx else None,
+        stealer_family=ctx.family if ctx else None,
+        created_at=claimed.created_at,
     )
 
 
 async def _failed(
-    conn: asyncpg.Connection, notifier: Notifier, rows: list[asyncpg.Record], exc: CredwatchError
+    store: Store, notifier: Notifier, claimed: Sequence[ClaimedAlert], exc: CredwatchError
 ) -> None:
-    for row in rows:
-        delay = backoff(row["attempts"] + 1) if exc.retryable else MAX_BACKOFF
-        await conn.execute(sql("outbox_failed"), row["id"], str(exc)[:500], delay)
+    retries = [(c.id, backoff(c.attempts + 1) if exc.retryable else MAX_BACKOFF) for c in claimed]
+    await store.alerts_failed(retries, str(exc))
     log.warning(
         "alert delivery failed",
-        extra={"channel": notifier.name, "alerts": [r["id"] for r in rows], "error": str(exc)},
+        extra={"channel": notifier.name, "alerts": [c.id for c in claimed], "error": str(exc)},
     )
 
 
+async def _prepare(
+    store: Store, claimed: list[ClaimedAlert], contacts: dict[str, str]
+) -> list[tuple[ClaimedAlert, Alert]]:
+    """The claimed alerts rendered; one whose exposure is gone is recorded sent, unsent."""
+    ready = []
+    for c in claimed:
+        alert = await _alert(store, c, contacts)
+        if alert is None:
+            await store.alerts_sent([c.id], None)
+        else:
+            ready.append((c, alert))
+    return ready
+
+
 async def deliver(
-    pool: asyncpg.Pool,
+    store: Store,
     notifier: Notifier,
     *,
     contacts: dict[str, str] | None = None,
     batch: int = 50,
+    lease: float = LEASE,
 ) -> DeliveryReport:
     """Send what is due on `notifier.name`, oldest first. Stops at the first failure to keep
-    the order; what failed stays queued with a backoff. Digest notifiers get one batch per call."""
+    the order; what failed stays queued with a backoff. Each alert is claimed (with a lease),
+    posted with no transaction open, and recorded sent right after its own post; digest
+    notifiers get `batch` alerts claimed, posted once and recorded together."""
     sent = failed = 0
     contacts = contacts or {}
     digest = bool(getattr(notifier, "digest", False)) and hasattr(notifier, "send_digest")
     while True:
-        async with pool.acquire() as conn, conn.transaction():
-            rows = list(await conn.fetch(sql("outbox_claim"), notifier.name, batch))
-            if not rows:
-                return DeliveryReport(sent=sent, failed=failed)
-            alerts: list[tuple[asyncpg.Record, Alert]] = []
-            for row in rows:
-                alert = await _alert(conn, row, contacts)
-                if alert is None:
-                    await conn.execute(sql("outbox_sent"), row["id"], None)
-                else:
-                    alerts.append((row, alert))
-            if digest and alerts:
-                try:
-                    delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
-                except CredwatchError as exc:
-                    await _failed(conn, notifier, [r for r, _ in alerts], exc)
-                    return DeliveryReport(sent=sent, failed=failed + len(alerts))
-                for row, _ in alerts:
-                    await conn.execute(sql("outbox_sent"), row["id"], delivery.ref)
-                sent += len(alerts)
-                continue
-            for row, alert in alerts:
-                try:
-                    delivery = await notifier.send(alert, thread_ref=row["thread_ref"])
-                except CredwatchError as exc:
-                    await _failed(conn, notifier, [row], exc)
-                    return DeliveryReport(sent=sent, failed=failed + 1)
-                await conn.execute(sql("outbox_sent"), row["id"], delivery.ref)
-                sent += 1
+        claimed = await store.claim_alerts(notifier.name, limit=batch if digest else 1, lease=lease)
+        if not claimed:
+            return DeliveryReport(sent=sent, failed=failed)
+        alerts = await _prepare(store, claimed, contacts)
+        if not alerts:
+            continue
+        if digest:
+            try:
+                delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
+            except CredwatchError as exc:
+                await _failed(store, notifier, [c for c, _ in alerts], exc)
+                return DeliveryReport(sent=sent, failed=failed + len(alerts))
+            await store.alerts_sent([c.id for c, _ in alerts], delivery.ref)
+            sent += len(alerts)
+            continue
+        ((c, alert),) = alerts
+        try:
+            delivery = await notifier.send(alert, thread_ref=c.thread_ref)
+        except CredwatchError as exc:
+            await _failed(store, notifier, [c], exc)
+            return DeliveryReport(sent=sent, failed=failed + 1)
+        await store.alerts_sent([c.id], delivery.ref)
+        sent += 1

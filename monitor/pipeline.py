@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import asyncpg
-
 from monitor.config import Config
 from monitor.feed import (
     ApiFeed,
@@ -31,7 +29,9 @@ from monitor.feed import (
 from monitor.matcher import match
 from monitor.normalize import split_url
 from monitor.screen import ByteScreen
-from monitor.store import repo
+from monitor.store.records import SourceTotals
+from monitor.store.store import Store
+from monitor.store.tx import Tx
 from monitor.types import Match, Problem, VictimInfo
 from monitor.victims import Victims
 from monitor.watchlist import Watchlist
@@ -65,7 +65,7 @@ class SourceResult:
 class Planner(Protocol):
     """Decides, inside the storing transaction, what to do about a new exposure."""
 
-    async def plan(self, conn: asyncpg.Connection, m: Match, exposure_id: int) -> PlanLike: ...
+    async def plan(self, tx: Tx, m: Match, exposure_id: int) -> PlanLike: ...
 
 
 class PlanLike(Protocol):
@@ -90,7 +90,7 @@ def identity_of(path: Path) -> str:
 class Scanner:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        store: Store,
         config: Config,
         watch: Watchlist,
         *,
@@ -101,7 +101,7 @@ class Scanner:
         planner: Planner | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        self.pool = pool
+        self.store = store
         self.config = config
         self.watch = watch
         self.feed = feed
@@ -150,10 +150,9 @@ class Scanner:
         kind: str = "file",
     ) -> SourceResult:
         location = str(path)
-        async with self.pool.acquire() as conn:
-            source_id = await repo.start_source(
-                conn, kind=kind, location=location, identity=identity_of(path)
-            )
+        source_id = await self.store.start_source(
+            kind=kind, location=location, identity=identity_of(path)
+        )
         totals = FeedTotals()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
@@ -185,8 +184,7 @@ class Scanner:
                 if isinstance(item, Problem):
                     if stored_problems < MAX_PROBLEMS_STORED:
                         stored_problems += 1
-                        async with self.pool.acquire() as conn:
-                            await repo.add_problem(conn, source_id, item.origin, item.reason)
+                        await self.store.add_problem(source_id, item.origin, item.reason)
                     log.warning(
                         "input skipped", extra={"origin": item.origin, "reason": item.reason}
                     )
@@ -222,10 +220,9 @@ class Scanner:
         """Match and store the records an exposure API gives about the organisation's targets."""
         location = feed.name
         records = feed.records(targets_of(self.config))
-        async with self.pool.acquire() as conn:
-            source_id = await repo.start_source(
-                conn, kind=kind, location=location, identity=f"{kind}:{location}"
-            )
+        source_id = await self.store.start_source(
+            kind=kind, location=location, identity=f"{kind}:{location}"
+        )
         totals = FeedTotals()
         status, error = "done", None
         try:
@@ -253,7 +250,7 @@ class Scanner:
         return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
     async def _finish(self, source_id: int, status: str, t: FeedTotals, error: str | None) -> None:
-        totals = repo.SourceTotals(
+        totals = SourceTotals(
             lines=t.lines,
             bytes=t.bytes,
             records=t.records,
@@ -261,19 +258,17 @@ class Scanner:
             problems=t.problems,
             skipped_lines=t.skipped_lines,
         )
-        async with self.pool.acquire() as conn:
-            await repo.finish_source(conn, source_id, status=status, totals=totals, error=error)
+        await self.store.finish_source(source_id, status=status, totals=totals, error=error)
 
     async def _store(self, m: Match, source_id: int) -> Sighting:
-        async with self.pool.acquire() as conn, conn.transaction():
-            rec = await repo.record_match(conn, m, key=self.key, source_id=source_id)
+        async with self.store.transaction() as tx:
+            rec = await tx.record_match(m, key=self.key, source_id=source_id)
             summary, alert = "", True
             if rec.new_exposure and self.planner is not None:
-                plan = await self.planner.plan(conn, m, rec.exposure_id)
+                plan = await self.planner.plan(tx, m, rec.exposure_id)
                 summary, alert = plan.summary, plan.alert
             if rec.new_exposure and alert:
-                await repo.enqueue_alert(
-                    conn,
+                await tx.enqueue_alert(
                     exposure_id=rec.exposure_id,
                     channels=self.channels,
                     event="new",
@@ -281,8 +276,7 @@ class Scanner:
                     summary=summary,
                 )
             elif rec.material:
-                await repo.enqueue_alert(
-                    conn,
+                await tx.enqueue_alert(
                     exposure_id=rec.exposure_id,
                     channels=self.channels,
                     event="updated",

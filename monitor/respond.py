@@ -6,20 +6,19 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import asyncpg
-
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
 from monitor.responder import AccountRef, Responder
-from monitor.store import repo
-from monitor.store.actions import PgActionLog, plan_containment
-from monitor.store.queries import sql
+from monitor.store.records import ContainmentJob
+from monitor.store.store import Store
+from monitor.store.tx import Tx
 from monitor.types import CredentialKind, Match
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+LEASE = 600.0  # seconds a claimed containment is held: longer than one run with its retries
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,17 +30,19 @@ class Plan:
 class Responses:
     def __init__(
         self,
-        pool: asyncpg.Pool,
+        store: Store,
         policy: PolicyConfig,
         responders: Mapping[str, Responder],
         *,
         channels: tuple[str, ...] = (),
+        lease: float = LEASE,
     ) -> None:
-        self.pool = pool
+        self.store = store
         self.policy = policy
         self.responders = dict(responders)
         self.channels = channels
-        self.audit = PgActionLog(pool)
+        self.lease = lease
+        self.audit = store.action_log()
 
     def _provider_for(self, m: Match) -> str | None:
         if m.account is not None and m.account.idp:
@@ -50,11 +51,11 @@ class Responses:
             return next(iter(self.responders))
         return None
 
-    async def plan(self, conn: asyncpg.Connection, m: Match, exposure_id: int) -> Plan:
+    async def plan(self, tx: Tx, m: Match, exposure_id: int) -> Plan:
         """Decide what to do with a new exposure; runs inside the transaction that stored it."""
         verdict = decide(m, self.policy)
         if verdict.decision is Decision.SUPPRESS:
-            await conn.execute(sql("exposure_status"), exposure_id, "dismissed", verdict.reason)
+            await tx.set_exposure_status(exposure_id, "dismissed", verdict.reason)
             return Plan(summary=verdict.reason, alert=False)
         if verdict.decision is Decision.ALERT:
             return Plan(summary=f"alert only ({verdict.reason})", alert=True)
@@ -65,8 +66,7 @@ class Responses:
             return Plan(summary=f"alert only: {why} ({verdict.reason})", alert=True)
         waiting = verdict.decision is Decision.APPROVE
         cookie = m.credential.kind is CredentialKind.COOKIE
-        await plan_containment(
-            conn,
+        await tx.plan_containment(
             exposure_id=exposure_id,
             provider=provider,
             decision=verdict.decision.value,
@@ -79,9 +79,7 @@ class Responses:
             sessions_only=cookie,
         )
         if waiting:
-            await conn.execute(
-                sql("exposure_status"), exposure_id, "pending_approval", verdict.reason
-            )
+            await tx.set_exposure_status(exposure_id, "pending_approval", verdict.reason)
             return Plan(
                 summary=f"waiting for approval to contain in {provider}: "
                 f"credwatch approve {exposure_id}",
@@ -99,96 +97,92 @@ class Responses:
         return Plan(summary=f"{mode}{what} in {provider}", alert=True)
 
     async def run_due(self, *, batch: int = 20) -> int:
-        """Run the containments that are due; returns how many were attempted."""
+        """Run the containments that are due; returns how many were attempted. Each is claimed
+        with a lease and committed, run with no transaction open, then recorded."""
         attempted = 0
-        while True:
-            async with self.pool.acquire() as conn, conn.transaction():
-                rows = await conn.fetch(sql("containment_claim"), 1)
-                if not rows:
-                    return attempted
-                row = rows[0]
-                attempted += 1
-                await self._run_one(conn, row)
-            if attempted >= batch:
-                return attempted
+        while attempted < batch:
+            job = await self.store.claim_containment(lease=self.lease)
+            if job is None:
+                break
+            attempted += 1
+            await self._run_one(job)
+        return attempted
 
-    async def _run_one(self, conn: asyncpg.Connection, row: asyncpg.Record) -> None:
-        responder = self.responders.get(row["provider"])
+    async def _run_one(self, job: ContainmentJob) -> None:
+        responder = self.responders.get(job.provider)
         if responder is None:
-            await conn.execute(
-                sql("containment_update"), row["id"], "failed", "provider not configured", None, 0
-            )
+            async with self.store.transaction() as tx:
+                await tx.finish_containment(
+                    job.id,
+                    status="failed",
+                    error="provider not configured",
+                    result=None,
+                    retry_in=0,
+                )
             return
-        login = row["login"]
         result = await contain(
-            exposure_id=row["exposure_id"],
+            exposure_id=job.exposure_id,
             account=AccountRef(
-                login=login, email=login if "@" in login else None, idp_user_id=row["idp_user_id"]
+                login=job.login,
+                email=job.login if "@" in job.login else None,
+                idp_user_id=job.idp_user_id,
             ),
-            infected_at=row["infected_at"],
-            first_seen=row["first_seen"],
+            infected_at=job.infected_at,
+            first_seen=job.first_seen,
             responder=responder,
             log=self.audit,
-            dry_run=row["dry_run"],
-            decided_by=row["decided_by"],
-            sessions_only=row["sessions_only"],
+            dry_run=job.dry_run,
+            decided_by=job.decided_by,
+            sessions_only=job.sessions_only,
         )
-        await self._settle(conn, row, result, sessions_only=row["sessions_only"])
+        await self._settle(job, result)
 
-    async def _settle(
-        self,
-        conn: asyncpg.Connection,
-        row: asyncpg.Record,
-        result: ContainmentResult,
-        *,
-        sessions_only: bool = False,
-    ) -> None:
+    async def _settle(self, job: ContainmentJob, result: ContainmentResult) -> None:
+        """Record the run's outcome, the exposure's status and the follow-up alert together."""
         status = result.status
         steps = "; ".join(f"{s.step} {s.outcome.value}" for s in result.steps) or "already done"
-        exposure_id, provider = row["exposure_id"], row["provider"]
+        exposure_id, provider = job.exposure_id, job.provider
         event, exposure_status = None, None
-        if status is ContainmentStatus.FAILED and result.retryable:
-            attempts = row["attempts"] + 1
-            final = attempts >= MAX_ATTEMPTS
-            await conn.execute(
-                sql("containment_update"),
-                row["id"],
-                "failed" if final else "pending",
-                steps[:500],
-                status.value,
-                backoff(attempts),
-            )
-            if final:
-                event = "containment_failed"
-        else:
-            await conn.execute(
-                sql("containment_update"),
-                row["id"],
-                "done" if status is not ContainmentStatus.FAILED else "failed",
-                None,
-                status.value,
-                0,
-            )
-            if status in (ContainmentStatus.CONTAINED, ContainmentStatus.BLOCKED):
-                event, exposure_status = "contained", "contained"
-            elif status is ContainmentStatus.STALE:
-                event, exposure_status = "stale", "stale"
-            elif status is ContainmentStatus.DRY_RUN:
-                event = "contained"
+        async with self.store.transaction() as tx:
+            if status is ContainmentStatus.FAILED and result.retryable:
+                attempts = job.attempts + 1
+                final = attempts >= MAX_ATTEMPTS
+                await tx.finish_containment(
+                    job.id,
+                    status="failed" if final else "pending",
+                    error=steps[:500],
+                    result=status.value,
+                    retry_in=backoff(attempts),
+                )
+                if final:
+                    event = "containment_failed"
             else:
-                event = "containment_failed"
-        if exposure_status:
-            await conn.execute(sql("exposure_status"), exposure_id, exposure_status, steps[:500])
-        if event and self.channels:
-            summary = _summary(provider, result, steps, sessions_only=sessions_only)
-            await repo.enqueue_alert(
-                conn,
-                exposure_id=exposure_id,
-                channels=self.channels,
-                event=event,
-                event_key=provider,
-                summary=summary,
-            )
+                await tx.finish_containment(
+                    job.id,
+                    status="done" if status is not ContainmentStatus.FAILED else "failed",
+                    error=None,
+                    result=status.value,
+                    retry_in=0,
+                )
+                if status in (ContainmentStatus.CONTAINED, ContainmentStatus.BLOCKED):
+                    event, exposure_status = "contained", "contained"
+                elif status is ContainmentStatus.STALE:
+                    event, exposure_status = "stale", "stale"
+                elif status is ContainmentStatus.DRY_RUN:
+                    event = "contained"
+                else:
+                    event = "containment_failed"
+            if exposure_status:
+                await tx.set_exposure_status(exposure_id, exposure_status, steps[:500])
+            if event and self.channels:
+                summary = _summary(provider, result, steps, sessions_only=job.sessions_only)
+                await tx.enqueue_alert(
+                    exposure_id=exposure_id,
+                    channels=self.channels,
+                    event=event,
+                    event_key=provider,
+                    summary=summary,
+                )
         log.info(
             "containment finished",
             extra={"exposure_id": exposure_id, "provider": provider, "status": status.value},
@@ -197,19 +191,18 @@ class Responses:
     async def approve(
         self, exposure_id: int, *, who: str, reject: bool = False, reason: str = ""
     ) -> int:
-        async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                sql("containment_approve"),
+        async with self.store.transaction() as tx:
+            count = await tx.approve_containments(
                 exposure_id,
-                "rejected" if reject else "pending",
-                who,
-                f"; {'rejected' if reject else 'approved'} by {who}"
+                status="rejected" if reject else "pending",
+                decided_by=who,
+                note=f"; {'rejected' if reject else 'approved'} by {who}"
                 + (f": {reason}" if reason else ""),
             )
-            if rows:
+            if count:
                 new_status = "dismissed" if reject else "new"
-                await conn.execute(sql("exposure_status"), exposure_id, new_status, reason or None)
-        return len(rows)
+                await tx.set_exposure_status(exposure_id, new_status, reason or None)
+        return count
 
     async def aclose(self) -> None:
         for r in self.responders.values():

@@ -7,42 +7,26 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.store.queries import sql
+from monitor.store.store import Store
 
 log = logging.getLogger(__name__)
 
 
-async def claim_run(pool: asyncpg.Pool, job: str, min_gap: float) -> datetime | None:
-    """The run's slot for exactly one process of the cluster per firing, else None.
-
-    Daemons fire the same cron job at about the same time; the first to take the advisory lock
-    records the run, the others see a run younger than `min_gap` and stand down.
-    """
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", job)
-        slot: datetime | None = await conn.fetchval(
-            sql("run_claim"), job, socket.gethostname(), float(min_gap)
-        )
-    return slot
-
-
-async def finish_run(pool: asyncpg.Pool, job: str, slot: datetime) -> None:
-    async with pool.acquire() as conn:
-        await conn.execute(sql("run_finish"), job, slot)
-
-
 def once_per_cluster(
-    pool: asyncpg.Pool, job: str, min_gap: float, work: Callable[[], Awaitable[None]]
+    store: Store, job: str, min_gap: float, work: Callable[[], Awaitable[None]]
 ) -> Callable[[], Awaitable[None]]:
-    """Wrap `work` so that when several daemons fire it together, only one runs it."""
+    """Wrap `work` so that when several daemons fire it together, only one runs it.
+
+    Daemons fire the same cron job at about the same time; the first to take the job's advisory
+    lock records the run, the others see a run younger than `min_gap` and stand down.
+    """
 
     async def run() -> None:
-        slot = await claim_run(pool, job, min_gap)
+        slot = await store.claim_run(job, host=socket.gethostname(), min_gap=min_gap)
         if slot is None:
             log.info(
                 "scheduled run taken by another process",
@@ -52,7 +36,7 @@ def once_per_cluster(
         try:
             await work()
         finally:
-            await finish_run(pool, job, slot)
+            await store.finish_run(job, slot)
 
     return run
 

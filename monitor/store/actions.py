@@ -1,14 +1,11 @@
-"""The audit trail and containment plans on PostgreSQL (implements containment.ActionLog)."""
+"""The containment audit trail, one statement per step (implements containment.ActionLog)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 
 from monitor.store.queries import sql
-from monitor.types import Action, Outcome
+from monitor.types import Outcome
 
 
 class PgActionLog:
@@ -46,33 +43,3 @@ class PgActionLog:
                 detail[:2000],
                 request_id,
             )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionRow:
-    action: Action
-    login: str
-    host: str
-
-
-async def list_actions(
-    conn: asyncpg.Connection, *, exposure_id: int | None = None, limit: int = 200
-) -> list[ActionRow]:
-    rows = await conn.fetch(sql("actions_list"), exposure_id, limit)
-    return [ActionRow(action=Action.from_row(r), login=r["login"], host=r["host"]) for r in rows]
-
-
-async def plan_containment(conn: asyncpg.Connection, **values: Any) -> int | None:
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        sql("containment_plan"),
-        values["exposure_id"],
-        values["provider"],
-        values["decision"],
-        values["dry_run"],
-        values["status"],
-        values["decided_by"],
-        values["reason"],
-        values["login"],
-        values["idp_user_id"],
-        values.get("sessions_only", False),
-    )

@@ -82,13 +82,10 @@ async def open_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> async
     return pool
 
 
-async def migrate_target(dsn: str) -> list[str]:
-    """Create the database if needed and apply pending migrations; the names applied."""
+async def migrate_database(dsn: str) -> list[str]:
+    """Create the DSN's database if needed and apply what is missing; returns the names applied."""
     await ensure_database(dsn)
-    try:
-        conn = await asyncpg.connect(dsn, timeout=10)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        raise StoreError(f"cannot connect to PostgreSQL at {redact(dsn)}: {exc}") from None
+    conn = await asyncpg.connect(dsn)
     try:
         return await migrate(conn)
     finally:

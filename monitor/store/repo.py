@@ -1,26 +1,15 @@
-"""Write and read exposures, sightings, sources and alerts (SQL from monitor/store/sql)."""
+"""Store one match (exposure + sighting) and queue its alerts on a connection in a transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 
 import asyncpg
 
 from monitor.normalize import email_domain, registered_domain
 from monitor.store.queries import sql
-from monitor.types import Exposure, Match
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Recorded:
-    """What storing one match did."""
-
-    exposure_id: int
-    new_exposure: bool
-    new_sighting: bool
-    material: str | None  # why a known exposure deserves a new alert ("newer infection", ...)
+from monitor.store.records import Recorded
+from monitor.types import Match
 
 
 async def record_match(
@@ -38,7 +27,7 @@ async def record_match(
         c.fingerprint(key),
         secret.fingerprint(key) if secret is not None else None,
         c.kind.value,
-        _clip(c.url, 2048),
+        clip(c.url, 2048),
         c.host,
         registered_domain(c.host),
         c.login,
@@ -64,7 +53,7 @@ async def record_match(
         c.origin,
         c.line or 0,
         c.feed,
-        _clip(c.url, 2048),
+        clip(c.url, 2048),
         c.infected_at,
         victim.machine_id_hash if victim else None,
         victim.family if victim else None,
@@ -112,63 +101,5 @@ async def enqueue_alert(
     return ids
 
 
-async def start_source(conn: asyncpg.Connection, *, kind: str, location: str, identity: str) -> int:
-    return int(await conn.fetchval(sql("source_start"), kind, location, identity))
-
-
-async def source_already_done(conn: asyncpg.Connection, identity: str) -> bool:
-    return await conn.fetchval(sql("source_done"), identity) is not None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SourceTotals:
-    lines: int = 0
-    bytes: int = 0
-    records: int = 0
-    matches: int = 0
-    problems: int = 0
-    skipped_lines: int = 0
-
-
-async def finish_source(
-    conn: asyncpg.Connection,
-    source_id: int,
-    *,
-    status: str,
-    totals: SourceTotals,
-    error: str | None = None,
-) -> None:
-    await conn.execute(
-        sql("source_finish"),
-        source_id,
-        status,
-        totals.lines,
-        totals.bytes,
-        totals.records,
-        totals.matches,
-        totals.problems,
-        totals.skipped_lines,
-        error,
-    )
-
-
-async def add_problem(conn: asyncpg.Connection, source_id: int, origin: str, reason: str) -> None:
-    await conn.execute(sql("source_problem"), source_id, _clip(origin, 4096), _clip(reason, 1024))
-
-
-async def lookup_domain(conn: asyncpg.Connection, domain: str) -> list[Exposure]:
-    escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    rows = await conn.fetch(sql("lookup_domain"), domain, f"%.{escaped}")
-    return [Exposure.from_row(r) for r in rows]
-
-
-async def exposure_by_id(conn: asyncpg.Connection, exposure_id: int) -> Exposure | None:
-    row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
-    return Exposure.from_row(row) if row else None
-
-
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-__all__ = ["datetime"]

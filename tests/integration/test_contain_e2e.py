@@ -15,6 +15,7 @@ from monitor.pipeline import Scanner
 from monitor.plugins import Family, build
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.servers import slapd
@@ -102,10 +103,10 @@ async def run_scan(pool: asyncpg.Pool, cfg_path: Path, workdir: Path) -> None:
         )
     }
     responses = Responses(
-        pool, PolicyConfig.from_mapping(config.policy), responders, channels=("console",)
+        Store(pool), PolicyConfig.from_mapping(config.policy), responders, channels=("console",)
     )
     scanner = Scanner(
-        pool,
+        Store(pool),
         config,
         build_watchlist(config),
         feed=FileFeed(),
@@ -209,7 +210,7 @@ async def test_approval_waits_for_a_human_then_contains(
             {"CW_LDAP_PW": slapd.ADMIN_PASSWORD},
         )
     }
-    responses = Responses(pool, PolicyConfig.from_mapping(config.policy), responders)
+    responses = Responses(Store(pool), PolicyConfig.from_mapping(config.policy), responders)
     try:
         assert await responses.approve(row["id"], who="cli:alice") == 1
         assert await responses.approve(row["id"], who="cli:alice") == 0  # nothing left to approve

@@ -14,6 +14,7 @@ from monitor.containment import ContainmentStatus, contain
 from monitor.pipeline import Scanner, Sighting
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.servers.idp import MemoryActionLog
@@ -64,10 +65,13 @@ async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
     config = load_config(cfg)
     responder = ScriptedResponder(user=user())
     responses = Responses(
-        pool, PolicyConfig.from_mapping(config.policy), {"fake": responder}, channels=("console",)
+        Store(pool),
+        PolicyConfig.from_mapping(config.policy),
+        {"fake": responder},
+        channels=("console",),
     )
     scanner = Scanner(
-        pool, config, build_watchlist(config), feed=FileFeed(), key=TEST_KEY, channels=["console"],
+        Store(pool), config, build_watchlist(config), feed=FileFeed(), key=TEST_KEY, channels=["console"],
         workdir=workdir, planner=responses,
     )  # fmt: skip
     found: list[Sighting] = []

@@ -10,6 +10,7 @@ import asyncpg
 from feeds.reader import FileFeed
 from monitor.config import load_config
 from monitor.pipeline import Scanner, Sighting
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.gen import archives
@@ -150,7 +151,7 @@ async def test_mixed_corpus(pool: asyncpg.Pool, tmp_path: Path, workdir: Path) -
     config = load_config(cfg)
     before = archives.listing(tmp_path)
     scanner = Scanner(
-        pool,
+        Store(pool),
         config,
         build_watchlist(config),
         feed=FileFeed(),

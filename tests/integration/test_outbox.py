@@ -11,6 +11,7 @@ from monitor.config import load_config
 from monitor.demo import write_demo
 from monitor.outbox import deliver
 from monitor.pipeline import Scanner
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from notifiers.slack import SlackNotifier
 from tests.conftest import TEST_KEY
@@ -23,7 +24,7 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
     planted = write_demo(tmp_path / "demo")
     config = load_config(tmp_path / "demo" / "credwatch.toml")
     scanner = Scanner(
-        pool,
+        Store(pool),
         config,
         build_watchlist(config),
         feed=FileFeed(),
@@ -39,7 +40,7 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
         try:
             # Down: the request fails (the notifier tries once per delivery here).
             server.script(Scripted(status=503, body="service_unavailable"))
-            report = await deliver(pool, slack)
+            report = await deliver(Store(pool), slack)
             assert report.sent == 0 and report.failed == 1
             async with pool.acquire() as conn:
                 pending = await conn.fetch(
@@ -50,12 +51,12 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
                 assert len(pending) == len(planted)
                 assert pending[0]["attempts"] == 1 and pending[0]["last_error"]
                 # Still backing off: nothing is sent, and later alerts do not overtake.
-                assert (await deliver(pool, slack)).sent == 0
+                assert (await deliver(Store(pool), slack)).sent == 0
                 # The channel is back up (the scripted failure is used).
                 await conn.execute("UPDATE alerts SET next_attempt = now()")
-            report = await deliver(pool, slack)
+            report = await deliver(Store(pool), slack)
             assert report.sent == len(planted) and report.failed == 0
-            assert (await deliver(pool, slack)).sent == 0  # exactly once
+            assert (await deliver(Store(pool), slack)).sent == 0  # exactly once
             # Failed attempts plus one successful post per alert, in id order.
             assert len(server.posted) == len(planted)
             async with pool.acquire() as conn:
@@ -78,7 +79,7 @@ async def test_material_change_after_delivery_alerts_again_once(
     planted = write_demo(tmp_path / "demo")
     config = load_config(tmp_path / "demo" / "credwatch.toml")
     scanner = Scanner(
-        pool,
+        Store(pool),
         config,
         build_watchlist(config),
         feed=FileFeed(),

@@ -16,6 +16,7 @@ from monitor.config import load_config
 from monitor.demo import Planted, write_demo
 from monitor.pipeline import Scanner, Sighting
 from monitor.store.embedded import find_bindir
+from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 
@@ -23,7 +24,7 @@ from tests.conftest import TEST_KEY
 async def scan(pool: asyncpg.Pool, demo: Path, workdir: Path) -> list[Sighting]:
     config = load_config(demo / "credwatch.toml")
     scanner = Scanner(
-        pool,
+        Store(pool),
         config,
         build_watchlist(config),
         feed=FileFeed(),

@@ -1,10 +1,12 @@
 -- Queue an "updated" alert unless a "new" or "updated" one for the exposure is still waiting on
--- that channel: the waiting one is rendered from the current row, so it already says it.
+-- that channel: the waiting one is rendered from the current row, so it already says it. One
+-- that is leased (being delivered) may have been rendered already, so it does not count.
 INSERT INTO alerts (exposure_id, channel, event, event_key, origin, summary)
 SELECT $1, $2, 'updated', $3, $4, $5
 WHERE NOT EXISTS (
     SELECT 1 FROM alerts
     WHERE exposure_id = $1 AND channel = $2 AND sent_at IS NULL AND event IN ('new', 'updated')
+      AND (leased_until IS NULL OR leased_until <= now())
 )
 ON CONFLICT (exposure_id, channel, event, event_key) DO NOTHING
 RETURNING id

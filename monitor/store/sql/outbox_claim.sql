@@ -1,15 +1,22 @@
--- Claim due alerts of one channel, oldest first; other deliverers skip the locked rows.
--- An alert waiting for a retry holds back the later ones of its channel: order is kept.
-SELECT a.id, a.exposure_id, a.event, a.origin, a.summary, a.created_at, a.attempts,
-       (SELECT f.ref FROM alerts f
-         WHERE f.exposure_id = a.exposure_id AND f.channel = a.channel AND f.event = 'new'
-           AND f.ref IS NOT NULL) AS thread_ref
-FROM alerts a
-WHERE a.channel = $1 AND a.sent_at IS NULL AND a.next_attempt <= now()
-  AND NOT EXISTS (
-      SELECT 1 FROM alerts b
-      WHERE b.channel = a.channel AND b.sent_at IS NULL AND b.id < a.id AND b.next_attempt > now()
-  )
-ORDER BY a.id
-LIMIT $2
-FOR UPDATE OF a SKIP LOCKED
+-- Claim up to $2 due alerts of channel $1, oldest first, with a lease of $3 seconds (migration
+-- 005). An alert that is leased or waiting for a retry holds back the later ones of its channel:
+-- order is kept. Run after outbox_lock in the same transaction.
+WITH due AS (
+    SELECT a.id FROM alerts a
+    WHERE a.channel = $1 AND a.sent_at IS NULL AND a.next_attempt <= now()
+      AND (a.leased_until IS NULL OR a.leased_until <= now())
+      AND NOT EXISTS (
+          SELECT 1 FROM alerts b
+          WHERE b.channel = a.channel AND b.sent_at IS NULL AND b.id < a.id
+            AND (b.next_attempt > now() OR b.leased_until > now())
+      )
+    ORDER BY a.id
+    LIMIT $2
+)
+UPDATE alerts a SET leased_until = now() + make_interval(secs => $3)
+FROM due
+WHERE a.id = due.id
+RETURNING a.id, a.exposure_id, a.event, a.origin, a.summary, a.created_at, a.attempts,
+          (SELECT f.ref FROM alerts f
+            WHERE f.exposure_id = a.exposure_id AND f.channel = a.channel AND f.event = 'new'
+              AND f.ref IS NOT NULL) AS thread_ref

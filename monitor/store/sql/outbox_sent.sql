@@ -1,2 +1,4 @@
--- Mark an alert delivered (with the channel's message reference for threading).
-UPDATE alerts SET sent_at = now(), ref = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1
+-- Mark an alert delivered (with the channel's message reference for threading); releases the lease.
+UPDATE alerts SET sent_at = now(), ref = $2, attempts = attempts + 1, last_error = NULL,
+       leased_until = NULL
+WHERE id = $1

@@ -1,0 +1,110 @@
+"""The typed rows the store hands out besides Exposure and Action: claims, counters, status."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.types import Action
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Recorded:
+    """What storing one match did."""
+
+    exposure_id: int
+    new_exposure: bool
+    new_sighting: bool
+    material: str | None  # why a known exposure deserves a new alert ("newer infection", ...)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceTotals:
+    lines: int = 0
+    bytes: int = 0
+    records: int = 0
+    matches: int = 0
+    problems: int = 0
+    skipped_lines: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClaimedAlert:
+    """An alert claimed for delivery: held by its lease until it is recorded sent or failed."""
+
+    id: int
+    exposure_id: int
+    event: str
+    origin: str
+    summary: str
+    created_at: datetime
+    attempts: int  # attempts recorded before this one
+    thread_ref: str | None  # the channel's reference of the exposure's "new" alert
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertContext:
+    """The latest sighting's victim facts, for an alert."""
+
+    country: str | None
+    family: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainmentJob:
+    """A containment claimed for a run: held by its lease until its outcome is recorded."""
+
+    id: int
+    exposure_id: int
+    provider: str
+    login: str
+    idp_user_id: str | None
+    dry_run: bool
+    decided_by: str
+    sessions_only: bool
+    attempts: int  # runs recorded before this one
+    infected_at: datetime | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionRow:
+    action: Action
+    login: str
+    host: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Backlog:
+    """Pending work and totals, for `credwatch status` and the metrics gauges."""
+
+    outbox: Mapping[str, int]  # alerts not yet delivered, per channel
+    outbox_lag: float | None  # age in seconds of the oldest undelivered alert
+    containments_pending: int
+    awaiting_approval: int
+    containments_failed: int
+    sources_failed: int
+    exposures: int
+    exposures_open: int
+    alerts_sent: int
+    actions: int
+    lines_ingested: int
+    problems: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceRun:
+    """One source run, as `credwatch status` lists it."""
+
+    id: int
+    kind: str
+    location: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    lines: int
+    records: int
+    matches: int
+    problems: int
+    error: str | None

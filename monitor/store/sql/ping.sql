@@ -1,0 +1,2 @@
+-- Is the database answering?
+SELECT 1

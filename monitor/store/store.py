@@ -1,0 +1,201 @@
+"""The store: one typed method per query over an asyncpg pool; the only way in to PostgreSQL."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+import asyncpg
+
+from monitor.store.actions import PgActionLog
+from monitor.store.queries import sql
+from monitor.store.records import (
+    ActionRow,
+    AlertContext,
+    Backlog,
+    ClaimedAlert,
+    ContainmentJob,
+    SourceRun,
+    SourceTotals,
+)
+from monitor.store.repo import clip
+from monitor.store.tx import Tx
+from monitor.types import Action, Exposure
+
+DatabaseError = asyncpg.PostgresError  # what a failed query raises
+
+
+class Store:
+    """Short statements and short transactions only: no method holds a transaction open while
+    anything but PostgreSQL is waited for. Work items are claimed with a lease, committed, acted
+    on by the caller, then recorded."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """Writes that commit together (or not at all). Keep the body to store calls."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield Tx(conn)
+
+    def action_log(self) -> PgActionLog:
+        """The containment audit trail: each step recorded in its own statement."""
+        return PgActionLog(self._pool)
+
+    async def ping(self) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.fetchval(sql("ping"))
+
+    # -- sources ----------------------------------------------------------------------------
+
+    async def start_source(self, *, kind: str, location: str, identity: str) -> int:
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(sql("source_start"), kind, location, identity))
+
+    async def source_done(self, identity: str) -> bool:
+        """Has a source with this identity been read to the end already?"""
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(sql("source_done"), identity) is not None
+
+    async def finish_source(
+        self, source_id: int, *, status: str, totals: SourceTotals, error: str | None = None
+    ) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                sql("source_finish"),
+                source_id,
+                status,
+                totals.lines,
+                totals.bytes,
+                totals.records,
+                totals.matches,
+                totals.problems,
+                totals.skipped_lines,
+                error,
+            )
+
+    async def add_problem(self, source_id: int, origin: str, reason: str) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                sql("source_problem"), source_id, clip(origin, 4096), clip(reason, 1024)
+            )
+
+    @contextlib.asynccontextmanager
+    async def source_lock(self, identity: str) -> AsyncIterator[bool]:
+        """Try to hold the cluster-wide lock on a source identity for the block; yields whether
+        it was taken. A session lock: no transaction stays open while the block runs."""
+        async with self._pool.acquire() as conn:
+            locked = bool(await conn.fetchval(sql("source_lock"), identity))
+            try:
+                yield locked
+            finally:
+                if locked:
+                    await conn.fetchval(sql("source_unlock"), identity)
+
+    # -- scheduled runs ---------------------------------------------------------------------
+
+    async def claim_run(self, job: str, *, host: str, min_gap: float) -> datetime | None:
+        """The firing's slot when no process of the cluster started `job` in the last `min_gap`
+        seconds, else None (claims of one job are serialised by an advisory lock)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql("run_lock"), job)
+            slot: datetime | None = await conn.fetchval(sql("run_claim"), job, host, float(min_gap))
+        return slot
+
+    async def finish_run(self, job: str, slot: datetime) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("run_finish"), job, slot)
+
+    # -- exposures --------------------------------------------------------------------------
+
+    async def exposure_by_id(self, exposure_id: int) -> Exposure | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
+        return Exposure.from_row(row) if row else None
+
+    async def lookup_domain(self, domain: str) -> list[Exposure]:
+        """Exposures whose host or login e-mail domain is `domain` or under it."""
+        escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("lookup_domain"), domain, f"%.{escaped}")
+        return [Exposure.from_row(r) for r in rows]
+
+    async def exposures_since(self, moment: datetime) -> list[Exposure]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("export_exposures"), moment)
+        return [Exposure.from_row(r) for r in rows]
+
+    async def actions(self, *, exposure_id: int | None = None, limit: int = 200) -> list[ActionRow]:
+        """The audit trail, newest first, optionally for one exposure."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("actions_list"), exposure_id, limit)
+        return [
+            ActionRow(action=Action.from_row(r), login=r["login"], host=r["host"]) for r in rows
+        ]
+
+    # -- status -----------------------------------------------------------------------------
+
+    async def backlog(self) -> Backlog:
+        async with self._pool.acquire() as conn:
+            r = await conn.fetchrow(sql("status_backlog"))
+        lag = r["outbox_lag"]
+        return Backlog(
+            outbox={str(k): int(v) for k, v in json.loads(r["outbox"]).items()},
+            outbox_lag=float(lag) if lag is not None else None,
+            containments_pending=int(r["containments_pending"]),
+            awaiting_approval=int(r["awaiting_approval"]),
+            containments_failed=int(r["containments_failed"]),
+            sources_failed=int(r["sources_failed"]),
+            exposures=int(r["exposures"]),
+            exposures_open=int(r["exposures_open"]),
+            alerts_sent=int(r["alerts_sent"]),
+            actions=int(r["actions"]),
+            lines_ingested=int(r["lines_ingested"]),
+            problems=int(r["problems"]),
+        )
+
+    async def recent_sources(self, limit: int = 10) -> list[SourceRun]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("status_sources"), limit)
+        return [SourceRun(**dict(r)) for r in rows]
+
+    # -- containment: claim, (act), record --------------------------------------------------
+
+    async def claim_containment(self, *, lease: float) -> ContainmentJob | None:
+        """Claim the oldest due containment for `lease` seconds, committed before returning.
+        Record its outcome with `Tx.finish_containment`; unrecorded, it is due again after the
+        lease."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("containment_claim"), 1, float(lease))
+        return ContainmentJob(**dict(rows[0])) if rows else None
+
+    # -- alerts: claim, (send), record ------------------------------------------------------
+
+    async def claim_alerts(self, channel: str, *, limit: int, lease: float) -> list[ClaimedAlert]:
+        """Claim up to `limit` due alerts of `channel`, oldest first, for `lease` seconds,
+        committed before returning. An alert leased or waiting for a retry holds back the later
+        ones of its channel. Record each with `alerts_sent` or `alerts_failed`."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql("outbox_lock"), channel)
+            rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease))
+        return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
+
+    async def alert_context(self, exposure_id: int) -> AlertContext | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(sql("alert_context"), exposure_id)
+        return AlertContext(country=row["country"], family=row["family"]) if row else None
+
+    async def alerts_sent(self, alert_ids: Sequence[int], ref: str | None) -> None:
+        """Record alerts delivered (one post: one reference) and release their leases."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            for alert_id in alert_ids:
+                await conn.execute(sql("outbox_sent"), alert_id, ref)
+
+    async def alerts_failed(self, retries: Sequence[tuple[int, float]], error: str) -> None:
+        """Record failed deliveries: (alert id, seconds until the next attempt) each."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            for alert_id, delay in retries:
+                await conn.execute(sql("outbox_failed"), alert_id, error[:500], float(delay))

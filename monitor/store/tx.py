@@ -1,0 +1,104 @@
+"""One open store transaction: the writes that must commit together (match, plan, alerts, outcome)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from monitor.store import repo
+from monitor.store.queries import sql
+from monitor.store.records import Recorded
+from monitor.types import Match
+
+
+class Tx:
+    """Typed writes inside one transaction; obtained from `Store.transaction()`, never kept."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    async def record_match(
+        self, m: Match, *, key: bytes, source_id: int | None, victim_key: bytes | None = None
+    ) -> Recorded:
+        """Upsert the match's exposure and add its sighting."""
+        return await repo.record_match(
+            self._conn, m, key=key, source_id=source_id, victim_key=victim_key
+        )
+
+    async def enqueue_alert(
+        self,
+        *,
+        exposure_id: int,
+        channels: Sequence[str],
+        event: str,
+        event_key: str = "",
+        origin: str = "",
+        summary: str = "",
+    ) -> list[int]:
+        """Queue an alert on each channel (a repeat is ignored); returns the ids queued."""
+        return await repo.enqueue_alert(
+            self._conn,
+            exposure_id=exposure_id,
+            channels=channels,
+            event=event,
+            event_key=event_key,
+            origin=origin,
+            summary=summary,
+        )
+
+    async def set_exposure_status(self, exposure_id: int, status: str, reason: str | None) -> None:
+        await self._conn.execute(sql("exposure_status"), exposure_id, status, reason)
+
+    async def plan_containment(
+        self,
+        *,
+        exposure_id: int,
+        provider: str,
+        decision: str,
+        dry_run: bool,
+        status: str,
+        decided_by: str,
+        reason: str,
+        login: str,
+        idp_user_id: str | None,
+        sessions_only: bool = False,
+    ) -> int | None:
+        """Plan containment of an exposure in a provider, once; None when it was planned before."""
+        planned = await self._conn.fetchval(
+            sql("containment_plan"),
+            exposure_id,
+            provider,
+            decision,
+            dry_run,
+            status,
+            decided_by,
+            reason,
+            login,
+            idp_user_id,
+            sessions_only,
+        )
+        return int(planned) if planned is not None else None
+
+    async def approve_containments(
+        self, exposure_id: int, *, status: str, decided_by: str, note: str
+    ) -> int:
+        """Move the exposure's containments awaiting approval to `status`; returns how many."""
+        rows = await self._conn.fetch(
+            sql("containment_approve"), exposure_id, status, decided_by, note
+        )
+        return len(rows)
+
+    async def finish_containment(
+        self,
+        containment_id: int,
+        *,
+        status: str,
+        error: str | None,
+        result: str | None,
+        retry_in: float,
+    ) -> None:
+        """Record a containment run's outcome and release its lease."""
+        await self._conn.execute(
+            sql("containment_update"), containment_id, status, error, result, retry_in
+        )
