@@ -438,22 +438,38 @@ def _hibp_feed(ctx: Context) -> Any:
     section = dict(ctx.config.feeds.get("hibp", {}))
     if not section or section.pop("enabled", True) is False:
         return None
-    from monitor.errors import ConfigError
+    from monitor.settings import SettingError
 
-    allowed = {"api_key_env", "base_url", "user_agent", "timeout", "max_retries"}
-    unknown = set(section) - allowed
-    if unknown:
-        raise ConfigError(f"{ctx.config.path}: feeds.hibp.{sorted(unknown)[0]}: unknown key")
-    from feeds.hibp import HibpClient, HibpFeed
+    try:
+        return plugins.build(Family.FEEDS, "hibp", section, os.environ)
+    except SettingError as exc:
+        raise exc.in_file(ctx.config.path) from None
+
+
+def _hibp_targets(ctx: Context) -> Any:
+    """What HIBP is asked about: portal hosts, partner e-mail domains, watched domains."""
+    from monitor.feed import Targets
     from monitor.normalize import split_url
 
-    client = HibpClient.from_env(
-        section.pop("api_key_env", "HIBP_API_KEY"),
-        **{k: v for k, v in section.items()},
+    return Targets(
+        domains=tuple(ctx.config.domains),
+        portal_hosts=tuple(sorted({split_url(p)[0] for p in ctx.config.portals})),
+        partner_domains=tuple(d for p in ctx.config.partners for d in p.email_domains),
     )
-    portal_hosts = sorted({split_url(p)[0] for p in ctx.config.portals})
-    partner_domains = [d for p in ctx.config.partners for d in p.email_domains]
-    return HibpFeed(client, portal_hosts, partner_domains, ctx.config.domains)
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetedFeed:
+    """An API feed with its targets bound, for the daemon's `records()` polling."""
+
+    feed: Any
+    targets: Any
+
+    def records(self) -> Any:
+        return self.feed.records(self.targets)
+
+    async def aclose(self) -> None:
+        await self.feed.aclose()
 
 
 async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) -> None:
@@ -465,7 +481,8 @@ async def _daemon(config_path: Path, *, watch_dir: Path | None, schedule: bool) 
     notifiers = _notifiers(ctx)
     channels = tuple(n.name for n in notifiers)
     responses = _responses(ctx, channels)
-    hibp = _hibp_feed(ctx) if schedule else None
+    feed = _hibp_feed(ctx) if schedule else None
+    hibp = _TargetedFeed(feed, _hibp_targets(ctx)) if feed is not None else None
     scanner = _scanner(ctx, responses)
     daemon = Daemon(
         config=ctx.config,
@@ -544,7 +561,9 @@ async def _hibp_now(config_path: Path, as_json: bool) -> int:
     try:
         scanner = _scanner(ctx, responses)
         await scanner.ingest(
-            feed.records(), location="hibp", on_sighting=lambda s: rows.append(sighting_json(s))
+            feed.records(_hibp_targets(ctx)),
+            location="hibp",
+            on_sighting=lambda s: rows.append(sighting_json(s)),
         )
         await responses.run_due(batch=10_000)
         for n in notifiers:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from monitor.retry_after import parse_retry_after
 
 from feeds.hibp import (
     DEFAULT_USER_AGENT,
@@ -21,7 +22,6 @@ from feeds.hibp import (
     valid_email,
 )
 from monitor.errors import ConfigError, ProviderError
-from monitor.retry_after import parse_retry_after
 from monitor.types import CredentialKind, LeakedCredential
 from tests.servers.hibp import API_KEY, HibpData, HibpServer, Scripted, breach_model
 
