@@ -143,6 +143,7 @@ async def retry_call(
         before_sleep=before_sleep,
         retry_error_callback=give_up,
     )
+
     async def call() -> T:  # a coroutine function, whatever `attempt` is (a lambda, a partial)
         return await attempt()
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from monitor.errors import ConfigError, ProviderError
-from monitor.retry import RetryPolicy
 from monitor.notify import Alert, AlertEvent, Notifier
+from monitor.retry import RetryPolicy
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
 from notifiers.email import EmailNotifier
 from tests.servers.smtp import PASSWORD, USER, SmtpServer

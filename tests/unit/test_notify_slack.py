@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from monitor.retry import RetryPolicy
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.notify import Alert, AlertEvent, Delivery, Notifier
+from monitor.retry import RetryPolicy
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
 from notifiers.slack import SlackNotifier
 from tests.servers.slack import CHANNEL, TOKEN, Scripted, SlackServer, block_problems
