@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-import os
-import random
 import re
 import time
 import urllib.parse
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import aiohttp
+from pydantic import Field
 from yarl import URL
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.feed import Targets
+from monitor.http import ALL_5XX, HttpClient, statuses
 from monitor.normalize import canonical_host, canonical_login, split_url
-from monitor.retry_after import parse_retry_after
-from monitor.types import CredentialKind, LeakedCredential
+from monitor.retry import RetryPolicy
+from monitor.settings import Section, load_section, secret_from_env
+from monitor.types import CredentialKind, LeakedCredential, Problem
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,7 @@ DEFAULT_BASE_URL = "https://haveibeenpwned.com/api/v3"
 DEFAULT_USER_AGENT = "credwatch/0.1 (infostealer credential-exposure monitor)"
 DEFAULT_RPM = 10  # the smallest plan; used when the subscription status does not say
 FEED = "hibp"
+SECTION = "feeds.hibp"
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -198,18 +202,13 @@ class _Limiter:
             if slot > now:
                 await self._sleep(slot - now)
 
-    def push_back(self, seconds: float) -> None:
-        """After a 429: no call before `seconds` from now."""
-        at = self._clock() + seconds
-        if self._next_at is None or self._next_at < at:
-            self._next_at = at
-
 
 class HibpClient:
     """HIBP API v3 over one aiohttp session: key + user-agent headers, Rpm limiter, bounded retries.
 
-    404 is an empty answer; 401/403 raise a non-retryable `ProviderError`; 429 waits `retry-after`;
-    5xx, timeouts and connection errors are retried with capped exponential backoff.
+    404 is an empty answer; 401/403 raise a non-retryable `ProviderError`; 429 waits `retry-after`
+    (a longer wait than `max_retry_after` is handed back as a retryable error); 5xx, timeouts and
+    connection errors are retried with the shared capped, jittered backoff (monitor.http).
     """
 
     name: ClassVar[str] = "hibp"
@@ -240,16 +239,23 @@ class HibpClient:
         self._api_key = api_key.strip()
         self._base_url = base_url.rstrip("/")
         self._user_agent = user_agent
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._max_retries = max_retries
-        self._max_retry_after = max_retry_after
-        self._backoff_base = backoff_base
-        self._backoff_max = backoff_max
-        self._jitter = jitter
+        self._http = HttpClient(
+            provider="hibp",
+            timeout=timeout,
+            policy=RetryPolicy(
+                attempts=max_retries + 1,
+                base=backoff_base,
+                cap=backoff_max,
+                jitter=jitter,
+                max_wait=max_retry_after,
+            ),
+            retry_on=statuses(ALL_5XX),
+            request_id_headers=("cf-ray",),
+            sleep=sleep,
+            session=session,
+        )
         self._sleep = sleep
         self._clock = clock
-        self._session = session
-        self._owns_session = session is None
         self._limiter = _Limiter(60.0 / rpm, sleep=sleep, clock=clock) if rpm is not None else None
         self._limiter_lock = asyncio.Lock()
         self._status: SubscriptionStatus | None = None
@@ -258,14 +264,6 @@ class HibpClient:
 
     def __repr__(self) -> str:
         return f"HibpClient(base_url={self._base_url!r})"
-
-    @classmethod
-    def from_env(cls, api_key_env: str = "HIBP_API_KEY", **kwargs: Any) -> HibpClient:
-        """Build a client whose key comes from the environment variable the config names."""
-        key = os.environ.get(api_key_env, "").strip()
-        if not key:
-            raise ConfigError(f"environment variable {api_key_env} is not set")
-        return cls(api_key=key, **kwargs)
 
     @property
     def interval(self) -> float | None:
@@ -279,25 +277,11 @@ class HibpClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-        self._session = None
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
+        await self._http.aclose()
 
     def _url(self, *segments: str) -> URL:
         quoted = "/".join(urllib.parse.quote(s, safe="") for s in segments)
         return URL(f"{self._base_url}/{quoted}", encoded=True)
-
-    def _backoff(self, attempt: int) -> float:
-        delay: float = min(self._backoff_max, self._backoff_base * (2**attempt))
-        if self._jitter:
-            delay *= 1.0 - self._jitter * random.random()
-        return delay
 
     async def _ensure_limiter(self) -> _Limiter:
         if self._limiter is not None:
@@ -317,87 +301,44 @@ class HibpClient:
             "user-agent": self._user_agent,
             "accept": "application/json",
         }
-        attempt = 0
-        while True:
-            limiter = await self._ensure_limiter() if limited else self._limiter
-            if limited and limiter is not None:
-                await limiter.acquire()
-            status: int | None = None
-            deferred = False
+        limiter = await self._ensure_limiter() if limited else self._limiter
+        reply = await self._http.request(
+            "GET",
+            url,
+            headers=headers,
+            what=f"HIBP {endpoint}",
+            before=limiter.acquire if limited and limiter is not None else None,
+        )
+        status, cf_ray = reply.status, reply.request_id
+        if status == 200:
             try:
-                async with self._http().get(
-                    url, headers=headers, timeout=self._timeout, allow_redirects=False
-                ) as resp:
-                    status = resp.status
-                    cf_ray = resp.headers.get("cf-ray")
-                    if status == 200:
-                        try:
-                            return await resp.json(content_type=None)
-                        except ValueError:
-                            raise ProviderError(
-                                f"HIBP {endpoint}: answer is not JSON",
-                                retryable=True,
-                                status=status,
-                                request_id=cf_ray,
-                            ) from None
-                    if status == 404:
-                        return None
-                    if status == 401:
-                        raise ProviderError(
-                            f"HIBP {endpoint}: 401 unauthorised, the hibp-api-key is invalid,"
-                            " missing or its subscription does not cover this endpoint",
-                            status=status,
-                            request_id=cf_ray,
-                        )
-                    if status == 403:
-                        blocked = f" (cf-ray {cf_ray})" if cf_ray else ""
-                        raise ProviderError(
-                            f"HIBP {endpoint}: 403 forbidden, user-agent missing or request"
-                            f" blocked{blocked}",
-                            status=status,
-                            request_id=cf_ray,
-                        )
-                    if status == 429:
-                        wait = parse_retry_after(resp.headers.get("retry-after"))
-                        if wait is None:
-                            wait = self._backoff(attempt)
-                        elif wait > self._max_retry_after:
-                            raise ProviderError(
-                                f"HIBP {endpoint}: rate limited for {wait:.0f} s",
-                                retryable=True,
-                                status=status,
-                                request_id=cf_ray,
-                            )
-                        if limited and limiter is not None:
-                            # the limiter serves the wait before the next attempt
-                            limiter.push_back(wait)
-                            deferred = True
-                    elif status >= 500:
-                        wait = self._backoff(attempt)
-                    else:
-                        raise ProviderError(
-                            f"HIBP {endpoint}: unexpected HTTP {status}",
-                            status=status,
-                            request_id=cf_ray,
-                        )
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                reason = type(exc).__name__
-                wait = self._backoff(attempt)
-            else:
-                reason = f"HTTP {status}"
-            attempt += 1
-            if attempt > self._max_retries:
+                return json.loads(reply.body)
+            except ValueError:
                 raise ProviderError(
-                    f"HIBP {endpoint}: gave up after {attempt} attempts ({reason})",
+                    f"HIBP {endpoint}: answer is not JSON",
                     retryable=True,
                     status=status,
-                )
-            log.warning(
-                "hibp call retried",
-                extra={"endpoint": endpoint, "reason": reason, "attempt": attempt, "wait": wait},
+                    request_id=cf_ray,
+                ) from None
+        if status == 404:
+            return None
+        if status == 401:
+            raise ProviderError(
+                f"HIBP {endpoint}: 401 unauthorised, the hibp-api-key is invalid,"
+                " missing or its subscription does not cover this endpoint",
+                status=status,
+                request_id=cf_ray,
             )
-            if not deferred:
-                await self._sleep(wait)
+        if status == 403:
+            blocked = f" (cf-ray {cf_ray})" if cf_ray else ""
+            raise ProviderError(
+                f"HIBP {endpoint}: 403 forbidden, user-agent missing or request blocked{blocked}",
+                status=status,
+                request_id=cf_ray,
+            )
+        raise ProviderError(
+            f"HIBP {endpoint}: unexpected HTTP {status}", status=status, request_id=cf_ray
+        )
 
     async def _fetch_status(self, *, limited: bool) -> SubscriptionStatus:
         data = await self._get("subscription", "status", limited=limited)
@@ -480,8 +421,18 @@ class HibpClient:
 # ---------------------------------------------------------------------------------------------
 
 
+class HibpSection(Section):
+    """`[feeds.hibp]`: the variable holding the API key, and how to reach the API."""
+
+    api_key_env: str = Field(default="HIBP_API_KEY", min_length=1)
+    base_url: str = Field(default=DEFAULT_BASE_URL, min_length=1)
+    user_agent: str = Field(default=DEFAULT_USER_AGENT, min_length=1)
+    timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+
+
 class HibpFeed:
-    """Turns HIBP answers for the portals and e-mail domains into ACCOUNT records (no secret).
+    """Turns HIBP answers about the organisation's `Targets` into ACCOUNT records (no secret).
 
     - each portal host: `stealerlogsbywebsitedomain` → one record per leaked e-mail;
     - each partner or watched e-mail domain: `stealerlogsbyemaildomain` → one record per
@@ -492,18 +443,24 @@ class HibpFeed:
 
     name: ClassVar[str] = "hibp"
 
-    def __init__(
-        self,
-        client: HibpClient,
-        portal_hosts: Iterable[str],
-        email_domains: Iterable[str],
-        watched_domains: Iterable[str] = (),
-    ) -> None:
+    def __init__(self, client: HibpClient) -> None:
         self.client = client
-        self.portal_hosts = _unique_domains(portal_hosts)
-        self.email_domains = _unique_domains([*email_domains, *watched_domains])
         self.skipped = 0
         self.emitted = 0
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self:
+        """Build from `[feeds.hibp]` (`enabled` is the registry's, removed before this)."""
+        s = load_section(HibpSection, section, section=SECTION)
+        key = secret_from_env(SECTION, "api_key_env", s.api_key_env, env)
+        client = HibpClient(
+            api_key=key,
+            base_url=s.base_url,
+            user_agent=s.user_agent,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+        )
+        return cls(client)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -516,16 +473,19 @@ class HibpFeed:
         for _ in range(self.client.junk - before):
             self._skip(origin, "not a string")
 
-    async def records(self) -> AsyncIterator[LeakedCredential]:
+    async def records(self, targets: Targets) -> AsyncIterator[LeakedCredential | Problem]:
+        """Records for the portal hosts, then for the partner and watched e-mail domains."""
+        portal_hosts = _unique_domains(targets.portal_hosts)
+        email_domains = _unique_domains([*targets.partner_domains, *targets.domains])
         status = await self.client.subscription_status()
         stealer_logs = status.includes_stealer_logs
         if not stealer_logs:
             log.warning("hibp subscription excludes stealer logs", extra={"plan": status.name})
         if stealer_logs:
-            for host in self.portal_hosts:
+            for host in portal_hosts:
                 for record in await self._by_website_domain(host):
                     yield record
-        for domain in self.email_domains:
+        for domain in email_domains:
             if stealer_logs:
                 for record in await self._by_email_domain(domain):
                     yield record

@@ -77,16 +77,18 @@ def split_url(url: str) -> tuple[str, str]:
 
 
 def safe_url(url: str, *, limit: int = 2048) -> str:
-    """The URL without userinfo, query or fragment (they can carry passwords and tokens)."""
+    """The URL without userinfo, query, fragment or `;params` (they can carry passwords, tokens
+    and session ids); `android://…@pkg/` keeps only the package."""
     text = url.strip().strip("\"'").strip()
     scheme, sep, rest = text.partition("://")
     if not sep:
         scheme, rest = "", text
     if scheme.lower() == "android":
-        package = rest.rpartition("@")[2].split("/", 1)[0]
+        package = rest.rpartition("@")[2].split("/", 1)[0].split(";", 1)[0]
         return f"android://{package}/"[:limit]
     authority, path = _split_authority(rest, special=True)
-    authority = authority.rpartition("@")[2]
+    authority = authority.rpartition("@")[2].split(";", 1)[0]
+    path = "/".join(segment.split(";", 1)[0] for segment in path.split("/"))
     prefix = f"{scheme}://" if sep else ""
     return f"{prefix}{authority}{path}"[:limit]
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from typing import Any, ClassVar, TextIO
+from typing import Any, ClassVar, Self, TextIO
 
-from monitor.errors import ConfigError
 from monitor.notify import Alert, Delivery
+from monitor.settings import Section, load_section
+
+SECTION = "notifiers.console"
+
+
+class ConsoleSection(Section):
+    """`[notifiers.console]` has no options."""
 
 
 def _clean(text: str) -> str:
@@ -22,10 +28,8 @@ class ConsoleNotifier:
         self._stream = stream
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> ConsoleNotifier:
-        unknown = set(section) - {"enabled"}
-        if unknown:
-            raise ConfigError(f"notifiers.console.{sorted(unknown)[0]}: unknown key")
+    def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self:
+        load_section(ConsoleSection, section, section=SECTION)
         return cls()
 
     async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery:

@@ -18,34 +18,37 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any, ClassVar, Self
 
 import aiosmtplib
+from pydantic import Field
 
-from monitor.errors import ConfigError, ProviderError
+from monitor.errors import ProviderError
 from monitor.notify import Alert, Delivery
-from notifiers import render, settings
-from notifiers.http import Sleep
+from monitor.retry import RetryPolicy, Sleep, TryAgain, retry_call
+from monitor.settings import Section, SettingError, load_section, secret_from_env
+from notifiers import render
 
 log = logging.getLogger(__name__)
 
-SECTION = "email"
-_KEYS = frozenset(
-    {
-        "host",
-        "port",
-        "security",
-        "username",
-        "password_env",
-        "sender",
-        "to",
-        "partner_contacts",
-        "mode",
-        "timeout",
-        "subject_prefix",
-        "cafile",
-        "attempts",
-    }
-)
+SECTION = "notifiers.email"
 SECURITY_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+
+class EmailSection(Section):
+    """`[notifiers.email]`: SMTP server, sender, admin recipients; password from the environment."""
+
+    host: str = Field(min_length=1)
+    sender: str = Field(min_length=1)
+    to: list[str] | str
+    port: int | None = None
+    security: str = "starttls"
+    username: str | None = Field(default=None, min_length=1)
+    password_env: str | None = None
+    partner_contacts: bool = False
+    mode: str = "each"
+    timeout: float = Field(default=30.0, ge=0.1)
+    subject_prefix: str = Field(default="[credwatch]", min_length=1)
+    cafile: str | None = Field(default=None, min_length=1)
+    attempts: int = Field(default=3, ge=1)
 
 
 def mailbox(text: str | None) -> str | None:
@@ -83,24 +86,25 @@ class EmailNotifier:
         partner_contacts: bool = False,
         digest: bool = False,
         subject_prefix: str = "[credwatch]",
-        attempts: int = 3,
-        backoff: float = 2.0,
+        policy: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         if security not in SECURITY_PORTS:
-            raise ConfigError(f"[{SECTION}] security must be one of starttls, tls, none")
+            raise SettingError(SECTION, "", "security must be one of starttls, tls, none")
         if username is not None and security == "none":
-            raise ConfigError(f"[{SECTION}] username needs security starttls or tls")
+            raise SettingError(SECTION, "", "username needs security starttls or tls")
         if (username is None) != (password is None):
-            raise ConfigError(f"[{SECTION}] username and password_env go together")
+            raise SettingError(SECTION, "", "username and password_env go together")
         envelope_sender = mailbox(sender)
         if envelope_sender is None:
-            raise ConfigError(f"[{SECTION}] sender is not an e-mail address")
+            raise SettingError(SECTION, "", "sender is not an e-mail address")
         if not admins:
-            raise ConfigError(f"[{SECTION}] to must list at least one address")
+            raise SettingError(SECTION, "", "to must list at least one address")
         for admin in admins:
             if mailbox(admin) != admin:
-                raise ConfigError(f"[{SECTION}] to: {render.clean(admin, 80)!r} is not an address")
+                raise SettingError(
+                    SECTION, "", f"to: {render.clean(admin, 80)!r} is not an address"
+                )
         self._host = host
         self._port = port or SECURITY_PORTS[security]
         self._security = security
@@ -115,8 +119,7 @@ class EmailNotifier:
         self.partner_contacts = partner_contacts
         self.digest = digest
         self._prefix = render.header_safe(subject_prefix, 40)
-        self._attempts = max(attempts, 1)
-        self._backoff = backoff
+        self._policy = policy or RetryPolicy(base=2.0, cap=60.0)
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -130,48 +133,35 @@ class EmailNotifier:
         (starttls | tls | none), `username` + `password_env`, `partner_contacts` (bool),
         `mode` (each | digest), `timeout` (s), `subject_prefix`, `cafile`, `attempts`.
         """
-        for key in section:
-            if key not in _KEYS:
-                raise ConfigError(f"unknown key {key!r} in section [{SECTION}]")
-        host = settings.text(SECTION, section, "host")
-        sender = settings.text(SECTION, section, "sender")
-        if host is None or sender is None:
-            raise ConfigError(f"[{SECTION}] host and sender are required")
-        admins = section.get("to")
-        if isinstance(admins, str):
-            admins = [admins]
-        if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
-            raise ConfigError(f"[{SECTION}] to must be a list of addresses")
-        mode = settings.text(SECTION, section, "mode") or "each"
-        if mode not in ("each", "digest"):
-            raise ConfigError(f"[{SECTION}] mode must be each or digest")
-        port = section.get("port")
-        if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-            raise ConfigError(f"[{SECTION}] port must be an integer")
-        cafile = settings.text(SECTION, section, "cafile")
+        s = load_section(EmailSection, section, section=SECTION)
+        admins = [s.to] if isinstance(s.to, str) else s.to
+        if s.mode not in ("each", "digest"):
+            raise SettingError(SECTION, "", "mode must be each or digest")
         tls_context = None
-        if cafile is not None:
+        if s.cafile is not None:
             try:
-                tls_context = ssl.create_default_context(cafile=cafile)
+                tls_context = ssl.create_default_context(cafile=s.cafile)
             except (OSError, ssl.SSLError) as exc:
-                raise ConfigError(f"[{SECTION}] cafile cannot be read: {exc}") from None
-        partner_contacts = section.get("partner_contacts", False)
-        if not isinstance(partner_contacts, bool):
-            raise ConfigError(f"[{SECTION}] partner_contacts must be true or false")
+                raise SettingError(
+                    SECTION, "cafile", f"cannot be read ({type(exc).__name__})"
+                ) from None
+        password = None
+        if s.password_env is not None:
+            password = secret_from_env(SECTION, "password_env", s.password_env, env, strip=False)
         return cls(
-            host=host,
-            port=port,
-            sender=sender,
+            host=s.host.strip(),
+            port=s.port,
+            sender=s.sender.strip(),
             admins=[a.strip() for a in admins],
-            security=settings.text(SECTION, section, "security") or "starttls",
-            username=settings.text(SECTION, section, "username"),
-            password=settings.secret(SECTION, section, "password_env", env, strip=False),
-            timeout=settings.number(SECTION, section, "timeout", 30.0, minimum=0.1),
+            security=s.security,
+            username=s.username,
+            password=password,
+            timeout=s.timeout,
             tls_context=tls_context,
-            partner_contacts=partner_contacts,
-            digest=mode == "digest",
-            subject_prefix=settings.text(SECTION, section, "subject_prefix") or "[credwatch]",
-            attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
+            partner_contacts=s.partner_contacts,
+            digest=s.mode == "digest",
+            subject_prefix=s.subject_prefix,
+            policy=RetryPolicy(attempts=s.attempts, base=2.0, cap=60.0),
         )
 
     # --- recipients ---------------------------------------------------------------------
@@ -278,69 +268,60 @@ class EmailNotifier:
         return msg
 
     async def _deliver(self, msg: EmailMessage, recipients: list[str]) -> None:
-        for attempt in range(1, self._attempts + 1):
-            last = attempt == self._attempts
-            try:
-                errors, _ = await aiosmtplib.send(
-                    msg,
-                    sender=self._envelope_sender,
-                    recipients=recipients,
-                    hostname=self._host,
-                    port=self._port,
-                    username=self._username,
-                    password=self._password,
-                    use_tls=self._security == "tls",
-                    start_tls=self._security == "starttls",
-                    tls_context=self._tls_context,
-                    timeout=self._timeout,
-                )
-            except ssl.SSLError as exc:
-                raise ProviderError(
-                    f"smtp: TLS failed ({exc.reason or type(exc).__name__})", retryable=False
-                ) from None
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                codes = sorted({r.code for r in exc.recipients})
-                transient = all(400 <= c < 500 for c in codes)
-                if not transient or last:
-                    raise ProviderError(
-                        f"smtp: every recipient refused ({', '.join(map(str, codes))})",
-                        retryable=transient,
-                        status=codes[0] if codes else None,
-                    ) from None
-                error = f"recipients refused {codes}"
-            except aiosmtplib.SMTPResponseException as exc:
-                transient = 400 <= exc.code < 500
-                if not transient or last:
-                    raise ProviderError(
-                        f"smtp: {type(exc).__name__} {exc.code}",
-                        retryable=transient,
-                        status=exc.code,
-                    ) from None
-                error = f"{type(exc).__name__} {exc.code}"
-            except OSError as exc:  # connect errors, disconnects, timeouts
-                if last:
-                    raise ProviderError(
-                        f"smtp: no answer after {attempt} attempts ({type(exc).__name__})",
-                        retryable=True,
-                    ) from None
-                error = type(exc).__name__
-            except aiosmtplib.SMTPException as exc:  # e.g. AUTH or STARTTLS not offered
-                raise ProviderError(
-                    f"smtp: {type(exc).__name__}: {render.clean(str(exc), 120)}", retryable=False
-                ) from None
-            else:
-                if errors:
-                    refused = ", ".join(f"{addr} ({r.code})" for addr, r in sorted(errors.items()))
-                    raise ProviderError(
-                        f"smtp: some recipients refused: {refused}", retryable=False
-                    )
-                return
-            delay = min(self._backoff * 2.0 ** (attempt - 1), 60.0)
-            log.warning(
-                "smtp send failed, retrying",
-                extra={"attempt": attempt, "error": error, "delay": delay},
+        await retry_call(
+            lambda: self._attempt(msg, recipients),
+            policy=self._policy,
+            what="smtp",
+            sleep=self._sleep,
+        )
+
+    async def _attempt(self, msg: EmailMessage, recipients: list[str]) -> None:
+        """One SMTP session: TryAgain on a connection error or a 4xx, ProviderError when final."""
+        try:
+            errors, _ = await aiosmtplib.send(
+                msg,
+                sender=self._envelope_sender,
+                recipients=recipients,
+                hostname=self._host,
+                port=self._port,
+                username=self._username,
+                password=self._password,
+                use_tls=self._security == "tls",
+                start_tls=self._security == "starttls",
+                tls_context=self._tls_context,
+                timeout=self._timeout,
             )
-            await self._sleep(delay)
+        except ssl.SSLError as exc:
+            raise ProviderError(
+                f"smtp: TLS failed ({exc.reason or type(exc).__name__})", retryable=False
+            ) from None
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = sorted({r.code for r in exc.recipients})
+            if not all(400 <= c < 500 for c in codes):
+                raise ProviderError(
+                    f"smtp: every recipient refused ({', '.join(map(str, codes))})",
+                    retryable=False,
+                    status=codes[0] if codes else None,
+                ) from None
+            raise TryAgain(
+                f"every recipient refused ({', '.join(map(str, codes))})",
+                status=codes[0] if codes else None,
+            ) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            if not 400 <= exc.code < 500:
+                raise ProviderError(
+                    f"smtp: {type(exc).__name__} {exc.code}", retryable=False, status=exc.code
+                ) from None
+            raise TryAgain(f"{type(exc).__name__} {exc.code}", status=exc.code) from None
+        except OSError as exc:  # connect errors, disconnects, timeouts
+            raise TryAgain(type(exc).__name__) from None
+        except aiosmtplib.SMTPException as exc:  # e.g. AUTH or STARTTLS not offered
+            raise ProviderError(
+                f"smtp: {type(exc).__name__}: {render.clean(str(exc), 120)}", retryable=False
+            ) from None
+        if errors:
+            refused = ", ".join(f"{addr} ({r.code})" for addr, r in sorted(errors.items()))
+            raise ProviderError(f"smtp: some recipients refused: {refused}", retryable=False)
 
     async def aclose(self) -> None:
         """Nothing to close: every send opens and closes its own SMTP connection."""

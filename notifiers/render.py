@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.normalize import safe_url
 from monitor.notify import Alert, AlertEvent
 from monitor.types import CredentialKind, Exposure
 
@@ -75,23 +76,6 @@ def defang(text: str) -> str:
 def hostile(text: str | None, limit: int = VALUE_MAX) -> str:
     """Attacker-controlled text made safe for display in any channel (before channel escaping)."""
     return defang(clean(text, limit))
-
-
-def safe_url(url: str) -> str:
-    """A URL from a dump without userinfo, query or fragment (they may hold credentials)."""
-    text = url.strip()
-    scheme, sep, rest = text.partition("://")
-    if not sep:
-        scheme, rest = "", text
-    end = len(rest)
-    for ch in "/?#":
-        i = rest.find(ch)
-        if i != -1:
-            end = min(end, i)
-    authority, tail = rest[:end], rest[end:]
-    authority = authority.rpartition("@")[2]
-    tail = tail.split("?", 1)[0].split("#", 1)[0]
-    return f"{scheme}{sep}{authority}{tail}"
 
 
 def mrkdwn_escape(text: str) -> str:

@@ -10,33 +10,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import Field
 
-from monitor.errors import ConfigError, ProviderError
+from monitor.errors import ProviderError
+from monitor.http import ALL_5XX, HttpClient, Reply, statuses
 from monitor.notify import Alert, AlertEvent, Delivery
-from notifiers import render, settings
-from notifiers.http import Reply, RetryPolicy, Sleep, post, status_error
+from monitor.retry import RetryPolicy, Sleep
+from monitor.settings import Section, SettingError, load_section, secret_from_env
+from notifiers import render
 
 log = logging.getLogger(__name__)
 
-SECTION = "slack"
-_KEYS = frozenset(
-    {
-        "webhook_url_env",
-        "token_env",
-        "channel",
-        "api_url",
-        "timeout",
-        "attempts",
-        "min_interval",
-        "max_retry_after",
-    }
-)
+SECTION = "notifiers.slack"
 # chat.postMessage `error` codes worth trying again later; any other `ok: false` is definite.
 RETRYABLE_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -44,6 +36,21 @@ RETRYABLE_ERRORS = frozenset(
 # follow-ups important enough to show in the channel too, not only in the thread
 _BROADCAST = frozenset({AlertEvent.FAILED, AlertEvent.APPROVAL})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+# an incoming webhook answers errors with a short code as its whole body ("invalid_payload")
+_ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")
+
+
+class SlackSection(Section):
+    """`[notifiers.slack]`: incoming webhook (`webhook_url_env`) or bot (`token_env` + `channel`)."""
+
+    webhook_url_env: str | None = None
+    token_env: str | None = None
+    channel: str | None = Field(default=None, min_length=1)
+    api_url: str = "https://slack.com/api"
+    timeout: float = Field(default=10.0, ge=0.1)
+    attempts: int = Field(default=3, ge=1)
+    min_interval: float = Field(default=1.0, ge=0)
+    max_retry_after: float = Field(default=60.0, ge=0)
 
 
 def _check_url(url: str, what: str) -> None:
@@ -53,7 +60,7 @@ def _check_url(url: str, what: str) -> None:
         return
     if parts.scheme == "http" and parts.hostname in _LOOPBACK:
         return
-    raise ConfigError(f"[{SECTION}] {what} must be an https URL")
+    raise SettingError(SECTION, "", f"{what} must be an https URL")
 
 
 class SlackNotifier:
@@ -75,9 +82,9 @@ class SlackNotifier:
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         if (webhook_url is None) == (token is None):
-            raise ConfigError(f"[{SECTION}] set exactly one of webhook_url_env and token_env")
+            raise SettingError(SECTION, "", "set exactly one of webhook_url_env and token_env")
         if token is not None and not channel:
-            raise ConfigError(f"[{SECTION}] bot mode (token_env) needs a channel")
+            raise SettingError(SECTION, "", "bot mode (token_env) needs a channel")
         if webhook_url is not None:
             _check_url(webhook_url, "the incoming webhook URL")
         _check_url(api_url, "api_url")
@@ -85,11 +92,16 @@ class SlackNotifier:
         self._token = token
         self._channel = channel
         self._post_url = api_url.rstrip("/") + "/chat.postMessage"
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._policy = policy or RetryPolicy()
+        self._http = HttpClient(
+            provider="slack",
+            timeout=timeout,
+            policy=policy or RetryPolicy(base=1.0),
+            retry_on=statuses(ALL_5XX),
+            request_id_headers=("x-slack-req-id",),
+            sleep=sleep,
+            session=session,
+        )
         self._min_interval = min_interval
-        self._session = session
-        self._owns_session = session is None
         self._sleep = sleep
         self._lock = asyncio.Lock()
         self._last_post = float("-inf")
@@ -103,26 +115,28 @@ class SlackNotifier:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self:
-        """Build from the `[slack]` section; secrets come from the environment variables it names.
+        """Build from `[notifiers.slack]`; secrets come from the environment variables it names.
 
         Keys: `webhook_url_env` (incoming webhook mode) or `token_env` + `channel` (bot mode);
         optional `api_url`, `timeout` (s), `attempts`, `min_interval` (s between posts),
         `max_retry_after` (s: a longer Retry-After is left to the scheduler).
         """
-        for key in section:
-            if key not in _KEYS:
-                raise ConfigError(f"unknown key {key!r} in section [{SECTION}]")
+        s = load_section(SlackSection, section, section=SECTION)
+        if (s.webhook_url_env is None) == (s.token_env is None):
+            raise SettingError(SECTION, "", "set exactly one of webhook_url_env and token_env")
+        webhook_url = token = None
+        if s.webhook_url_env is not None:
+            webhook_url = secret_from_env(SECTION, "webhook_url_env", s.webhook_url_env, env)
+        if s.token_env is not None:
+            token = secret_from_env(SECTION, "token_env", s.token_env, env)
         return cls(
-            webhook_url=settings.secret(SECTION, section, "webhook_url_env", env),
-            token=settings.secret(SECTION, section, "token_env", env),
-            channel=settings.text(SECTION, section, "channel"),
-            api_url=settings.text(SECTION, section, "api_url") or "https://slack.com/api",
-            timeout=settings.number(SECTION, section, "timeout", 10.0, minimum=0.1),
-            policy=RetryPolicy(
-                attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
-                max_retry_after=settings.number(SECTION, section, "max_retry_after", 60.0),
-            ),
-            min_interval=settings.number(SECTION, section, "min_interval", 1.0),
+            webhook_url=webhook_url,
+            token=token,
+            channel=s.channel,
+            api_url=s.api_url,
+            timeout=s.timeout,
+            policy=RetryPolicy(attempts=s.attempts, base=1.0, max_wait=s.max_retry_after),
+            min_interval=s.min_interval,
         )
 
     def payload(self, alert: Alert, *, thread_ref: str | None = None) -> dict[str, Any]:
@@ -154,25 +168,25 @@ class SlackNotifier:
 
     async def _post(self, url: str, data: bytes, extra: dict[str, str], channel: str) -> Reply:
         headers = {"Content-Type": "application/json; charset=utf-8", **extra}
-        session = self._get_session()
         async with self._lock:
             wait = self._last_post + self._min_interval - time.monotonic()
             if wait > 0:
                 await self._sleep(wait)
             try:
-                reply = await post(
-                    session,
-                    url,
-                    body=data,
-                    headers=lambda: headers,
-                    policy=self._policy,
-                    sleep=self._sleep,
-                    channel=channel,
+                reply = await self._http.request(
+                    "POST", url, raw_body=data, headers=headers, what=channel
                 )
             finally:
                 self._last_post = time.monotonic()
         if not reply.ok:
-            raise status_error(channel, reply, self._policy)
+            code = reply.text(80)
+            code = f" {code}" if _ERROR_CODE.fullmatch(code) else ""
+            raise ProviderError(
+                f"{channel}: HTTP {reply.status}{code}",
+                retryable=False,
+                status=reply.status,
+                request_id=reply.request_id,
+            )
         return reply
 
     def _delivery(self, reply: Reply, thread_ref: str | None) -> Delivery:
@@ -206,13 +220,5 @@ class SlackNotifier:
         detail = f"ts {ts} in {channel}" + (f", thread {thread_ref}" if thread_ref else "")
         return Delivery(ref=thread_ref or ts, detail=detail)
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
-
     async def aclose(self) -> None:
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._http.aclose()

@@ -5,15 +5,13 @@ Every POST carries:
 - `X-Credwatch-Timestamp: <unix seconds>`: fresh on every attempt;
 - `X-Credwatch-Signature: sha256=<hex>`: HMAC-SHA256 with the shared key over
   `<timestamp>.<body>`, so a captured request cannot be replayed later with a new timestamp.
-Receivers check it with `verify_signature`. 2xx is accepted; 429 and 5xx are retried honouring
+Receivers check it with `monitor.signing.verify_signature`. 2xx is accepted; 429 and 5xx are retried honouring
 Retry-After; any other status is final. The body holds the masked hint, never a secret.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -21,45 +19,34 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import aiohttp
+from pydantic import Field
 
-from monitor.errors import ConfigError
+from monitor.errors import ProviderError
+from monitor.http import ALL_5XX, HttpClient, statuses
 from monitor.notify import Alert, Delivery
-from notifiers import render, settings
-from notifiers.http import ALL_5XX, RetryPolicy, Sleep, post, status_error
+from monitor.retry import RetryPolicy, Sleep
+from monitor.settings import Section, SettingError, load_section, secret_from_env
+from monitor.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
+from notifiers import render
 
-SECTION = "webhook"
-SIGNATURE_HEADER = "X-Credwatch-Signature"
-TIMESTAMP_HEADER = "X-Credwatch-Timestamp"
+__all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "WebhookSection"]
+
+SECTION = "notifiers.webhook"
 DELIVERY_HEADER = "X-Credwatch-Delivery"
 EVENT_HEADER = "X-Credwatch-Event"
 MIN_KEY_BYTES = 16
-_KEYS = frozenset({"url", "url_env", "secret_env", "timeout", "attempts", "max_retry_after"})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-def sign(key: bytes, timestamp: str, body: bytes) -> str:
-    """`sha256=<hex>`: HMAC-SHA256(key, timestamp + "." + body)."""
-    mac = hmac.new(key, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+class WebhookSection(Section):
+    """`[notifiers.webhook]`: `url` or `url_env` (when the URL embeds a token), `secret_env`."""
 
-
-def verify_signature(
-    key: bytes,
-    *,
-    body: bytes,
-    timestamp: str,
-    signature: str,
-    now: float | None = None,
-    tolerance: float = 300.0,
-) -> bool:
-    """True when `signature` is ours for this body and the timestamp is within `tolerance` s."""
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs((time.time() if now is None else now) - sent) > tolerance:
-        return False
-    return hmac.compare_digest(sign(key, timestamp, body), signature)
+    url: str | None = Field(default=None, min_length=1)
+    url_env: str | None = None
+    secret_env: str
+    timeout: float = Field(default=10.0, ge=0.1)
+    attempts: int = Field(default=3, ge=1)
+    max_retry_after: float = Field(default=60.0, ge=0)
 
 
 def _check_url(url: str) -> None:
@@ -68,7 +55,7 @@ def _check_url(url: str) -> None:
         parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
     ):
         return
-    raise ConfigError(f"[{SECTION}] url must be an https URL")
+    raise SettingError(SECTION, "url", "must be an https URL")
 
 
 class WebhookNotifier:
@@ -89,14 +76,19 @@ class WebhookNotifier:
     ) -> None:
         _check_url(url)
         if len(key) < MIN_KEY_BYTES:
-            raise ConfigError(f"[{SECTION}] the signing key must be at least {MIN_KEY_BYTES} bytes")
+            raise SettingError(
+                SECTION, "secret_env", f"the signing key must be at least {MIN_KEY_BYTES} bytes"
+            )
         self._url = url
         self._key = key
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._policy = policy or RetryPolicy(statuses=ALL_5XX)
-        self._session = session
-        self._owns_session = session is None
-        self._sleep = sleep
+        self._http = HttpClient(
+            provider="webhook",
+            timeout=timeout,
+            policy=policy or RetryPolicy(base=1.0),
+            retry_on=statuses(ALL_5XX),
+            sleep=sleep,
+            session=session,
+        )
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -104,30 +96,23 @@ class WebhookNotifier:
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any], env: Mapping[str, str]) -> Self:
-        """Build from the `[webhook]` section.
+        """Build from `[notifiers.webhook]`.
 
         Keys: `url` or `url_env` (when the URL embeds a token), `secret_env` (the HMAC key);
         optional `timeout` (s), `attempts`, `max_retry_after` (s).
         """
-        for name in section:
-            if name not in _KEYS:
-                raise ConfigError(f"unknown key {name!r} in section [{SECTION}]")
-        url = settings.text(SECTION, section, "url")
-        url_from_env = settings.secret(SECTION, section, "url_env", env)
-        if (url is None) == (url_from_env is None):
-            raise ConfigError(f"[{SECTION}] set exactly one of url and url_env")
-        key = settings.secret(SECTION, section, "secret_env", env)
-        if key is None:
-            raise ConfigError(f"[{SECTION}] secret_env is required")
+        s = load_section(WebhookSection, section, section=SECTION)
+        if (s.url is None) == (s.url_env is None):
+            raise SettingError(SECTION, "", "set exactly one of url and url_env")
+        url = s.url
+        if s.url_env is not None:
+            url = secret_from_env(SECTION, "url_env", s.url_env, env)
+        key = secret_from_env(SECTION, "secret_env", s.secret_env, env)
         return cls(
-            url=url or url_from_env or "",
+            url=url or "",
             key=key.encode(),
-            timeout=settings.number(SECTION, section, "timeout", 10.0, minimum=0.1),
-            policy=RetryPolicy(
-                statuses=ALL_5XX,
-                attempts=int(settings.number(SECTION, section, "attempts", 3, minimum=1)),
-                max_retry_after=settings.number(SECTION, section, "max_retry_after", 60.0),
-            ),
+            timeout=s.timeout,
+            policy=RetryPolicy(attempts=s.attempts, base=1.0, max_wait=s.max_retry_after),
         )
 
     def body(self, alert: Alert, *, thread_ref: str | None = None) -> bytes:
@@ -141,39 +126,28 @@ class WebhookNotifier:
         delivery_id = str(alert.id)
 
         def headers() -> dict[str, str]:
-            timestamp = str(int(self._clock()))
             return {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": "credwatch-webhook/1",
                 DELIVERY_HEADER: delivery_id,
                 EVENT_HEADER: alert.event.value,
-                TIMESTAMP_HEADER: timestamp,
-                SIGNATURE_HEADER: sign(self._key, timestamp, data),
+                **signed_headers(self._key, data, now=self._clock()),
             }
 
-        reply = await post(
-            self._get_session(),
-            self._url,
-            body=data,
-            headers=headers,
-            policy=self._policy,
-            sleep=self._sleep,
-            channel="webhook",
+        reply = await self._http.request(
+            "POST", self._url, raw_body=data, headers=headers, what="webhook"
         )
         if not reply.ok:
-            raise status_error("webhook", reply, self._policy)
+            raise ProviderError(
+                f"webhook: HTTP {reply.status}",
+                retryable=False,
+                status=reply.status,
+                request_id=reply.request_id,
+            )
         return Delivery(
             ref=thread_ref or delivery_id,
             detail=f"HTTP {reply.status} after {reply.attempts} attempt(s)",
         )
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
-            self._owns_session = True
-        return self._session
-
     async def aclose(self) -> None:
-        if self._session is not None and self._owns_session:
-            await self._session.close()
-        self._session = None
+        await self._http.aclose()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from monitor.errors import ProviderError
+from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -18,16 +22,17 @@ from monitor.responder import (
     dry_run_result,
     random_password,
 )
+from monitor.retry import Sleep
+from monitor.settings import load_section, secret_from_env
 from monitor.types import Outcome
 
-from .base import Settings
-from .http import (
+from .rest import (
     BearerToken,
-    HttpClient,
-    Sleep,
+    RestSection,
     parse_iso,
     parse_token_reply,
     raise_for_lookup,
+    rest_policy,
     step_from_error,
     step_from_reply,
 )
@@ -39,6 +44,18 @@ SELECT = (
     "lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
 )
 FORCE_MODES = ("change", "change_with_mfa")
+SECTION = "responders.entra"
+
+
+class EntraSection(RestSection):
+    """`[responders.entra]`: tenant, app registration, secret variable, Graph and login URLs."""
+
+    tenant: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(min_length=1)
+    base_url: str = Field(default="https://graph.microsoft.com", min_length=1)
+    login_url: str = Field(default="https://login.microsoftonline.com", min_length=1)
+    force_mode: Literal["change", "change_with_mfa"] = "change"
 
 
 class EntraResponder:
@@ -59,7 +76,7 @@ class EntraResponder:
         max_retries: int = 3,
         backoff_base: float = 0.5,
         max_delay: float = 60.0,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._graph = graph_url.rstrip("/")
         self._token_url = (
@@ -68,41 +85,36 @@ class EntraResponder:
         self._client_id = client_id
         self._client_secret = client_secret
         self._force_mode = force_mode
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        # Graph throttles with 429 + Retry-After (seconds); errors carry a `request-id` header.
         self._http = HttpClient(
             provider=self.name,
             timeout=timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_delay=max_delay,
-            request_id_header="request-id",
-            **extra,
+            policy=rest_policy(
+                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
+            ),
+            request_id_headers=("request-id", "client-request-id"),
+            sleep=sleep,
         )
         self._token = BearerToken(self._fetch_token)
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> EntraResponder:
-        s = Settings(cls.name, mapping, env)
-        responder = cls(
-            tenant=s.text("tenant"),
-            client_id=s.text("client_id"),
-            client_secret=s.secret_env("client_secret_env"),
-            graph_url=s.text("base_url", "https://graph.microsoft.com"),
-            login_url=s.text("login_url", "https://login.microsoftonline.com"),
-            force_mode=s.text("force_mode", "change", choices=FORCE_MODES),
-            timeout=s.number("timeout", 15.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 3),
-            backoff_base=s.number("backoff_base", 0.5),
-            max_delay=s.number("max_delay", 60.0),
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(EntraSection, section, section=SECTION)
+        return cls(
+            tenant=s.tenant,
+            client_id=s.client_id,
+            client_secret=secret_from_env(SECTION, "client_secret_env", s.client_secret_env, env),
+            graph_url=s.base_url,
+            login_url=s.login_url,
+            force_mode=s.force_mode,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
+            max_delay=s.max_delay,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     async def _fetch_token(self) -> tuple[str, float]:
         reply = await self._http.request(

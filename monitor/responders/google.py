@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import time
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pydantic import Field
 
 from monitor.errors import ConfigError, ProviderError
+from monitor.http import TRANSIENT_STATUSES, HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -24,18 +27,17 @@ from monitor.responder import (
     dry_run_result,
     random_password,
 )
+from monitor.retry import Sleep
+from monitor.settings import SettingError, load_section, secret_from_env
 from monitor.types import Outcome
 
-from .base import Settings
-from .http import (
+from .rest import (
     BearerToken,
-    HttpClient,
-    Reply,
-    Sleep,
-    backoff,
+    RestSection,
     parse_iso,
     parse_token_reply,
     raise_for_lookup,
+    rest_policy,
     step_from_error,
     step_from_reply,
 )
@@ -49,6 +51,16 @@ SCOPES = (
 )
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 _RATE_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
+SECTION = "responders.google"
+
+
+class GoogleSection(RestSection):
+    """`[responders.google]`: service-account JSON variable, the admin to act as, API URL."""
+
+    service_account_env: str = Field(min_length=1)
+    subject: str = Field(min_length=1)
+    base_url: str = Field(default="https://admin.googleapis.com", min_length=1)
+    backoff_base: float = Field(default=1.0, ge=0)
 
 
 def _b64(data: bytes) -> str:
@@ -67,18 +79,15 @@ def sign_jwt(claims: Mapping[str, Any], private_key_pem: str) -> str:
     return f"{header}.{payload}.{_b64(signature)}"
 
 
-def google_delay(reply: Reply, attempt: int, *, base: float, cap: float) -> float | None:
-    """429/5xx and 403 rate-limit reasons back off exponentially (no Retry-After is promised)."""
+def google_retryable(reply: Reply) -> bool:
+    """429/5xx, and 403 with a rate-limit reason, back off (Google promises no Retry-After)."""
     if reply.status == 403:
         data = reply.json()
         err = data.get("error") if isinstance(data, dict) else None
         errors = err.get("errors") if isinstance(err, dict) else None
         reasons = {e.get("reason") for e in errors or [] if isinstance(e, dict)}
-        if not reasons & _RATE_REASONS:
-            return None
-    elif reply.status not in (429, 500, 502, 503, 504):
-        return None
-    return backoff(attempt, base, cap)
+        return bool(reasons & _RATE_REASONS)
+    return reply.status in TRANSIENT_STATUSES
 
 
 class GoogleResponder:
@@ -96,7 +105,7 @@ class GoogleResponder:
         max_retries: int = 3,
         backoff_base: float = 1.0,
         max_delay: float = 60.0,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         try:
             self._issuer = str(service_account["client_email"])
@@ -108,47 +117,43 @@ class GoogleResponder:
         )
         self._subject = subject
         self._base = base_url.rstrip("/")
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self._http = HttpClient(
             provider=self.name,
             timeout=timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_delay=max_delay,
-            retry_rule=lambda r, a: google_delay(r, a, base=backoff_base, cap=max_delay),
-            **extra,
+            policy=rest_policy(
+                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
+            ),
+            retry_on=google_retryable,
+            sleep=sleep,
         )
         self._token = BearerToken(self._fetch_token)
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> GoogleResponder:
-        s = Settings(cls.name, mapping, env)
-        raw = s.secret_env("service_account_env")
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(GoogleSection, section, section=SECTION)
+        raw = secret_from_env(SECTION, "service_account_env", s.service_account_env, env)
         try:
             account = json.loads(raw)
         except ValueError:
-            raise ConfigError(
-                "[responders.google] service account JSON is not valid JSON"
+            raise SettingError(
+                SECTION, "service_account_env", "service account JSON is not valid JSON"
             ) from None
         if not isinstance(account, dict):
-            raise ConfigError("[responders.google] service account JSON must be an object")
-        responder = cls(
+            raise SettingError(
+                SECTION, "service_account_env", "service account JSON must be an object"
+            )
+        return cls(
             service_account=account,
-            subject=s.text("subject"),
-            base_url=s.text("base_url", "https://admin.googleapis.com"),
-            timeout=s.number("timeout", 15.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 3),
-            backoff_base=s.number("backoff_base", 1.0),
-            max_delay=s.number("max_delay", 60.0),
+            subject=s.subject,
+            base_url=s.base_url,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
+            max_delay=s.max_delay,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     async def _fetch_token(self) -> tuple[str, float]:
         now = int(time.time())

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
+
+from pydantic import Field
 
 from monitor.errors import ProviderError
+from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -19,20 +23,32 @@ from monitor.responder import (
     dry_run_result,
     random_password,
 )
+from monitor.retry import Sleep
+from monitor.settings import load_section, secret_from_env
 from monitor.types import Outcome
 
-from .base import Settings
-from .http import (
+from .rest import (
     BearerToken,
-    HttpClient,
-    Sleep,
+    RestSection,
     parse_token_reply,
     raise_for_lookup,
+    rest_policy,
     step_from_error,
     step_from_reply,
 )
 
 log = logging.getLogger(__name__)
+
+SECTION = "responders.keycloak"
+
+
+class KeycloakSection(RestSection):
+    """`[responders.keycloak]`: server URL, realm, service-account client and its secret variable."""
+
+    base_url: str = Field(min_length=1)
+    realm: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+    client_secret_env: str = Field(min_length=1)
 
 
 def epoch_ms(value: Any) -> datetime | None:
@@ -57,7 +73,7 @@ class KeycloakResponder:
         max_retries: int = 3,
         backoff_base: float = 0.5,
         max_delay: float = 60.0,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         base = base_url.rstrip("/")
         quoted = urllib.parse.quote(realm, safe="")
@@ -65,38 +81,33 @@ class KeycloakResponder:
         self._admin = f"{base}/admin/realms/{quoted}"
         self._client_id = client_id
         self._client_secret = client_secret
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        # The Admin API has no rate limit of its own; a fronting proxy's 429/5xx is retried.
         self._http = HttpClient(
             provider=self.name,
             timeout=timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_delay=max_delay,
-            **extra,
+            policy=rest_policy(
+                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
+            ),
+            sleep=sleep,
         )
         self._token = BearerToken(self._fetch_token)
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> KeycloakResponder:
-        s = Settings(cls.name, mapping, env)
-        responder = cls(
-            base_url=s.text("base_url"),
-            realm=s.text("realm"),
-            client_id=s.text("client_id"),
-            client_secret=s.secret_env("client_secret_env"),
-            timeout=s.number("timeout", 15.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 3),
-            backoff_base=s.number("backoff_base", 0.5),
-            max_delay=s.number("max_delay", 60.0),
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(KeycloakSection, section, section=SECTION)
+        return cls(
+            base_url=s.base_url,
+            realm=s.realm,
+            client_id=s.client_id,
+            client_secret=secret_from_env(SECTION, "client_secret_env", s.client_secret_env, env),
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
+            max_delay=s.max_delay,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     async def _fetch_token(self) -> tuple[str, float]:
         reply = await self._http.request(

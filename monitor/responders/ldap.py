@@ -9,7 +9,9 @@ import ssl
 import warnings
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
+
+from pydantic import Field
 
 with warnings.catch_warnings():
     # ldap3 2.9.1 imports names newer pyasn1 releases deprecate (`tagMap`...): harmless.
@@ -18,7 +20,7 @@ with warnings.catch_warnings():
     from ldap3.core.exceptions import LDAPCommunicationError, LDAPException, LDAPStartTLSError
     from ldap3.utils.conv import escape_filter_chars
 
-from monitor.errors import ConfigError, ProviderError
+from monitor.errors import ProviderError
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -29,10 +31,9 @@ from monitor.responder import (
     dry_run_result,
     random_password,
 )
+from monitor.retry import RetryPolicy, Sleep, TryAgain, retry_call
+from monitor.settings import Section, SettingError, load_section, secret_from_env
 from monitor.types import Outcome
-
-from .base import Settings
-from .http import Sleep, backoff
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,25 @@ LOCKED_FOREVER = "000001010000Z"  # ppolicy: permanently locked (needs pwdLockou
 UAC_DISABLED = 0x2
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _NO_SUCH_OBJECT = 32
+SECTION = "responders.ldap"
+
+
+class LdapSection(Section):
+    """`[responders.ldap]`: directory URL and kind, service bind, where users live, TLS."""
+
+    url: str = Field(min_length=1)
+    kind: Literal["openldap", "ad"]
+    bind_dn: str = Field(min_length=1)
+    bind_password_env: str = Field(min_length=1)
+    base_dn: str = Field(min_length=1)
+    user_filter: str | None = None
+    start_tls: bool = False
+    ca_file: str | None = None
+    tls_verify: bool = True
+    disable_on_revoke: bool = False
+    timeout: float = Field(default=10.0, ge=0.001)
+    max_retries: int = Field(default=2, ge=0)
+    backoff_base: float = Field(default=0.5, ge=0)
 
 
 def filetime_to_datetime(value: int) -> datetime | None:
@@ -115,13 +135,13 @@ class LdapResponder:
         timeout: float = 10.0,
         max_retries: int = 2,
         backoff_base: float = 0.5,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if kind not in KINDS:
-            raise ConfigError(f"[responders.ldap] kind must be one of {', '.join(KINDS)}")
+            raise SettingError(SECTION, "kind", f"must be one of {', '.join(KINDS)}")
         secure = url.lower().startswith("ldaps://") or start_tls
         if kind == "ad" and not secure:
-            raise ConfigError("[responders.ldap] AD password writes need ldaps:// or start_tls")
+            raise SettingError(SECTION, "url", "AD password writes need ldaps:// or start_tls")
         tls = None
         if secure:
             tls = Tls(
@@ -138,36 +158,32 @@ class LdapResponder:
         self._start_tls = start_tls
         self._disable_on_revoke = disable_on_revoke
         self._timeout = timeout
-        self._max_retries = max_retries
-        self._backoff_base = backoff_base
-        self._sleep: Sleep = sleep or asyncio.sleep
+        self._policy = RetryPolicy(attempts=max_retries + 1, base=backoff_base, cap=30.0)
+        self._sleep = sleep
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> LdapResponder:
-        s = Settings(cls.name, mapping, env)
-        responder = cls(
-            url=s.text("url"),
-            kind=s.text("kind", choices=KINDS),
-            bind_dn=s.text("bind_dn"),
-            bind_password=s.secret_env("bind_password_env"),
-            base_dn=s.text("base_dn"),
-            user_filter=s.optional_str("user_filter"),
-            start_tls=s.flag("start_tls", False),
-            ca_file=s.optional_str("ca_file"),
-            tls_verify=s.flag("tls_verify", True),
-            disable_on_revoke=s.flag("disable_on_revoke", False),
-            timeout=s.number("timeout", 10.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 2),
-            backoff_base=s.number("backoff_base", 0.5),
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(LdapSection, section, section=SECTION)
+        return cls(
+            url=s.url,
+            kind=s.kind,
+            bind_dn=s.bind_dn,
+            bind_password=secret_from_env(
+                SECTION, "bind_password_env", s.bind_password_env, env, strip=False
+            ),
+            base_dn=s.base_dn,
+            user_filter=s.user_filter or None,
+            start_tls=s.start_tls,
+            ca_file=s.ca_file or None,
+            tls_verify=s.tls_verify,
+            disable_on_revoke=s.disable_on_revoke,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -206,29 +222,15 @@ class LdapResponder:
             finally:
                 conn.unbind()
 
-        attempt = 0
-        while True:
+        async def attempt() -> T:
             try:
                 return await asyncio.to_thread(work)
             except (LDAPCommunicationError, LDAPStartTLSError) as exc:
-                if attempt >= self._max_retries:
-                    raise ProviderError(
-                        f"ldap: unreachable after {attempt + 1} attempts ({type(exc).__name__})",
-                        retryable=True,
-                    ) from None
-                delay = backoff(attempt, self._backoff_base, 30.0)
-                log.warning(
-                    "directory unreachable, retrying",
-                    extra={
-                        "provider": self.name,
-                        "error": type(exc).__name__,
-                        "attempt": attempt + 1,
-                    },
-                )
-                await self._sleep(delay)
-                attempt += 1
+                raise TryAgain(type(exc).__name__) from None
             except LDAPException as exc:
                 raise ProviderError(f"ldap: {type(exc).__name__}", retryable=False) from None
+
+        return await retry_call(attempt, policy=self._policy, what="ldap", sleep=self._sleep)
 
     @staticmethod
     def _result(conn: Connection) -> tuple[int, str]:

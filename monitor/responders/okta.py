@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from monitor.errors import ProviderError
+from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -20,41 +21,33 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
 )
-from monitor.retry_after import parse_retry_after
+from monitor.retry import Sleep
+from monitor.settings import load_section, secret_from_env
 from monitor.types import Outcome
 
-from .base import Settings
-from .http import (
-    HttpClient,
-    Reply,
-    Sleep,
-    backoff,
+from .rest import (
+    RestSection,
     parse_iso,
     raise_for_lookup,
+    rest_policy,
     step_from_error,
     step_from_reply,
 )
 
 log = logging.getLogger(__name__)
 
+SECTION = "responders.okta"
 RESET_MODES = ("expire_with_temp_password", "reset_password")
 _DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
 
 
-def okta_delay(reply: Reply, attempt: int, *, base: float, cap: float) -> float | None:
-    """Okta throttles with `X-Rate-Limit-Reset` (epoch seconds); measure it against `Date`."""
-    if reply.status not in (429, 500, 502, 503, 504):
-        return None
-    after = parse_retry_after(reply.headers.get("Retry-After"))
-    if after is not None:
-        return after
-    reset = reply.headers.get("X-Rate-Limit-Reset", "")
-    if reply.status == 429 and reset.strip().isdigit():
-        now = datetime.now(UTC)
-        with contextlib.suppress(TypeError, ValueError, IndexError):
-            now = parsedate_to_datetime(reply.headers.get("Date", ""))
-        return max(0.0, int(reset) - now.timestamp()) + 0.1
-    return backoff(attempt, base, cap)
+class OktaSection(RestSection):
+    """`[responders.okta]`: org URL, API token variable, auth scheme and reset mode."""
+
+    base_url: str = Field(min_length=1)
+    token_env: str = Field(min_length=1)
+    auth_scheme: Literal["SSWS", "Bearer"] = "SSWS"
+    reset_mode: Literal["expire_with_temp_password", "reset_password"] = "expire_with_temp_password"
 
 
 class OktaResponder:
@@ -73,44 +66,39 @@ class OktaResponder:
         max_retries: int = 3,
         backoff_base: float = 0.5,
         max_delay: float = 60.0,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._base = base_url.rstrip("/")
         self._auth = f"{auth_scheme} {token}"
         self._reset_mode = reset_mode
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
+        # Okta's 429 carries no Retry-After: it names the end of the window in X-Rate-Limit-Reset.
         self._http = HttpClient(
             provider=self.name,
             timeout=timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_delay=max_delay,
-            retry_rule=lambda r, a: okta_delay(r, a, base=backoff_base, cap=max_delay),
-            request_id_header="X-Okta-Request-Id",
-            **extra,
+            policy=rest_policy(
+                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
+            ),
+            reset_header="X-Rate-Limit-Reset",
+            request_id_headers=("X-Okta-Request-Id",),
+            sleep=sleep,
         )
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> OktaResponder:
-        s = Settings(cls.name, mapping, env)
-        responder = cls(
-            base_url=s.text("base_url"),
-            token=s.secret_env("token_env"),
-            auth_scheme=s.text("auth_scheme", "SSWS", choices=("SSWS", "Bearer")),
-            reset_mode=s.text("reset_mode", RESET_MODES[0], choices=RESET_MODES),
-            timeout=s.number("timeout", 15.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 3),
-            backoff_base=s.number("backoff_base", 0.5),
-            max_delay=s.number("max_delay", 60.0),
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(OktaSection, section, section=SECTION)
+        return cls(
+            base_url=s.base_url,
+            token=secret_from_env(SECTION, "token_env", s.token_env, env),
+            auth_scheme=s.auth_scheme,
+            reset_mode=s.reset_mode,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
+            max_delay=s.max_delay,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": self._auth, "Accept": "application/json"}

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import asyncio
 import json
 import logging
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
+
+from pydantic import Field
 
 from monitor.errors import ProviderError
+from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -22,21 +23,26 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
 )
+from monitor.retry import Sleep
+from monitor.settings import load_section, secret_from_env
+from monitor.signing import signed_headers
 
-from .base import Settings
-from .http import HttpClient, Sleep, step_from_error, step_from_reply
+from .rest import RestSection, rest_policy, step_from_error, step_from_reply
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "X-Credwatch-Signature"
-TIMESTAMP_HEADER = "X-Credwatch-Timestamp"
+SECTION = "responders.webhook"
 EVENT_HEADER = "X-Credwatch-Event-Id"
 
 
-def sign(secret: bytes, timestamp: str, body: bytes) -> str:
-    """`sha256=<hex>` HMAC over `<timestamp>.<body>`, so a captured request cannot be replayed later."""
-    mac = hmac.new(secret, timestamp.encode("ascii") + b"." + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
+class WebhookSection(RestSection):
+    """`[responders.webhook]`: receiver URL, signing-secret variable, how we name ourselves."""
+
+    url: str = Field(min_length=1)
+    secret_env: str = Field(min_length=1)
+    source: str = Field(default="credwatch", min_length=1)
+    external: bool = False
+    timeout: float = Field(default=10.0, ge=0.001)
 
 
 class WebhookResponder:
@@ -55,43 +61,37 @@ class WebhookResponder:
         max_retries: int = 3,
         backoff_base: float = 0.5,
         max_delay: float = 60.0,
-        sleep: Sleep | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._url = url
         self._secret = secret.encode("utf-8")
         self._source = source
         self._external = external
-        extra: dict[str, Any] = {} if sleep is None else {"sleep": sleep}
         self._http = HttpClient(
             provider=self.name,
             timeout=timeout,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_delay=max_delay,
-            **extra,
+            policy=rest_policy(
+                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
+            ),
+            sleep=sleep,
         )
 
     @classmethod
     def from_config(
-        cls,
-        mapping: Mapping[str, Any],
-        env: Mapping[str, str] | None = None,
-        sleep: Sleep | None = None,
-    ) -> WebhookResponder:
-        s = Settings(cls.name, mapping, env)
-        responder = cls(
-            url=s.text("url"),
-            secret=s.secret_env("secret_env"),
-            source=s.text("source", "credwatch"),
-            external=s.flag("external", False),
-            timeout=s.number("timeout", 10.0, minimum=0.001),
-            max_retries=s.integer("max_retries", 3),
-            backoff_base=s.number("backoff_base", 0.5),
-            max_delay=s.number("max_delay", 60.0),
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        s = load_section(WebhookSection, section, section=SECTION)
+        return cls(
+            url=s.url,
+            secret=secret_from_env(SECTION, "secret_env", s.secret_env, env, strip=False),
+            source=s.source,
+            external=s.external,
+            timeout=s.timeout,
+            max_retries=s.max_retries,
+            backoff_base=s.backoff_base,
+            max_delay=s.max_delay,
             sleep=sleep,
         )
-        s.finish()
-        return responder
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         """The receiver knows its accounts; we announce the one we were given."""
@@ -119,13 +119,14 @@ class WebhookResponder:
             "sent_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode("utf-8")
-        timestamp = str(int(time.time()))
-        headers = {
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            TIMESTAMP_HEADER: timestamp,
-            EVENT_HEADER: event_id,
-        }
+
+        def headers() -> dict[str, str]:  # a fresh timestamp and signature on every attempt
+            return {
+                "Content-Type": "application/json",
+                **signed_headers(self._secret, body),
+                EVENT_HEADER: event_id,
+            }
+
         try:
             # Sent as raw bytes so the signature covers exactly what goes on the wire.
             reply = await self._http.request("POST", self._url, headers=headers, raw_body=body)

@@ -21,7 +21,10 @@ from feeds.hibp import (
     valid_email,
 )
 from monitor.errors import ConfigError, ProviderError
-from monitor.retry_after import parse_retry_after
+from monitor.feed import Targets
+from monitor.plugins import Family, build
+from monitor.retry import parse_retry_after
+from monitor.settings import SettingError
 from monitor.types import CredentialKind, LeakedCredential
 from tests.servers.hibp import API_KEY, HibpData, HibpServer, Scripted, breach_model
 
@@ -332,18 +335,40 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after(None, now=now) is None
 
 
-def test_configuration_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CREDWATCH_TEST_HIBP_KEY", raising=False)
-    with pytest.raises(ConfigError, match="CREDWATCH_TEST_HIBP_KEY"):
-        HibpClient.from_env("CREDWATCH_TEST_HIBP_KEY")
+def test_configuration_errors() -> None:
+    with pytest.raises(SettingError) as missing:
+        HibpFeed.from_config({"api_key_env": "CREDWATCH_TEST_HIBP_KEY"}, {})
+    assert str(missing.value) == (
+        "[feeds.hibp] api_key_env: environment variable CREDWATCH_TEST_HIBP_KEY is not set"
+    )
+    with pytest.raises(SettingError) as unknown:
+        HibpFeed.from_config({"rpm": 10}, {"HIBP_API_KEY": API_KEY})
+    assert str(unknown.value) == "[feeds.hibp] rpm: unknown key"
+    with pytest.raises(SettingError) as typed:
+        HibpFeed.from_config({"timeout": "soon"}, {"HIBP_API_KEY": API_KEY})
+    assert str(typed.value) == "[feeds.hibp] timeout: input should be a valid number"
     with pytest.raises(ConfigError):
         HibpClient(api_key=API_KEY, user_agent=" ")
     with pytest.raises(ConfigError):
         HibpClient(api_key=API_KEY, rpm=0)
-    monkeypatch.setenv("CREDWATCH_TEST_HIBP_KEY", API_KEY)
-    built = HibpClient.from_env("CREDWATCH_TEST_HIBP_KEY", rpm=10)
-    assert built.interval == 6.0
-    assert API_KEY not in repr(built)
+    assert HibpClient(api_key=API_KEY, rpm=10).interval == 6.0
+
+
+async def test_registry_builds_the_feed_from_its_section(hibp: HibpServer) -> None:
+    hibp.data.by_email["a@partner.example"] = ["netflix.com"]
+    feed = build(
+        Family.FEEDS,
+        "hibp",
+        {"api_key_env": "CW_HIBP", "base_url": hibp.base_url, "user_agent": UA, "max_retries": 0},
+        {"CW_HIBP": f" {API_KEY} "},
+    )
+    try:
+        assert isinstance(feed, HibpFeed)
+        assert await feed.client.stealer_logs_by_email("a@partner.example") == ["netflix.com"]
+    finally:
+        await feed.aclose()
+    assert_headers_on_every_request(hibp)
+    assert API_KEY not in repr(feed.client)
 
 
 @pytest.mark.parametrize(
@@ -420,14 +445,14 @@ def account(**kwargs: Any) -> LeakedCredential:
 
 async def test_feed_produces_exact_records() -> None:
     async with HibpServer(feed_data()) as server:
-        feed = HibpFeed(
-            client(server, rpm=None),
-            portal_hosts=[PORTAL, "Portail-Partenaire.Example.org."],
-            email_domains=["partner.example"],
-            watched_domains=["example.org"],
+        feed = HibpFeed(client(server, rpm=None))
+        targets = Targets(
+            portal_hosts=(PORTAL, "Portail-Partenaire.Example.org."),
+            partner_domains=("partner.example",),
+            domains=("example.org",),
         )
         try:
-            records = [r async for r in feed.records()]
+            records = [r async for r in feed.records(targets)]
         finally:
             await feed.aclose()
     website = f"hibp:stealerlogsbywebsitedomain/{PORTAL}"
@@ -504,8 +529,9 @@ async def test_feed_without_stealer_log_subscription_reads_breaches_only() -> No
     data = feed_data()
     data.includes_stealer_logs = False
     async with HibpServer(data) as server, client(server, rpm=None) as c:
-        feed = HibpFeed(c, [PORTAL], ["partner.example"])
-        records = [r async for r in feed.records()]
+        feed = HibpFeed(c)
+        targets = Targets(portal_hosts=(PORTAL,), partner_domains=("partner.example",), domains=())
+        records = [r async for r in feed.records(targets)]
     assert [r.origin.split("#")[0] for r in records] == ["hibp:breacheddomain/partner.example"] * 3
     assert server.paths() == [
         "/subscription/status",
@@ -517,10 +543,11 @@ async def test_feed_without_stealer_log_subscription_reads_breaches_only() -> No
 
 async def test_feed_propagates_an_invalid_key() -> None:
     async with HibpServer(feed_data()) as server:
-        feed = HibpFeed(client(server, api_key="0" * 32, rpm=None), [PORTAL], [])
+        feed = HibpFeed(client(server, api_key="0" * 32, rpm=None))
+        targets = Targets(portal_hosts=(PORTAL,), partner_domains=(), domains=())
         try:
             with pytest.raises(ProviderError) as caught:
-                [r async for r in feed.records()]
+                [r async for r in feed.records(targets)]
         finally:
             await feed.aclose()
     assert caught.value.status == 401

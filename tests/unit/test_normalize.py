@@ -132,6 +132,25 @@ def test_safe_url_drops_userinfo_and_query() -> None:
     assert safe_url("https://u:Secr3t@h.fr:8443/a?password=x#f") == "https://h.fr:8443/a"
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://u:pw@host.example:8443/a/b?token=1#x", "https://host.example:8443/a/b"),
+        ("host.example/login?pass=1", "host.example/login"),
+        ("android://sig==@com.example.app/", "android://com.example.app/"),
+        ("", ""),
+        ("https://h.example/app;jsessionid=ABC123/login", "https://h.example/app/login"),
+        ("https://h.example/login;sid=XYZ?x=1", "https://h.example/login"),
+        ("https://h.example;sid=XYZ/", "https://h.example/"),
+        ("http://u:p@h.example\\a;s=1\\b", "http://h.example/a/b"),
+        ("'https://user@h.example/#frag'", "https://h.example/"),
+        ("ftp://h.example/pub;type=i", "ftp://h.example/pub"),
+    ],
+)
+def test_safe_url_keeps_only_scheme_host_port_and_path(raw: str, expected: str) -> None:
+    assert safe_url(raw) == expected
+
+
 def test_secret_never_in_repr() -> None:
     s = Secret("Correct-Horse-42")
     assert "Correct" not in repr(s) and "Horse" not in str(s)

@@ -11,6 +11,7 @@ import pytest
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.notify import Alert, AlertEvent, Notifier
+from monitor.retry import RetryPolicy
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
 from notifiers.email import EmailNotifier
 from tests.servers.smtp import PASSWORD, USER, SmtpServer
@@ -307,7 +308,9 @@ async def test_partial_failure_is_an_error(plain: SmtpServer) -> None:
 async def test_4xx_is_retried(plain: SmtpServer) -> None:
     plain.sink.data_replies.append("451 4.3.0 try again later")
     sleeps = Sleeps()
-    await notifier_for(plain, sleep=sleeps, backoff=0.5).send(make_alert())
+    await notifier_for(plain, sleep=sleeps, policy=RetryPolicy(base=0.5, jitter=0)).send(
+        make_alert()
+    )
     assert plain.sink.data_attempts == 2
     assert len(plain.messages) == 1
     assert sleeps.delays == [0.5]
@@ -328,7 +331,9 @@ async def test_4xx_every_time_ends_retryable(plain: SmtpServer) -> None:
     plain.sink.data_replies.extend(["451 4.3.0 later"] * 3)
     sleeps = Sleeps()
     with pytest.raises(ProviderError) as info:
-        await notifier_for(plain, sleep=sleeps, attempts=3, backoff=1.0).send(make_alert())
+        await notifier_for(
+            plain, sleep=sleeps, policy=RetryPolicy(attempts=3, base=1.0, jitter=0)
+        ).send(make_alert())
     assert info.value.retryable is True
     assert info.value.status == 451
     assert sleeps.delays == [1.0, 2.0]
@@ -343,13 +348,13 @@ async def test_connection_refused_is_retried_then_retryable() -> None:
         admins=ADMINS,
         security="none",
         timeout=2.0,
-        attempts=2,
+        policy=RetryPolicy(attempts=2),
         sleep=sleeps,
     )
     with pytest.raises(ProviderError) as info:
         await notifier.send(make_alert())
     assert info.value.retryable is True
-    assert str(info.value) == "smtp: no answer after 2 attempts (SMTPConnectError)"
+    assert str(info.value) == "smtp: gave up after 2 attempts (SMTPConnectError)"
     assert len(sleeps.delays) == 1
     await notifier.aclose()
 
@@ -379,7 +384,11 @@ def test_from_config_reads_the_password_from_the_environment() -> None:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"smtp_host": "x"}, "unknown key 'smtp_host' in section [email]"),
+        ({"sender": "a@b.example", "to": ["c@d.example"]}, "[notifiers.email] host: missing"),
+        (
+            {"host": "h", "sender": "a@b.example", "to": ["c@d.example"], "smtp_host": "x"},
+            "[notifiers.email] smtp_host: unknown key",
+        ),
         (
             {
                 "host": "h",
@@ -388,7 +397,7 @@ def test_from_config_reads_the_password_from_the_environment() -> None:
                 "username": "u",
                 "password_env": "NOPE",
             },
-            "[email] password_env: environment variable NOPE is not set",
+            "[notifiers.email] password_env: environment variable NOPE is not set",
         ),
         (
             {
@@ -399,23 +408,23 @@ def test_from_config_reads_the_password_from_the_environment() -> None:
                 "username": "u",
                 "password_env": "P",
             },
-            "[email] username needs security starttls or tls",
+            "[notifiers.email] username needs security starttls or tls",
         ),
         (
             {"host": "h", "sender": "a@b.example", "to": []},
-            "[email] to must list at least one address",
+            "[notifiers.email] to must list at least one address",
         ),
         (
             {"host": "h", "sender": "a@b.example", "to": ["x\r\ny@z.example"]},
-            "[email] to: 'x y@z.example' is not an address",
+            "[notifiers.email] to: 'x y@z.example' is not an address",
         ),
         (
             {"host": "h", "sender": "nobody", "to": ["c@d.example"]},
-            "[email] sender is not an e-mail address",
+            "[notifiers.email] sender is not an e-mail address",
         ),
         (
             {"host": "h", "sender": "a@b.example", "to": ["c@d.example"], "mode": "weekly"},
-            "[email] mode must be each or digest",
+            "[notifiers.email] mode must be each or digest",
         ),
     ],
 )

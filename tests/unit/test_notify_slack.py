@@ -12,8 +12,8 @@ import pytest_asyncio
 
 from monitor.errors import ConfigError, ProviderError
 from monitor.notify import Alert, AlertEvent, Delivery, Notifier
+from monitor.retry import RetryPolicy
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
-from notifiers.http import RetryPolicy
 from notifiers.slack import SlackNotifier
 from tests.servers.slack import CHANNEL, TOKEN, Scripted, SlackServer, block_problems
 
@@ -212,12 +212,14 @@ async def test_webhook_429_then_ok(server: SlackServer, make: Make) -> None:
 
 async def test_long_retry_after_is_left_to_the_scheduler(server: SlackServer, make: Make) -> None:
     server.script(Scripted(status=429, headers={"Retry-After": "120"}, body="rate_limited"))
-    notifier = bot(make, server, policy=RetryPolicy(max_retry_after=5))
+    notifier = bot(make, server, policy=RetryPolicy(max_wait=5))
     with pytest.raises(ProviderError) as info:
         await notifier.send(make_alert())
     assert info.value.retryable is True
     assert info.value.status == 429
-    assert str(info.value) == "slack chat.postMessage: HTTP 429 rate_limited, retry after 120s"
+    assert str(info.value) == (
+        "slack chat.postMessage: asked to wait 120s, more than 5s (HTTP 429)"
+    )
     assert len(server.calls) == 1
 
 
@@ -248,13 +250,13 @@ async def test_webhook_error_is_status_and_text_and_hides_the_url(
 async def test_unreachable_server_is_retryable(make: Make) -> None:
     notifier = make(
         webhook_url="http://127.0.0.1:9/services/T/B/secretpart",
-        policy=RetryPolicy(attempts=2, backoff=0.01),
+        policy=RetryPolicy(attempts=2, base=0.01),
     )
     with pytest.raises(ProviderError) as info:
         await notifier.send(make_alert())
     assert info.value.retryable is True
     assert "secretpart" not in str(info.value)
-    assert str(info.value).startswith("slack webhook: no answer after 2 attempts (")
+    assert str(info.value).startswith("slack webhook: gave up after 2 attempts (")
 
 
 async def test_hostile_text_is_escaped_and_mentions_neutralised(
@@ -374,29 +376,33 @@ def test_from_config_bot_mode() -> None:
         (
             {"webhook_url_env": "W", "colour": "red"},
             {"W": "https://h/x"},
-            "unknown key 'colour' in section [slack]",
+            "[notifiers.slack] colour: unknown key",
         ),
         (
             {"webhook_url_env": "W"},
             {},
-            "[slack] webhook_url_env: environment variable W is not set",
+            "[notifiers.slack] webhook_url_env: environment variable W is not set",
         ),
-        ({}, {}, "[slack] set exactly one of webhook_url_env and token_env"),
+        ({}, {}, "[notifiers.slack] set exactly one of webhook_url_env and token_env"),
         (
             {"webhook_url_env": "W", "token_env": "T", "channel": "C"},
             {"W": "https://h/x", "T": "xoxb"},
-            "[slack] set exactly one of webhook_url_env and token_env",
+            "[notifiers.slack] set exactly one of webhook_url_env and token_env",
         ),
-        ({"token_env": "T"}, {"T": "xoxb"}, "[slack] bot mode (token_env) needs a channel"),
+        (
+            {"token_env": "T"},
+            {"T": "xoxb"},
+            "[notifiers.slack] bot mode (token_env) needs a channel",
+        ),
         (
             {"webhook_url_env": "W"},
             {"W": "http://hooks.example/x"},
-            "[slack] the incoming webhook URL must be an https URL",
+            "[notifiers.slack] the incoming webhook URL must be an https URL",
         ),
         (
             {"webhook_url_env": "W", "timeout": "soon"},
             {"W": "https://h/x"},
-            "[slack] timeout must be a number >= 0.1",
+            "[notifiers.slack] timeout: input should be a valid number",
         ),
     ],
 )

@@ -111,15 +111,6 @@ def test_fit_mrkdwn_never_cuts_an_entity_or_a_code_span_in_half() -> None:
     assert render.fit_mrkdwn("short", 10) == "short"
 
 
-def test_safe_url_drops_userinfo_query_and_fragment() -> None:
-    assert render.safe_url("https://u:pw@host.example:8443/a/b?token=1#x") == (
-        "https://host.example:8443/a/b"
-    )
-    assert render.safe_url("host.example/login?pass=1") == "host.example/login"
-    assert render.safe_url("android://sig==@com.example.app/") == "android://com.example.app/"
-    assert render.safe_url("") == ""
-
-
 def test_facts_for_a_password() -> None:
     got = facts(make_alert(family="RedLine", country="FR"))
     assert got == {

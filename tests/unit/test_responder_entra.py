@@ -243,4 +243,4 @@ async def test_not_found_and_timeouts(entra: Entra) -> None:
     finally:
         await r.aclose()
     assert info.value.retryable is True
-    assert str(info.value) == "entra: GET failed after 2 attempts (timeout)"
+    assert str(info.value) == "entra GET: gave up after 2 attempts (timeout)"

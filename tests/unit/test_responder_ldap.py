@@ -58,9 +58,11 @@ def base_cfg(**extra: object) -> dict[str, object]:
 def test_config_validation() -> None:
     with pytest.raises(ConfigError, match="AD password writes need ldaps:// or start_tls"):
         LdapResponder.from_config(base_cfg(kind="ad"), env={"PW": "x"})
-    with pytest.raises(ConfigError, match="kind must be one of openldap, ad"):
+    with pytest.raises(
+        ConfigError, match=r"\[responders.ldap\] kind: input should be 'openldap' or 'ad'"
+    ):
         LdapResponder.from_config(base_cfg(kind="novell"), env={"PW": "x"})
-    with pytest.raises(ConfigError, match="unknown key: bind_pw"):
+    with pytest.raises(ConfigError, match=r"\[responders.ldap\] bind_pw: unknown key"):
         LdapResponder.from_config(base_cfg(bind_pw="x"), env={"PW": "x"})
     r = LdapResponder.from_config(
         base_cfg(kind="ad", url="ldaps://dc.example.test"), env={"PW": "x"}

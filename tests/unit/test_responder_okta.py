@@ -249,7 +249,7 @@ async def test_5xx_and_timeouts_are_retried_then_give_up(okta: Okta) -> None:
         await r.aclose()
     assert ok.outcome is Outcome.DONE
     assert (gave_up.outcome, gave_up.retryable) == (Outcome.FAILED, True)
-    assert gave_up.detail == "okta: DELETE answered 500 after 4 attempts"
+    assert gave_up.detail == "okta DELETE: gave up after 4 attempts (HTTP 500)"
     assert len(okta.idp.calls_to("DELETE", path)) == 3 + 4
 
 
@@ -295,13 +295,13 @@ async def test_crash_between_steps_resumes_without_second_reset(okta: Okta) -> N
 
 
 def test_config_is_validated() -> None:
-    with pytest.raises(ConfigError, match="unknown key: tokn_env"):
+    with pytest.raises(ConfigError, match=r"\[responders.okta\] tokn_env: unknown key"):
         OktaResponder.from_config(
             {"base_url": "http://x", "token_env": "T", "tokn_env": "T"}, env={"T": "v"}
         )
     with pytest.raises(ConfigError, match="environment variable MISSING"):
         OktaResponder.from_config({"base_url": "http://x", "token_env": "MISSING"}, env={})
-    with pytest.raises(ConfigError, match="reset_mode must be one of"):
+    with pytest.raises(ConfigError, match=r"\[responders.okta\] reset_mode: input should be"):
         OktaResponder.from_config(
             {"base_url": "http://x", "token_env": "T", "reset_mode": "x"}, env={"T": "v"}
         )
@@ -332,5 +332,5 @@ async def test_long_rate_limit_wait_is_deferred_not_slept(okta: Okta) -> None:
     finally:
         await r.aclose()
     assert info.value.retryable is True
-    assert str(info.value) == "okta: asked to wait 3600s (more than 60s)"
+    assert str(info.value) == "okta GET: asked to wait 3600s, more than 60s (HTTP 429)"
     assert okta.sleep.delays == [] and len(okta.idp.calls) == 1

@@ -1,0 +1,149 @@
+"""What the REST responders share: their config keys, reply → step result, OAuth tokens, timestamps."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field
+
+from monitor.errors import ProviderError
+from monitor.http import Reply
+from monitor.responder import StepResult
+from monitor.retry import RetryPolicy
+from monitor.settings import Section
+from monitor.types import Outcome
+
+
+class RestSection(Section):
+    """The keys every REST responder section has (each responder's model adds its own)."""
+
+    timeout: float = Field(default=15.0, ge=0.001)
+    max_retries: int = Field(default=3, ge=0)
+    backoff_base: float = Field(default=0.5, ge=0)
+    max_delay: float = Field(default=60.0, ge=0)
+
+
+def rest_policy(*, max_retries: int, backoff_base: float, max_delay: float) -> RetryPolicy:
+    """`max_retries` retries after the first try; backoff and server-asked waits capped at
+    `max_delay` (a longer wait is handed back to the scheduler)."""
+    return RetryPolicy(
+        attempts=max_retries + 1, base=backoff_base, cap=max_delay, max_wait=max_delay
+    )
+
+
+def error_detail(reply: Reply) -> str:
+    """A short, secret-free description of an error reply (status and provider error code)."""
+    data = reply.json()
+    code: Any = None
+    if isinstance(data, dict):
+        err = data.get("error")
+        if isinstance(err, dict):
+            code = err.get("code") or err.get("status")
+            errors = err.get("errors")
+            if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+                code = errors[0].get("reason") or code
+        elif isinstance(err, str):
+            code = err
+        code = code or data.get("errorCode") or data.get("errorMessage")
+    text = f"HTTP {reply.status}"
+    if isinstance(code, str | int) and str(code):
+        text += f" {str(code)[:80]}"
+    return text
+
+
+def step_from_reply(step: str, reply: Reply, *, done_detail: str) -> StepResult:
+    """2xx → done; 404 → not_found; any other answer → failed, not retryable."""
+    if reply.ok:
+        return StepResult(
+            step=step, outcome=Outcome.DONE, detail=done_detail, request_id=reply.request_id
+        )
+    if reply.status == 404:
+        return StepResult(
+            step=step,
+            outcome=Outcome.NOT_FOUND,
+            detail="user not found",
+            request_id=reply.request_id,
+        )
+    return StepResult(
+        step=step,
+        outcome=Outcome.FAILED,
+        retryable=False,
+        detail=error_detail(reply),
+        request_id=reply.request_id,
+    )
+
+
+def step_from_error(step: str, exc: ProviderError) -> StepResult:
+    return StepResult(
+        step=step,
+        outcome=Outcome.FAILED,
+        retryable=exc.retryable,
+        detail=str(exc),
+        request_id=exc.request_id,
+    )
+
+
+def raise_for_lookup(reply: Reply) -> None:
+    """find_user: any answer other than 2xx/404 is an unknown outcome → ProviderError."""
+    if reply.ok or reply.status == 404:
+        return
+    raise ProviderError(
+        f"user lookup answered {error_detail(reply)}",
+        retryable=False,
+        status=reply.status,
+        request_id=reply.request_id,
+    )
+
+
+class BearerToken:
+    """Caches an OAuth access token until shortly before it expires."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[tuple[str, float]]]) -> None:
+        self._fetch = fetch
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> str:
+        async with self._lock:
+            if self._token is None or time.monotonic() >= self._expires:
+                token, lifetime = await self._fetch()
+                self._token = token
+                self._expires = time.monotonic() + max(0.0, lifetime - 60.0)
+            return self._token
+
+    def forget(self) -> None:
+        self._token = None
+
+
+def parse_token_reply(reply: Reply, provider: str) -> tuple[str, float]:
+    """`{"access_token", "expires_in"}` from an OAuth token endpoint, or ProviderError."""
+    data = reply.json()
+    if not reply.ok or not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+        raise ProviderError(
+            f"{provider}: token request answered {error_detail(reply)}",
+            retryable=False,
+            status=reply.status,
+            request_id=reply.request_id,
+        )
+    expires = data.get("expires_in", 3600)
+    try:
+        lifetime = float(expires)
+    except (TypeError, ValueError):
+        lifetime = 3600.0
+    return data["access_token"], lifetime
+
+
+def parse_iso(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp (with `Z`) as a tz-aware datetime; None when absent or garbled."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
