@@ -55,6 +55,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.normalize import PLACEHOLDER_LOGINS
+
 __all__ = ["MAX_LINE_CHARS", "UlpRecord", "parse_ulp_bytes", "parse_ulp_line"]
 
 MAX_LINE_CHARS = 4096
@@ -80,7 +82,6 @@ _COMMON = re.compile(
     r"[/?#][^:|;\t ]*):((?:[^: \t][^:]*)?):"
 )
 
-_EMPTY_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a", "-"})
 _PLACEHOLDER_PASSWORDS = frozenset({"null", "undefined", "(null)"})
 _PLACEHOLDER_LOGINS = frozenset({"user", "username", "login", "email", "mail", "e-mail"})
 _PLACEHOLDER_SECRETS = frozenset({"pass", "password", "passwd", "pwd"})
@@ -154,7 +155,7 @@ def parse_ulp_line(line: str) -> UlpRecord | None:
             return None
         if low in _PLACEHOLDER_SECRETS and login.lower() in _PLACEHOLDER_LOGINS:
             return None
-        if not low and login.strip().lower() in _EMPTY_LOGINS:
+        if not low and login.strip().lower() in PLACEHOLDER_LOGINS:
             return None
     return UlpRecord(url=url, login=login, password=password)
 

@@ -10,7 +10,8 @@ import tldextract
 
 _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _AUTHORITY_END = "/?#"
-_UNKNOWN_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a", "-"})
+# What stealers and combo lists write where no login was captured.
+PLACEHOLDER_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a", "-"})
 
 
 def canonical_host(raw: str) -> str:
@@ -99,7 +100,7 @@ def canonical_login(raw: str) -> str:
     if "%40" in login or "%40" in login.lower():
         login = urllib.parse.unquote(login)
     login = login.lower()
-    if login in _UNKNOWN_LOGINS:
+    if login in PLACEHOLDER_LOGINS:
         return ""
     return login
 
