@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from monitor.config_fields import Table
-from monitor.freshness import Freshness
 from monitor.normalize import canonical_login
 from monitor.settings import Section, SettingError, load_section
 from monitor.types import CredentialKind, Match, Reason, Severity
@@ -23,7 +22,6 @@ from monitor.types import CredentialKind, Match, Reason, Severity
 
 class Decision(StrEnum):
     CONTAIN = "contain"  # random password, forced change, sessions revoked
-    BLOCK = "block"  # external user: block sign-in here and alert (we cannot reset them)
     APPROVE = "approve"  # ask a human before containing
     ALERT = "alert"  # tell the admins, change nothing
     SUPPRESS = "suppress"  # known and accepted (former staff, test account): record only
@@ -163,7 +161,7 @@ class Verdict:
     decision: Decision
     kind: MatchKind
     severity: Severity
-    dry_run: bool  # containment (CONTAIN/BLOCK) changes nothing while the policy does not enforce
+    dry_run: bool  # containment changes nothing while the policy does not enforce
     reason: str
 
 
@@ -186,14 +184,9 @@ def classify(match: Match) -> MatchKind:
     return MatchKind.EMAIL_DOMAIN
 
 
-def decide(
-    match: Match,
-    config: PolicyConfig,
-    *,
-    freshness: Freshness | None = None,
-    external: bool | None = None,
-) -> Verdict:
-    """Suppression first; then the table; stale never contains; external users are blocked."""
+def decide(match: Match, config: PolicyConfig) -> Verdict:
+    """Suppression first, then the table. Whether the password is stale and whether the user is
+    external are facts of the identity provider: containment (monitor.containment) applies them."""
     kind = classify(match)
     dry_run = not config.enforce
     logins = [match.credential.login]
@@ -213,19 +206,6 @@ def decide(
     table = config.rules.get(kind) or DEFAULT_RULES[kind]
     decision = table.get(match.severity) or DEFAULT_RULES[kind][match.severity]
     reason = f"{kind.value} at {match.severity.label}"
-    if freshness is Freshness.STALE:
-        return Verdict(
-            decision=Decision.ALERT,
-            kind=kind,
-            severity=Severity.LOW,
-            dry_run=dry_run,
-            reason="stale: password changed after the leak",
-        )
-    if external and decision is Decision.CONTAIN:
-        decision = Decision.BLOCK
-        reason += "; external account: block sign-in and contact the partner"
-    elif external and decision is Decision.APPROVE:
-        reason += "; external account: approval blocks sign-in"
     return Verdict(
         decision=decision, kind=kind, severity=match.severity, dry_run=dry_run, reason=reason
     )

@@ -90,10 +90,11 @@ class Responses:
             expiry = m.credential.cookie_expires
             until = f" (cookie valid until {expiry:%Y-%m-%d})" if expiry else " (session cookie)"
             what = f"revoke the sessions of {login}{until}"
-        elif verdict.decision is Decision.BLOCK:
-            what = "block sign-in (external account)"
         else:
-            what = "set a random password, require a change and revoke sessions"
+            what = (
+                "set a random password, require a change and revoke sessions "
+                "(external accounts: block sign-in)"
+            )
         return Plan(summary=f"{mode}{what} in {provider}", alert=True)
 
     async def run_due(self, *, batch: int = 20) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from monitor.errors import ConfigError
-from monitor.freshness import Freshness
 from monitor.policy import Decision, MatchKind, PolicyConfig, classify, decide
 from monitor.types import Account, CredentialKind, LeakedCredential, Match, Reason, Secret, Severity
 
@@ -97,32 +96,6 @@ def test_default_table(
     assert verdict.decision is expected
     assert verdict.severity is severity
     assert verdict.dry_run is True  # enforce is off by default
-
-
-@pytest.mark.parametrize(
-    ("fresh", "external", "expected", "severity"),
-    [
-        (Freshness.LIVE, False, Decision.CONTAIN, Severity.CRITICAL),
-        (Freshness.UNKNOWN, False, Decision.CONTAIN, Severity.CRITICAL),  # unknown = live
-        (Freshness.STALE, False, Decision.ALERT, Severity.LOW),  # never contain a stale one
-        (Freshness.STALE, True, Decision.ALERT, Severity.LOW),
-        (Freshness.LIVE, True, Decision.BLOCK, Severity.CRITICAL),  # external: block + alert
-        (None, True, Decision.BLOCK, Severity.CRITICAL),
-    ],
-)
-def test_freshness_and_external(
-    fresh: Freshness | None, external: bool, expected: Decision, severity: Severity
-) -> None:
-    m = match(P, PORTAL, Severity.CRITICAL, account=ACCOUNT)
-    verdict = decide(m, DEFAULT, freshness=fresh, external=external)
-    assert (verdict.decision, verdict.severity) == (expected, severity)
-
-
-def test_external_approval_stays_approval() -> None:
-    m = match(P, PORTAL, Severity.MEDIUM, account=ACCOUNT)
-    verdict = decide(m, DEFAULT, external=True)
-    assert verdict.decision is Decision.APPROVE
-    assert verdict.reason == "portal_account at medium; external account: approval blocks sign-in"
 
 
 def test_suppression_wins_with_reason() -> None:
