@@ -24,11 +24,12 @@ from monitor.feed import (
     FileRecord,
     PathFeed,
     ReadContext,
+    Screen,
     Targets,
 )
 from monitor.matcher import match
 from monitor.normalize import split_url
-from monitor.screen import ByteScreen
+from monitor.screen import build_screen
 from monitor.store.records import SourceTotals
 from monitor.store.store import Store
 from monitor.store.tx import Tx
@@ -301,12 +302,12 @@ def targets_of(config: Config) -> Targets:
     )
 
 
-def screen_for(watch: Watchlist) -> ByteScreen | None:
+def screen_for(watch: Watchlist) -> Screen | None:
     """The prefilter handed to path feeds; None when every line must be parsed."""
     needles, full_pass = watch.screen_needles()
     if full_pass or not needles:
         return None
-    return ByteScreen(needles)
+    return build_screen(needles)
 
 
 def matches(

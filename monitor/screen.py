@@ -6,8 +6,32 @@ from collections.abc import Sequence
 
 import ahocorasick
 
+from monitor.feed import Screen
+
 # Up to this many needles, one bytes.find pass per needle beats an automaton.
 FIND_LIMIT = 24
+
+
+def minimal_needles(needles: Sequence[bytes]) -> tuple[bytes, ...]:
+    """Lower-cased needles without those that contain a shorter one (it adds no line)."""
+    cleaned = sorted({n.lower() for n in needles if n}, key=len)
+    if not cleaned:
+        raise ValueError("a screen needs at least one needle")
+    minimal: list[bytes] = []
+    for n in cleaned:
+        if not any(m in n for m in minimal):
+            minimal.append(n)
+    return tuple(minimal)
+
+
+def build_screen(needles: Sequence[bytes]) -> Screen:
+    """The fastest screen this machine has: Hyperscan when its wheel loads, else ByteScreen.
+    Both return exactly the same lines (tests/unit/test_screen.py)."""
+    try:
+        from monitor.fastscreen import HyperScreen
+    except ImportError:  # no wheel for this platform: the portable screen
+        return ByteScreen(needles)
+    return HyperScreen(needles)
 
 
 class ByteScreen:
@@ -20,15 +44,7 @@ class ByteScreen:
     __slots__ = ("_automaton", "_needles")
 
     def __init__(self, needles: Sequence[bytes]) -> None:
-        cleaned = sorted({n.lower() for n in needles if n}, key=len)
-        if not cleaned:
-            raise ValueError("a screen needs at least one needle")
-        # A needle containing a shorter one adds nothing: every line it hits, the shorter hits.
-        minimal: list[bytes] = []
-        for n in cleaned:
-            if not any(m in n for m in minimal):
-                minimal.append(n)
-        self._needles = tuple(minimal)
+        self._needles = minimal_needles(needles)
         self._automaton = None
         if len(self._needles) > FIND_LIMIT:
             automaton = ahocorasick.Automaton()
