@@ -20,6 +20,15 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoredKey:
+    """A fingerprint key the database knows: its id, its check value, current or previous."""
+
+    key_id: str
+    check_value: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceTotals:
     lines: int = 0
     bytes: int = 0
