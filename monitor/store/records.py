@@ -97,6 +97,7 @@ class Backlog:
     exposures: int
     exposures_open: int
     alerts_sent: int
+    alerts_dead: int = 0  # dead-lettered: attempts exhausted, never tried again
     actions: int
     lines_ingested: int
     problems: int

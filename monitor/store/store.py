@@ -176,6 +176,7 @@ class Store:
             exposures=int(r["exposures"]),
             exposures_open=int(r["exposures_open"]),
             alerts_sent=int(r["alerts_sent"]),
+            alerts_dead=int(r["alerts_dead"]),
             actions=int(r["actions"]),
             lines_ingested=int(r["lines_ingested"]),
             problems=int(r["problems"]),
@@ -212,14 +213,26 @@ class Store:
             row = await conn.fetchrow(sql("alert_context"), exposure_id)
         return AlertContext(country=row["country"], family=row["family"]) if row else None
 
-    async def alerts_sent(self, alert_ids: Sequence[int], ref: str | None) -> None:
+    async def alerts_sent(
+        self, alert_ids: Sequence[int], ref: str | None, detail: str | None = None
+    ) -> None:
         """Record alerts delivered (one post: one reference) and release their leases."""
         async with self._pool.acquire() as conn, conn.transaction():
             for alert_id in alert_ids:
-                await conn.execute(sql("outbox_sent"), alert_id, ref)
+                await conn.execute(
+                    sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
+                )
 
-    async def alerts_failed(self, retries: Sequence[tuple[int, float]], error: str) -> None:
-        """Record failed deliveries: (alert id, seconds until the next attempt) each."""
+    async def alerts_failed(
+        self, retries: Sequence[tuple[int, float]], error: str, *, max_attempts: int
+    ) -> list[int]:
+        """Record failed deliveries: (alert id, seconds until the next attempt) each. Returns the
+        ids whose attempts reached `max_attempts`: dead-lettered, never claimed again."""
+        dead = []
         async with self._pool.acquire() as conn, conn.transaction():
             for alert_id, delay in retries:
-                await conn.execute(sql("outbox_failed"), alert_id, error[:500], float(delay))
+                if await conn.fetchval(
+                    sql("outbox_failed"), alert_id, db_text(error), float(delay), max_attempts
+                ):
+                    dead.append(alert_id)
+        return dead
