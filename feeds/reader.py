@@ -81,6 +81,14 @@ class _PathRead:
             except OSError as exc:
                 self.totals.problems += 1
                 yield Problem(origin=item.origin, reason=f"read error: {exc.strerror or exc}")
+            except Exception as exc:  # a parser choking on one member never ends the path
+                self.totals.problems += 1
+                log.warning(
+                    "member unparseable", extra={"origin": item.origin, "error": type(exc).__name__}
+                )
+                yield Problem(
+                    origin=item.origin, reason=f"unparseable member ({type(exc).__name__})"
+                )
 
     # -- dispatch -------------------------------------------------------------------------
 

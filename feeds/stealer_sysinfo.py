@@ -150,7 +150,13 @@ def _offset(fields: dict[str, str]) -> timezone | None:
 
 
 def _plausible(moment: datetime) -> datetime | None:
-    return moment if _EARLIEST <= moment < _LATEST else None
+    """`moment` (aware) in UTC when it is a plausible infection date; None otherwise, also when
+    the conversion would leave the calendar (`1/1/0001` east of UTC)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return utc if _EARLIEST <= utc < _LATEST else None
 
 
 def _infected_at(family: str | None, fields: dict[str, str]) -> datetime | None:
@@ -164,7 +170,7 @@ def _infected_at(family: str | None, fields: dict[str, str]) -> datetime | None:
         if moment is None:
             continue
         zone = UTC if is_utc or offset is None else offset
-        return _plausible(moment.replace(tzinfo=zone).astimezone(UTC))
+        return _plausible(moment.replace(tzinfo=zone))
     return None
 
 
@@ -250,5 +256,5 @@ def date_from_folder(folder: str) -> datetime | None:
             )
         except ValueError:
             return None
-        return _plausible(moment.astimezone(UTC))
+        return _plausible(moment)
     return None

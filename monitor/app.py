@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor import plugins
-from monitor.config import Config, hmac_key, load_config
+from monitor import keys, plugins
+from monitor.config import Config, hmac_key, load_config, previous_hmac_keys
 from monitor.feed import ApiFeed, PathFeed
 from monitor.notify import Notifier
 from monitor.outbox import DeliveryReport, deliver
@@ -83,7 +83,8 @@ async def open_app(
     env = os.environ if env is None else env
     config = load_config(config_path)
     watch = build_watchlist(config)
-    key = hmac_key() if need_key else b""
+    key = hmac_key(env) if need_key else b""
+    previous = previous_hmac_keys(env) if need_key else ()
     notifiers: list[Notifier] = []
     responders: dict[str, Any] = {}
     feeds: dict[str, ApiFeed] = {}
@@ -108,6 +109,8 @@ async def open_app(
         pool = await db.open_pool(target.dsn)
         stack.push_async_callback(pool.close)
         store = Store(pool)
+        if need_key:
+            await keys.verify(store, keys.KeyRing(current=key, previous=previous))
         channels = tuple(n.name for n in notifiers)
         policy = PolicyConfig.from_mapping(config.policy)
         responses = Responses(store, policy, responders, channels=channels)
@@ -119,6 +122,7 @@ async def open_app(
             watch,
             feed=files,
             key=key,
+            previous_keys=previous,
             channels=channels,
             workdir=config.scan.workdir or default_workdir(db.data_dir()),
             planner=responses,

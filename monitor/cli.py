@@ -20,9 +20,10 @@ import typer
 
 from monitor import output, plugins
 from monitor.app import App, open_app
-from monitor.config import DEFAULT_CONFIG, load_config
+from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
 from monitor.example_config import EXAMPLE
+from monitor.keys import KeyRing, Rotation, rotate_database
 from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
@@ -374,6 +375,25 @@ def db_migrate() -> None:
 
     applied = _run(go)
     err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+
+
+@db_app.command("rotate-key")
+def db_rotate_key() -> None:
+    """Switch fingerprint keys: the new key in CREDWATCH_HMAC_KEY, the current one in
+    CREDWATCH_HMAC_KEY_PREVIOUS. Keep giving the old key there afterwards: exposures it
+    fingerprinted keep their identity (no new exposure, alert or containment)."""
+
+    async def go() -> Rotation:
+        ring = KeyRing(current=hmac_key(), previous=previous_hmac_keys())
+        target = await asyncio.to_thread(db.resolve_target)
+        return await rotate_database(target.dsn, ring)
+
+    done = _run(go)
+    err.print(
+        f"key {done.retired} retired, key {done.current} current"
+        if done.changed
+        else f"key {done.current} is already current"
+    )
 
 
 @db_app.command("stop")

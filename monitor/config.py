@@ -25,6 +25,7 @@ from monitor.settings import SettingError, load_section
 DEFAULT_CONFIG = Path("credwatch.toml")
 HMAC_KEY_ENV = "CREDWATCH_HMAC_KEY"
 HMAC_KEY_FILE_ENV = "CREDWATCH_HMAC_KEY_FILE"
+HMAC_KEY_PREVIOUS_ENV = "CREDWATCH_HMAC_KEY_PREVIOUS"
 DSN_ENV = "CREDWATCH_DSN"
 
 T = TypeVar("T")
@@ -225,3 +226,11 @@ def hmac_key(env: Mapping[str, str] | None = None) -> bytes:
             "print(secrets.token_hex(32))'`)"
         )
     return value.encode("utf-8")
+
+
+def previous_hmac_keys(env: Mapping[str, str] | None = None) -> tuple[bytes, ...]:
+    """Keys retired by a rotation, comma-separated in CREDWATCH_HMAC_KEY_PREVIOUS: exposures
+    they fingerprinted are found (and re-keyed) with them. Taken as given, like the key."""
+    env = os.environ if env is None else env
+    raw = env.get(HMAC_KEY_PREVIOUS_ENV, "")
+    return tuple(part.encode("utf-8") for part in raw.split(",") if part)

@@ -1,4 +1,5 @@
-"""Deliver queued alerts per channel, in order, once each; keep them while a channel is down."""
+"""Deliver queued alerts per channel, once each; keep them while a channel is down; dead-letter
+an alert that keeps failing, so it never blocks the others."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
 LEASE = 300.0  # seconds a claimed alert is held: longer than one post with its retries
+MAX_ATTEMPTS = 8  # deliveries of one alert before it is dead-lettered (about 4 minutes of backoff)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,14 +48,23 @@ async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) 
 
 
 async def _failed(
-    store: Store, notifier: Notifier, claimed: Sequence[ClaimedAlert], exc: CredwatchError
+    store: Store,
+    notifier: Notifier,
+    claimed: Sequence[ClaimedAlert],
+    exc: CredwatchError,
+    max_attempts: int,
 ) -> None:
     retries = [(c.id, backoff(c.attempts + 1) if exc.retryable else MAX_BACKOFF) for c in claimed]
-    await store.alerts_failed(retries, str(exc))
+    dead = await store.alerts_failed(retries, str(exc), max_attempts=max_attempts)
     log.warning(
         "alert delivery failed",
         extra={"channel": notifier.name, "alerts": [c.id for c in claimed], "error": str(exc)},
     )
+    if dead:
+        log.error(
+            "alert dead-lettered after its last attempt",
+            extra={"channel": notifier.name, "alerts": dead, "error": str(exc)},
+        )
 
 
 async def _prepare(
@@ -77,11 +88,14 @@ async def deliver(
     contacts: dict[str, str] | None = None,
     batch: int = 50,
     lease: float = LEASE,
+    max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
-    """Send what is due on `notifier.name`, oldest first. Stops at the first failure to keep
-    the order; what failed stays queued with a backoff. Each alert is claimed (with a lease),
-    posted with no transaction open, and recorded sent right after its own post; digest
-    notifiers get `batch` alerts claimed, posted once and recorded together."""
+    """Send what is due on `notifier.name`, oldest first. Each alert is claimed (with a lease),
+    posted with no transaction open, and recorded sent right after its own post, so a kill
+    re-sends at most the one in flight; digest notifiers get `batch` alerts claimed, posted once
+    and recorded together. A failed alert stays queued with a backoff and holds back only its
+    own exposure's later alerts; after `max_attempts` it is dead-lettered. A transient failure
+    (the channel may be down) ends the round; a definite one goes on with the next alert."""
     sent = failed = 0
     contacts = contacts or {}
     digest = bool(getattr(notifier, "digest", False)) and hasattr(notifier, "send_digest")
@@ -92,20 +106,17 @@ async def deliver(
         alerts = await _prepare(store, claimed, contacts)
         if not alerts:
             continue
-        if digest:
-            try:
-                delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
-            except CredwatchError as exc:
-                await _failed(store, notifier, [c for c, _ in alerts], exc)
-                return DeliveryReport(sent=sent, failed=failed + len(alerts))
-            await store.alerts_sent([c.id for c, _ in alerts], delivery.ref)
-            sent += len(alerts)
-            continue
-        ((c, alert),) = alerts
         try:
-            delivery = await notifier.send(alert, thread_ref=c.thread_ref)
+            if digest:
+                delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
+            else:
+                ((c, alert),) = alerts
+                delivery = await notifier.send(alert, thread_ref=c.thread_ref)
         except CredwatchError as exc:
-            await _failed(store, notifier, [c], exc)
-            return DeliveryReport(sent=sent, failed=failed + 1)
-        await store.alerts_sent([c.id], delivery.ref)
-        sent += 1
+            await _failed(store, notifier, [c for c, _ in alerts], exc, max_attempts)
+            failed += len(alerts)
+            if exc.retryable:
+                return DeliveryReport(sent=sent, failed=failed)
+            continue
+        await store.alerts_sent([c.id for c, _ in alerts], delivery.ref, delivery.detail or None)
+        sent += len(alerts)

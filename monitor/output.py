@@ -244,6 +244,7 @@ def print_status(data: dict[str, Any]) -> None:
         f"exposures {b['exposures']} ({b['exposures_open']} open) · alerts sent {b['alerts_sent']} · "
         f"outbox {b['outbox'] or 'empty'}"
         + (f" (oldest {b['outbox_lag']:.0f}s)" if b["outbox_lag"] else "")
+        + (f" · alerts dead-lettered {b['alerts_dead']}" if b.get("alerts_dead") else "")
         + f" · containments pending {b['containments_pending']}, awaiting approval "
         f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
         f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"

@@ -31,7 +31,7 @@ from monitor.matcher import match
 from monitor.normalize import split_url
 from monitor.screen import build_screen
 from monitor.store.records import SourceTotals
-from monitor.store.store import Store
+from monitor.store.store import RowRefused, Store
 from monitor.store.tx import Tx
 from monitor.types import Match, Problem, VictimInfo
 from monitor.victims import Victims
@@ -99,6 +99,7 @@ class Scanner:
         key: bytes,
         channels: Sequence[str],
         workdir: Path,
+        previous_keys: Sequence[bytes] = (),
         planner: Planner | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> None:
@@ -123,6 +124,7 @@ class Scanner:
             progress=progress,
         )
         self.key = key
+        self.previous_keys = tuple(previous_keys)
 
     async def scan(
         self,
@@ -182,20 +184,23 @@ class Scanner:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                if isinstance(item, Problem):
-                    if stored_problems < MAX_PROBLEMS_STORED:
-                        stored_problems += 1
-                        await self.store.add_problem(source_id, item.origin, item.reason)
-                    log.warning(
-                        "input skipped", extra={"origin": item.origin, "reason": item.reason}
-                    )
-                    if on_problem is not None:
-                        await _maybe_await(on_problem(item))
-                    continue
-                assert isinstance(item, Match)
-                sighting = await self._store(item, source_id)
-                if on_sighting is not None:
-                    await _maybe_await(on_sighting(sighting))
+                if isinstance(item, Match):
+                    try:
+                        sighting = await self._store(item, source_id)
+                    except RowRefused as exc:
+                        item = Problem(origin=_origin(item), reason=f"not storable ({_kind(exc)})")
+                        totals.problems += 1
+                    else:
+                        if on_sighting is not None:
+                            await _maybe_await(on_sighting(sighting))
+                        continue
+                assert isinstance(item, Problem)
+                if stored_problems < MAX_PROBLEMS_STORED:
+                    stored_problems += 1
+                    await self.store.add_problem(source_id, item.origin, item.reason)
+                log.warning("input skipped", extra={"origin": item.origin, "reason": item.reason})
+                if on_problem is not None:
+                    await _maybe_await(on_problem(item))
         except BaseException as exc:
             stop.set()
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
@@ -263,7 +268,9 @@ class Scanner:
 
     async def _store(self, m: Match, source_id: int) -> Sighting:
         async with self.store.transaction() as tx:
-            rec = await tx.record_match(m, key=self.key, source_id=source_id)
+            rec = await tx.record_match(
+                m, key=self.key, source_id=source_id, previous=self.previous_keys
+            )
             summary, alert = "", True
             if rec.new_exposure and self.planner is not None:
                 plan = await self.planner.plan(tx, m, rec.exposure_id)
@@ -316,19 +323,26 @@ def matches(
     """The match site: records in, matches and problems out. A stealer log's matches are held
     per victim folder until the path is read, then released with the victim's details."""
     for record in records:
-        if isinstance(record, Problem):
-            yield record
-        elif isinstance(record, VictimInfo):
-            victims.note(record)
-        else:
-            m = match(record, watch)
-            if m is None:
-                continue
-            if record.victim_folder is not None:
-                victims.hold(m)
-                continue
-            totals.matches += 1
-            yield m
+        try:
+            if isinstance(record, Problem):
+                yield record
+            elif isinstance(record, VictimInfo):
+                victims.note(record)
+            else:
+                m = match(record, watch)
+                if m is None:
+                    continue
+                if record.victim_folder is not None:
+                    victims.hold(m)
+                    continue
+                totals.matches += 1
+                yield m
+        except Exception as exc:  # one record that cannot be matched costs only itself
+            totals.problems += 1
+            yield Problem(
+                origin=record.origin if not isinstance(record, VictimInfo) else record.folder,
+                reason=f"not matchable ({_kind(exc)})",
+            )
     for m in victims.flush():
         totals.matches += 1
         yield m
@@ -337,6 +351,11 @@ def matches(
 def _origin(m: Match) -> str:
     c = m.credential
     return f"{c.origin}:{c.line}" if c.line else c.origin
+
+
+def _kind(exc: BaseException) -> str:
+    """An error's class name: a constant phrase, never its message (which may quote the input)."""
+    return type(exc).__name__
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:

@@ -62,6 +62,21 @@ def mailbox(text: str | None) -> str | None:
     return addr
 
 
+def _alert_msgid(alert: Alert, domain: str) -> str:
+    """One Message-ID per alert, the same on every attempt: a receiver can drop a re-send."""
+    stamp = int(alert.created_at.timestamp()) if alert.created_at else 0
+    return f"<credwatch.alert.{alert.id}.{stamp}@{domain}>"
+
+
+def _outcome(recipients: Sequence[str], refused: Mapping[str, int]) -> str:
+    """Per recipient: who got it, who refused it (with the reply code)."""
+    got = [r for r in recipients if r not in refused]
+    text = f"mailed to {len(got)} recipient(s)"
+    if refused:
+        text += "; refused: " + ", ".join(f"{a} ({c})" for a, c in sorted(refused.items()))
+    return text
+
+
 class EmailNotifier:
     """Sends alerts by e-mail. Build with `from_config`; close with `aclose`.
 
@@ -199,10 +214,11 @@ class EmailNotifier:
             cc=cc,
             alert_ids=[alert.id],
             thread_ref=thread_ref,
+            message_id=_alert_msgid(alert, self._domain),
         )
-        await self._deliver(msg, recipients)
+        refused = await self._deliver(msg, recipients)
         root = thread_ref if thread_ref and _MSGID.fullmatch(thread_ref) else msg["Message-ID"]
-        return Delivery(ref=root, detail=f"mailed to {len(recipients)} recipient(s)")
+        return Delivery(ref=root, detail=_outcome(recipients, refused))
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         """One message listing many alerts to the admins; each partner contact (when enabled)
@@ -245,6 +261,7 @@ class EmailNotifier:
         cc: Iterable[str],
         alert_ids: Iterable[int],
         thread_ref: str | None,
+        message_id: str | None = None,
     ) -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = self._sender
@@ -254,7 +271,7 @@ class EmailNotifier:
             msg["Cc"] = ", ".join(cc)
         msg["Subject"] = render.header_safe(subject)
         msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = make_msgid(idstring="credwatch", domain=self._domain)
+        msg["Message-ID"] = message_id or make_msgid(idstring="credwatch", domain=self._domain)
         msg["Auto-Submitted"] = "auto-generated"
         msg["X-Credwatch-Alert"] = ",".join(str(i) for i in alert_ids)
         if thread_ref:
@@ -267,15 +284,17 @@ class EmailNotifier:
         msg.add_alternative(html, subtype="html")
         return msg
 
-    async def _deliver(self, msg: EmailMessage, recipients: list[str]) -> None:
-        await retry_call(
+    async def _deliver(self, msg: EmailMessage, recipients: list[str]) -> dict[str, int]:
+        """Send to `recipients`; returns the ones refused while others accepted (address →
+        reply code). Raises when nobody accepted it."""
+        return await retry_call(
             lambda: self._attempt(msg, recipients),
             policy=self._policy,
             what="smtp",
             sleep=self._sleep,
         )
 
-    async def _attempt(self, msg: EmailMessage, recipients: list[str]) -> None:
+    async def _attempt(self, msg: EmailMessage, recipients: list[str]) -> dict[str, int]:
         """One SMTP session: TryAgain on a connection error or a 4xx, ProviderError when final."""
         try:
             errors, _ = await aiosmtplib.send(
@@ -319,9 +338,12 @@ class EmailNotifier:
             raise ProviderError(
                 f"smtp: {type(exc).__name__}: {render.clean(str(exc), 120)}", retryable=False
             ) from None
-        if errors:
-            refused = ", ".join(f"{addr} ({r.code})" for addr, r in sorted(errors.items()))
-            raise ProviderError(f"smtp: some recipients refused: {refused}", retryable=False)
+        if errors:  # the others have it: recorded per recipient, never sent again to them
+            log.warning(
+                "smtp: some recipients refused",
+                extra={"refused": {a: r.code for a, r in errors.items()}},
+            )
+        return {addr: r.code for addr, r in errors.items()}
 
     async def aclose(self) -> None:
         """Nothing to close: every send opens and closes its own SMTP connection."""

@@ -20,6 +20,15 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StoredKey:
+    """A fingerprint key the database knows: its id, its check value, current or previous."""
+
+    key_id: str
+    check_value: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceTotals:
     lines: int = 0
     bytes: int = 0
@@ -88,6 +97,7 @@ class Backlog:
     exposures: int
     exposures_open: int
     alerts_sent: int
+    alerts_dead: int = 0  # dead-lettered: attempts exhausted, never tried again
     actions: int
     lines_ingested: int
     problems: int

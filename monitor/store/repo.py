@@ -9,6 +9,7 @@ import asyncpg
 from monitor.normalize import email_domain, registered_domain
 from monitor.store.queries import sql
 from monitor.store.records import Recorded
+from monitor.store.text import WIDE, db_opt, db_text
 from monitor.types import Match
 
 
@@ -19,29 +20,36 @@ async def record_match(
     key: bytes,
     source_id: int | None,
     victim_key: bytes | None = None,
+    previous: Sequence[bytes] = (),
 ) -> Recorded:
     c = m.credential
     secret = c.secret
+    fingerprint = c.fingerprint(key)
+    secret_fp = secret.fingerprint(key) if secret is not None else None
+    if previous:
+        await conn.execute(
+            sql("exposure_rekey"), fingerprint, secret_fp, [c.fingerprint(k) for k in previous]
+        )
     row = await conn.fetchrow(
         sql("upsert_exposure"),
-        c.fingerprint(key),
-        secret.fingerprint(key) if secret is not None else None,
+        fingerprint,
+        secret_fp,
         c.kind.value,
-        clip(c.url, 2048),
-        c.host,
-        registered_domain(c.host),
-        c.login,
-        email_domain(c.login),
-        secret.hint if secret is not None else None,
+        db_text(c.url, WIDE),
+        db_text(c.host),
+        db_text(registered_domain(c.host)),
+        db_text(c.login),
+        db_text(email_domain(c.login)),
+        db_opt(secret.hint if secret is not None else None),
         len(secret) if secret is not None else None,
-        c.cookie_name,
+        db_opt(c.cookie_name),
         c.cookie_expires,
         sorted(r.value for r in m.reasons),
         int(m.severity),
-        m.domain,
-        m.portal,
-        m.partner,
-        m.account.login if m.account else None,
+        db_opt(m.domain),
+        db_opt(m.portal, WIDE),
+        db_opt(m.partner),
+        db_opt(m.account.login if m.account else None),
         c.infected_at,
         c.first_seen,
     )
@@ -50,14 +58,14 @@ async def record_match(
         sql("insert_sighting"),
         row["id"],
         source_id,
-        c.origin,
+        db_text(c.origin),
         c.line or 0,
-        c.feed,
-        clip(c.url, 2048),
+        db_text(c.feed),
+        db_text(c.url, WIDE),
         c.infected_at,
         victim.machine_id_hash if victim else None,
-        victim.family if victim else None,
-        victim.country if victim else None,
+        db_opt(victim.family if victim else None),
+        db_opt(victim.country if victim else None),
     )
     material = None
     if not row["inserted"]:
@@ -90,16 +98,23 @@ async def enqueue_alert(
     for channel in channels:
         if event == "updated":
             alert_id = await conn.fetchval(
-                sql("enqueue_update"), exposure_id, channel, event_key, origin, summary
+                sql("enqueue_update"),
+                exposure_id,
+                channel,
+                event_key,
+                db_text(origin),
+                db_text(summary, WIDE),
             )
         else:
             alert_id = await conn.fetchval(
-                sql("enqueue_alert"), exposure_id, channel, event, event_key, origin, summary
+                sql("enqueue_alert"),
+                exposure_id,
+                channel,
+                event,
+                event_key,
+                db_text(origin),
+                db_text(summary, WIDE),
             )
         if alert_id is not None:
             ids.append(alert_id)
     return ids
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

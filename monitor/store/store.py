@@ -19,12 +19,17 @@ from monitor.store.records import (
     ContainmentJob,
     SourceRun,
     SourceTotals,
+    StoredKey,
 )
-from monitor.store.repo import clip
+from monitor.store.text import WIDE, db_text
 from monitor.store.tx import Tx
 from monitor.types import Action, Exposure
 
 DatabaseError = asyncpg.PostgresError  # what a failed query raises
+# What PostgreSQL (or the driver) raises when a row's own content cannot be stored: bad bytes,
+# an index entry too large, a value out of a type's range. A fault of that one input, never of
+# the database: the caller reports it and goes on. Connection and server faults are not in it.
+RowRefused = (asyncpg.DataError, asyncpg.ProgramLimitExceededError, ValueError)
 
 
 class Store:
@@ -48,6 +53,25 @@ class Store:
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:
             await conn.fetchval(sql("ping"))
+
+    # -- fingerprint keys -------------------------------------------------------------------
+
+    async def fingerprint_keys(self) -> list[StoredKey]:
+        """The keys whose fingerprints this database holds, current first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("keys_list"))
+        return [StoredKey(**dict(r)) for r in rows]
+
+    async def record_first_key(self, key_id: str, check_value: str) -> None:
+        """Record the key of a database that has none yet (a racing first process wins)."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("key_first"), key_id, check_value)
+
+    async def rotate_key(self, *, retire: str, key_id: str, check_value: str) -> None:
+        """Retire the current key `retire` and make the given key current, together."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql("key_retire"), retire)
+            await conn.execute(sql("key_add_current"), key_id, check_value)
 
     # -- sources ----------------------------------------------------------------------------
 
@@ -80,7 +104,7 @@ class Store:
     async def add_problem(self, source_id: int, origin: str, reason: str) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
-                sql("source_problem"), source_id, clip(origin, 4096), clip(reason, 1024)
+                sql("source_problem"), source_id, db_text(origin, WIDE), db_text(reason)
             )
 
     @contextlib.asynccontextmanager
@@ -152,6 +176,7 @@ class Store:
             exposures=int(r["exposures"]),
             exposures_open=int(r["exposures_open"]),
             alerts_sent=int(r["alerts_sent"]),
+            alerts_dead=int(r["alerts_dead"]),
             actions=int(r["actions"]),
             lines_ingested=int(r["lines_ingested"]),
             problems=int(r["problems"]),
@@ -188,14 +213,26 @@ class Store:
             row = await conn.fetchrow(sql("alert_context"), exposure_id)
         return AlertContext(country=row["country"], family=row["family"]) if row else None
 
-    async def alerts_sent(self, alert_ids: Sequence[int], ref: str | None) -> None:
+    async def alerts_sent(
+        self, alert_ids: Sequence[int], ref: str | None, detail: str | None = None
+    ) -> None:
         """Record alerts delivered (one post: one reference) and release their leases."""
         async with self._pool.acquire() as conn, conn.transaction():
             for alert_id in alert_ids:
-                await conn.execute(sql("outbox_sent"), alert_id, ref)
+                await conn.execute(
+                    sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
+                )
 
-    async def alerts_failed(self, retries: Sequence[tuple[int, float]], error: str) -> None:
-        """Record failed deliveries: (alert id, seconds until the next attempt) each."""
+    async def alerts_failed(
+        self, retries: Sequence[tuple[int, float]], error: str, *, max_attempts: int
+    ) -> list[int]:
+        """Record failed deliveries: (alert id, seconds until the next attempt) each. Returns the
+        ids whose attempts reached `max_attempts`: dead-lettered, never claimed again."""
+        dead = []
         async with self._pool.acquire() as conn, conn.transaction():
             for alert_id, delay in retries:
-                await conn.execute(sql("outbox_failed"), alert_id, error[:500], float(delay))
+                if await conn.fetchval(
+                    sql("outbox_failed"), alert_id, db_text(error), float(delay), max_attempts
+                ):
+                    dead.append(alert_id)
+        return dead

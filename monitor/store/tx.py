@@ -19,11 +19,18 @@ class Tx:
         self._conn = conn
 
     async def record_match(
-        self, m: Match, *, key: bytes, source_id: int | None, victim_key: bytes | None = None
+        self,
+        m: Match,
+        *,
+        key: bytes,
+        source_id: int | None,
+        victim_key: bytes | None = None,
+        previous: Sequence[bytes] = (),
     ) -> Recorded:
-        """Upsert the match's exposure and add its sighting."""
+        """Upsert the match's exposure and add its sighting. An exposure fingerprinted under one
+        of the `previous` (retired) keys is found and re-keyed, never created again."""
         return await repo.record_match(
-            self._conn, m, key=key, source_id=source_id, victim_key=victim_key
+            self._conn, m, key=key, source_id=source_id, victim_key=victim_key, previous=previous
         )
 
     async def enqueue_alert(

@@ -293,16 +293,23 @@ async def test_follow_up_replies_in_the_same_thread(plain: SmtpServer) -> None:
     assert reply["References"] == first.ref
 
 
-async def test_partial_failure_is_an_error(plain: SmtpServer) -> None:
+async def test_a_refused_recipient_is_recorded_for_that_recipient_only(plain: SmtpServer) -> None:
     plain.sink.refuse["it@example.org"] = "550 5.1.1 no such user"
     sleeps = Sleeps()
-    with pytest.raises(ProviderError) as info:
-        await notifier_for(plain, sleep=sleeps).send(make_alert())
-    assert str(info.value) == "smtp: some recipients refused: it@example.org (550)"
-    assert info.value.retryable is False
+    delivery = await notifier_for(plain, sleep=sleeps).send(make_alert())
+    assert delivery.detail == "mailed to 1 recipient(s); refused: it@example.org (550)"
     assert len(plain.messages) == 1
     assert plain.messages[0].rcpt_tos == ("soc@example.org",)
     assert sleeps.delays == []
+
+
+async def test_one_message_id_per_alert_on_every_attempt(plain: SmtpServer) -> None:
+    notifier = notifier_for(plain)
+    await notifier.send(make_alert(alert_id=7))
+    await notifier.send(make_alert(alert_id=7))  # a re-send after a kill: the same id
+    await notifier.send(make_alert(alert_id=8))
+    ids = [m.message()["Message-ID"] for m in plain.messages]
+    assert ids[0] == ids[1] != ids[2]
 
 
 async def test_4xx_is_retried(plain: SmtpServer) -> None:

@@ -5,7 +5,8 @@ INSERT INTO alerts (exposure_id, channel, event, event_key, origin, summary)
 SELECT $1, $2, 'updated', $3, $4, $5
 WHERE NOT EXISTS (
     SELECT 1 FROM alerts
-    WHERE exposure_id = $1 AND channel = $2 AND sent_at IS NULL AND event IN ('new', 'updated')
+    WHERE exposure_id = $1 AND channel = $2 AND sent_at IS NULL AND dead_at IS NULL
+      AND event IN ('new', 'updated')
       AND (leased_until IS NULL OR leased_until <= now())
 )
 ON CONFLICT (exposure_id, channel, event, event_key) DO NOTHING
