@@ -575,6 +575,7 @@ class Recorded:
     decided_by: str
     detail: str
     request_id: str | None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class MemoryActionLog:
@@ -589,6 +590,15 @@ class MemoryActionLog:
             for r in self.rows
             if r.exposure_id == exposure_id and r.provider == provider and r.outcome is Outcome.DONE
         }
+
+    async def started_at(self, exposure_id: int, provider: str, step: str) -> datetime | None:
+        times = [
+            r.at
+            for r in self.rows
+            if (r.exposure_id, r.provider, r.step, r.outcome)
+            == (exposure_id, provider, step, Outcome.STARTED)
+        ]
+        return max(times, default=None)
 
     async def record(
         self,
@@ -609,7 +619,8 @@ class MemoryActionLog:
         )
 
     def steps(self) -> list[tuple[str, str]]:
-        return [(r.step, r.outcome.value) for r in self.rows]
+        """What was recorded, without the `started` marks written before a reset's call."""
+        return [(r.step, r.outcome.value) for r in self.rows if r.outcome is not Outcome.STARTED]
 
 
 class RecordingSleep:
