@@ -67,6 +67,7 @@ class FakeIdP:
         self.users: dict[str, FakeUser] = {}
         self.jwts: list[dict[str, Any]] = []  # decoded JWT assertions (Google token endpoint)
         self._scripts: dict[tuple[str, str], list[Handler]] = {}
+        self._lost: dict[tuple[str, str], int] = {}
 
     def add(self, user: FakeUser) -> FakeUser:
         self.users[user.id] = user
@@ -74,6 +75,10 @@ class FakeIdP:
 
     def script(self, method: str, path: str, *answers: Handler) -> None:
         self._scripts.setdefault((method, path), []).extend(answers)
+
+    def lose_reply(self, method: str, path: str, times: int = 1) -> None:
+        """The next `times` such requests are applied, then the connection drops unanswered."""
+        self._lost[(method, path)] = times
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path == path]
@@ -100,6 +105,13 @@ class FakeIdP:
         queue = self._scripts.get((request.method, request.path))
         if queue:
             return await queue.pop(0)(request)
+        key = (request.method, request.path)
+        if self._lost.get(key, 0) > 0:
+            self._lost[key] -= 1
+            await handler(request)  # the provider applies the change...
+            if request.transport is not None:
+                request.transport.abort()  # ...and its reply never arrives
+            raise asyncio.CancelledError
         return await handler(request)
 
     def app(self) -> web.Application:
