@@ -129,6 +129,40 @@ def _no_portal_hook(login: str, portal: PortalRef | None) -> StepResult:
     )
 
 
+async def _reset_in_directory(
+    user: IdentityUser, account: AccountRef, directory: Responder | None, *, dry_run: bool
+) -> StepResult:
+    """The identity provider does not hold this password: a reset there would not reach it."""
+    if directory is None:
+        return StepResult(
+            step=STEP_RESET,
+            outcome=Outcome.SKIPPED,
+            detail=f"needs {user.mastered_in} reset: the password is mastered there, a reset in "
+            f"{user.provider} would not reach it",
+            todo=f"reset the password in {user.mastered_in} and require a change "
+            "(or configure a directory responder)",
+        )
+    target = await directory.find_user(
+        AccountRef(login=user.login or account.login, email=user.email or account.email)
+    )
+    if target is None:
+        return StepResult(
+            step=STEP_RESET,
+            outcome=Outcome.SKIPPED,
+            detail=f"not found in {directory.name}, where {user.mastered_in} is expected",
+            todo=f"reset the password in {user.mastered_in} and require a change",
+        )
+    result = await directory.reset_password(target, dry_run=dry_run)
+    return StepResult(
+        step=STEP_RESET,
+        outcome=result.outcome,
+        retryable=result.retryable,
+        detail=f"in {directory.name}: {result.detail}",
+        request_id=result.request_id,
+        todo=result.todo,
+    )
+
+
 def _own_reset(user: IdentityUser, started: datetime | None) -> bool:
     """Did the provider apply the reset we started (its reply lost, or we died after the call)?"""
     changed = user.password_changed_at
@@ -149,13 +183,17 @@ async def contain(
     portal: PortalRef | None = None,
     portal_hook: PortalHook | None = None,
     earliest_evidence: datetime | None = None,
+    directory: Responder | None = None,
 ) -> ContainmentResult:
     """Run containment for (exposure, provider). Steps already done are never repeated, so a
     crash between two steps resumes at the second. Every attempt is recorded; a reset is recorded
     as started before its call, so a change the provider made for us is never read as the user's.
 
     `sessions_only` is for stolen session cookies: the password is not what leaked, so the
-    identity provider's and the portal's sessions are ended, whatever the password's age."""
+    identity provider's and the portal's sessions are ended, whatever the password's age.
+
+    A password mastered elsewhere (`user.mastered_in`, e.g. synced from on-premises AD) is reset
+    through `directory` when one is configured; otherwise that step needs a human."""
     provider = responder.name
     audit = log
 
@@ -240,8 +278,13 @@ async def contain(
         where = portal or PortalRef(portal="the portal")
         return await portal_hook.end_portal_sessions(u, where, dry_run=dry_run)
 
+    async def reset_step(u: IdentityUser, *, dry_run: bool) -> StepResult:
+        if not u.mastered_in:
+            return await responder.reset_password(u, dry_run=dry_run)
+        return await _reset_in_directory(u, account, directory, dry_run=dry_run)
+
     calls: dict[str, Callable[..., Awaitable[StepResult]]] = {
-        STEP_RESET: responder.reset_password,
+        STEP_RESET: reset_step,
         STEP_REVOKE: responder.revoke_sessions,
         STEP_BLOCK: responder.block,
         STEP_PORTAL: portal_step,

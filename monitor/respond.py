@@ -43,7 +43,9 @@ class Responses:
         channels: tuple[str, ...] = (),
         lease: float = LEASE,
         portal_hooks: Mapping[str, PortalHook] | None = None,
+        directory: str | None = None,
     ) -> None:
+        self.directory = directory  # the responder that resets passwords mastered on premises
         self.store = store
         self.portal_hooks = dict(portal_hooks or {})  # portal URL or host → its session hook
         self.policy = policy
@@ -145,6 +147,9 @@ class Responses:
             sessions_only=job.sessions_only,
             portal=self._portal(job),
             portal_hook=self._hook(job),
+            directory=self.responders.get(self.directory or "")
+            if self.directory != job.provider
+            else None,
         )
         await self._settle(job, result)
 

@@ -40,6 +40,8 @@ class IdentityUser:
     password_changed_at: datetime | None  # tz-aware; None = unknown
     external: bool  # federated / guest / brokered: cannot be reset by us
     enabled: bool
+    mastered_in: str = ""  # where the password lives when not here, e.g. "on-premises AD"
+    status: str = ""  # the provider's own lifecycle status, when it has one (Okta)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -41,10 +41,27 @@ log = logging.getLogger(__name__)
 
 SELECT = (
     "id,userPrincipalName,mail,userType,creationType,accountEnabled,onPremisesSyncEnabled,"
-    "lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
+    "externalUserState,identities,lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
 )
 FORCE_MODES = ("change", "change_with_mfa")
 SECTION = "responders.entra"
+
+
+def is_external(data: Mapping[str, Any]) -> bool:
+    """Signs in with a home tenant or another identity provider (B2B guests and B2B *members*
+    alike): invited, redeemed or pending, `#EXT#` in the UPN, or a federated identity. An internal
+    guest (userType Guest, a password of ours) is not external: it is reset like a member."""
+    upn = str(data.get("userPrincipalName") or "")
+    identities = data.get("identities")
+    federated = isinstance(identities, list) and any(
+        isinstance(i, dict) and i.get("signInType") == "federated" for i in identities
+    )
+    return (
+        "#EXT#" in upn.upper()
+        or data.get("externalUserState") is not None
+        or data.get("creationType") == "Invitation"
+        or federated
+    )
 
 
 class EntraSection(RestSection):
@@ -141,8 +158,9 @@ class EntraResponder:
             login=str(data.get("userPrincipalName") or ""),
             email=data.get("mail"),
             password_changed_at=parse_iso(data.get("lastPasswordChangeDateTime")),
-            external=data.get("userType") == "Guest",
+            external=is_external(data),
             enabled=data.get("accountEnabled") is not False,
+            mastered_in="on-premises AD" if data.get("onPremisesSyncEnabled") is True else "",
         )
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:

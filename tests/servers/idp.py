@@ -184,12 +184,12 @@ def okta_app(idp: FakeIdP) -> web.Application:
     def rep(u: FakeUser) -> dict[str, Any]:
         return {
             "id": u.id,
-            "status": "ACTIVE" if u.enabled else "SUSPENDED",
+            "status": u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED"),
             "passwordChanged": _iso(u.password_changed),
             "profile": {"login": u.login, "email": u.email},
             "credentials": {
                 "provider": {
-                    "type": "FEDERATION" if u.external else "OKTA",
+                    "type": u.extra.get("provider", "FEDERATION" if u.external else "OKTA"),
                     "name": "partner" if u.external else "OKTA",
                 }
             },
@@ -234,8 +234,11 @@ def okta_app(idp: FakeIdP) -> web.Application:
             )
         if op == "reset_password":
             u.password = None
+            u.extra["status"] = "RECOVERY"
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
+            if request.query.get("sendEmail") == "true":
+                return web.json_response({})  # the link went to the user
             return web.json_response(
                 {
                     "summary": "Reset password without sending email",
@@ -243,6 +246,12 @@ def okta_app(idp: FakeIdP) -> web.Application:
                 }
             )
         if op == "suspend":
+            if u.extra.get("status", "ACTIVE") != "ACTIVE" or not u.enabled:
+                return err(
+                    400,
+                    "E0000001",
+                    "Api validation failed: Cannot suspend a user that is not active",
+                )
             u.enabled = False
             return web.json_response({})
         return err(400, "E0000001", "Api validation failed")
@@ -290,9 +299,18 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
             "creationType": "Invitation" if u.external else None,
             "accountEnabled": u.enabled,
             "onPremisesSyncEnabled": None,
+            "externalUserState": "Accepted" if u.external else None,
+            "identities": [
+                {
+                    "signInType": "userPrincipalName",
+                    "issuer": "tenant.onmicrosoft.com",
+                    "issuerAssignedId": u.login,
+                }
+            ],
             "lastPasswordChangeDateTime": _iso(u.password_changed),
             "signInSessionsValidFromDateTime": None,
         }
+        full.update(u.extra)  # odd users: synced, B2B members, internal guests
         keep = set(select.split(",")) if select else {"id", "userPrincipalName", "mail"}
         return {k: v for k, v in full.items() if k in keep}
 
@@ -332,6 +350,13 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
         if u is None:
             return err(404, "Request_ResourceNotFound", "Resource does not exist.")
         body = await request.json()
+        if "passwordProfile" in body and u.extra.get("onPremisesSyncEnabled"):
+            return err(
+                400,
+                "Request_BadRequest",
+                "Unable to update the specified properties for on-premises mastered Directory "
+                "Sync objects or objects currently undergoing migration.",
+            )
         if "passwordProfile" in body:
             u.password = body["passwordProfile"]["password"]
             u.must_change = bool(

@@ -128,7 +128,8 @@ async def test_reset_password_mode(okta: Okta) -> None:
         await r.aclose()
     assert step.outcome is Outcome.DONE
     [call] = okta.idp.calls_to("POST", "/api/v1/users/00u1/lifecycle/reset_password")
-    assert call.query == {"sendEmail": "false", "revokeSessions": "true"}
+    # With sendEmail=false the only reset link would be thrown away: the user gets it.
+    assert call.query == {"sendEmail": "true", "revokeSessions": "true"}
     assert okta.partner.password is None  # old password dead
 
 
