@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
+from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -35,6 +35,7 @@ from .rest import (
     rest_policy,
     step_from_error,
     step_from_reply,
+    with_fresh_token,
 )
 
 log = logging.getLogger(__name__)
@@ -166,14 +167,14 @@ class EntraResponder:
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         key = account.idp_user_id or account.login
         if key:
-            reply = await self._http.request(
-                "GET",
-                f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}",
-                headers=await self._headers(),
-                params={"$select": SELECT},
-            )
-            if reply.status == 401:
-                self._token.forget()
+            url = f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}"
+
+            async def get() -> Reply:
+                return await self._http.request(
+                    "GET", url, headers=await self._headers(), params={"$select": SELECT}
+                )
+
+            reply = await with_fresh_token(self._token, get)
             raise_for_lookup(reply)
             if reply.ok:
                 return self._user(reply.json())
@@ -200,14 +201,15 @@ class EntraResponder:
         return self._user(found[0])
 
     async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
-        try:
-            reply = await self._http.request(
+        async def send() -> Reply:
+            return await self._http.request(
                 method, f"{self._graph}{path}", headers=await self._headers(), json_body=body
             )
+
+        try:
+            reply = await with_fresh_token(self._token, send)
         except ProviderError as exc:
             return step_from_error(step, exc)
-        if reply.status == 401:
-            self._token.forget()
         return step_from_reply(step, reply, done_detail=done)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -18,6 +18,7 @@ from tests.servers.idp import (
     FakeIdP,
     FakeUser,
     MemoryActionLog,
+    answer,
     entra_app,
     looks_random,
     okta_app,
@@ -181,3 +182,25 @@ async def test_external_user_blocked_and_sessions_revoked() -> None:
     result, _ = await run(r, "p@partner.example")
     assert result.status is ContainmentStatus.PARTIAL  # blocked, but its sessions still live
     assert isinstance(result.steps[-1], StepResult)
+
+
+async def test_a_401_after_a_cached_token_refreshes_it_once(graph: tuple[FakeIdP, str]) -> None:
+    idp, url = graph
+    user = graph_user(idp, "u1", "ana@org.example")
+    r = entra(url)
+    try:
+        assert await r.find_user(AccountRef(login="ana@org.example")) is not None
+        # The cached token is revoked: Graph answers 401 once; a new token is fetched.
+        idp.script(
+            "PATCH",
+            "/v1.0/users/u1",
+            answer(401, {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}),
+        )
+        found = await r.find_user(AccountRef(login="ana@org.example"))
+        assert found is not None
+        step = await r.reset_password(found, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE and looks_random(user.password)
+    assert len(idp.calls_to("POST", "/tenant-1/oauth2/v2.0/token")) == 2
+    assert len(idp.calls_to("PATCH", "/v1.0/users/u1")) == 2
