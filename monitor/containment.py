@@ -1,24 +1,28 @@
-"""Contain one exposure in one identity provider, once, resumably: look up, check, reset, revoke."""
+"""Contain one exposure in one identity provider, once, resumably: look up, check, then run every
+step the exposure's kind needs; the status says which of them took effect."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
+from monitor.outcome import Verdict, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_PORTAL,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
     Responder,
     StepResult,
+    dry_run_result,
 )
 from monitor.types import Outcome
 
@@ -26,12 +30,18 @@ log = logging.getLogger(__name__)  # shadowed by the `log` argument inside conta
 
 STEP_LOOKUP = "lookup"
 STEP_STALE = "stale"
+# A provider's password-change time at most this long before our recorded start is still ours
+# (its clock and ours differ).
+OWN_CHANGE_SKEW = timedelta(minutes=5)
 
 
 class ActionLog(Protocol):
-    """The audit trail. `done_steps` = steps whose recorded outcome for the pair is `done`."""
+    """The audit trail. `done_steps` = steps whose recorded outcome for the pair is `done`;
+    `started_at` = when a step was last recorded as `started` (before its call)."""
 
     async def done_steps(self, exposure_id: int, provider: str) -> set[str]: ...
+
+    async def started_at(self, exposure_id: int, provider: str, step: str) -> datetime | None: ...
 
     async def record(
         self,
@@ -47,13 +57,34 @@ class ActionLog(Protocol):
     ) -> None: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortalRef:
+    """The portal that issued a stolen session cookie."""
+
+    portal: str  # URL or host
+    cookie_name: str | None = None
+    expires: datetime | None = None
+
+
+class PortalHook(Protocol):
+    """Ends a user's sessions in the portal that issued a cookie, and says whether it did."""
+
+    name: ClassVar[str]
+
+    async def end_portal_sessions(
+        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
+    ) -> StepResult: ...
+
+
 class ContainmentStatus(StrEnum):
-    CONTAINED = "contained"  # password replaced and sessions revoked (or already done earlier)
-    BLOCKED = "blocked"  # external user: sign-in blocked
+    CONTAINED = "contained"  # every required step took effect
+    BLOCKED = "blocked"  # every required step took effect; the account is blocked, not reset
+    PARTIAL = "partially_contained"  # some required steps took effect, not all
+    NEEDS_ACTION = "needs_action"  # no required step took effect: a human must act
     DRY_RUN = "dry_run"  # nothing changed; the steps say what would have been done
     STALE = "stale"  # password changed after the leak: nothing to do
     NOT_FOUND = "not_found"  # no such user in this identity provider
-    FAILED = "failed"  # a step failed; `retryable` says whether to try again
+    FAILED = "failed"  # lookup or a step failed; `retryable` says whether to try again
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,12 +96,77 @@ class ContainmentResult:
     steps: tuple[StepResult, ...] = ()  # steps attempted in this run, in order
     resumed: tuple[str, ...] = ()  # steps skipped because they were already done
     retryable: bool = False
+    required: tuple[str, ...] = ()  # the steps this exposure needs
+    outcomes: Mapping[str, Outcome] = field(default_factory=dict)  # per step, this run or before
 
     @property
     def found(self) -> bool:
         return self.status is not ContainmentStatus.NOT_FOUND and (
             self.user is not None or bool(self.resumed)
         )
+
+    @property
+    def headline(self) -> str:
+        return headline(
+            self.provider, self.required, {s.step: s for s in self.steps}, self.outcomes
+        )
+
+
+def _no_portal_hook(login: str, portal: PortalRef | None) -> StepResult:
+    where = portal.portal if portal else "the portal that issued it"
+    name = portal.cookie_name if portal and portal.cookie_name else "session cookie"
+    until = (
+        f"until {portal.expires:%Y-%m-%d %H:%M} UTC"
+        if portal and portal.expires
+        else "until the portal ends that session"
+    )
+    return StepResult(
+        step=STEP_PORTAL,
+        outcome=Outcome.SKIPPED,
+        detail=f"no session hook for {where}: the stolen {name} may still work there {until}",
+        todo=f"ask the {where} team to end every session of {login} now so the stolen {name} "
+        "stops working (or configure a session hook for this portal)",
+    )
+
+
+async def _reset_in_directory(
+    user: IdentityUser, account: AccountRef, directory: Responder | None, *, dry_run: bool
+) -> StepResult:
+    """The identity provider does not hold this password: a reset there would not reach it."""
+    if directory is None:
+        return StepResult(
+            step=STEP_RESET,
+            outcome=Outcome.SKIPPED,
+            detail=f"needs {user.mastered_in} reset: the password is mastered there, a reset in "
+            f"{user.provider} would not reach it",
+            todo=f"reset the password in {user.mastered_in} and require a change "
+            "(or configure a directory responder)",
+        )
+    target = await directory.find_user(
+        AccountRef(login=user.login or account.login, email=user.email or account.email)
+    )
+    if target is None:
+        return StepResult(
+            step=STEP_RESET,
+            outcome=Outcome.SKIPPED,
+            detail=f"not found in {directory.name}, where {user.mastered_in} is expected",
+            todo=f"reset the password in {user.mastered_in} and require a change",
+        )
+    result = await directory.reset_password(target, dry_run=dry_run)
+    return StepResult(
+        step=STEP_RESET,
+        outcome=result.outcome,
+        retryable=result.retryable,
+        detail=f"in {directory.name}: {result.detail}",
+        request_id=result.request_id,
+        todo=result.todo,
+    )
+
+
+def _own_reset(user: IdentityUser, started: datetime | None) -> bool:
+    """Did the provider apply the reset we started (its reply lost, or we died after the call)?"""
+    changed = user.password_changed_at
+    return started is not None and changed is not None and changed >= started - OWN_CHANGE_SKEW
 
 
 async def contain(
@@ -84,12 +180,20 @@ async def contain(
     dry_run: bool,
     decided_by: str,
     sessions_only: bool = False,
+    portal: PortalRef | None = None,
+    portal_hook: PortalHook | None = None,
+    earliest_evidence: datetime | None = None,
+    directory: Responder | None = None,
 ) -> ContainmentResult:
     """Run containment for (exposure, provider). Steps already done are never repeated, so a
-    crash between reset and revoke resumes at revoke. Every attempt is recorded.
+    crash between two steps resumes at the second. Every attempt is recorded; a reset is recorded
+    as started before its call, so a change the provider made for us is never read as the user's.
 
-    `sessions_only` is for stolen session cookies: the password is not what leaked, so only the
-    sessions are revoked, whatever the password's age."""
+    `sessions_only` is for stolen session cookies: the password is not what leaked, so the
+    identity provider's and the portal's sessions are ended, whatever the password's age.
+
+    A password mastered elsewhere (`user.mastered_in`, e.g. synced from on-premises AD) is reset
+    through `directory` when one is configured; otherwise that step needs a human."""
     provider = responder.name
     audit = log
 
@@ -101,18 +205,21 @@ async def contain(
             outcome=result.outcome,
             retryable=result.retryable,
             decided_by=decided_by,
-            detail=result.detail,
+            detail=result.detail if not result.todo else f"{result.detail}; to do: {result.todo}",
             request_id=result.request_id,
         )
 
     done = await audit.done_steps(exposure_id, provider)
-    if sessions_only and STEP_REVOKE in done:
+    known = required_steps(cookie=sessions_only, external=STEP_BLOCK in done)
+    if (sessions_only or STEP_RESET in done or STEP_BLOCK in done) and set(known) <= done:
+        blocked = STEP_BLOCK in done and not sessions_only
         return ContainmentResult(
-            provider=provider, status=ContainmentStatus.CONTAINED, resumed=tuple(sorted(done))
+            provider=provider,
+            status=ContainmentStatus.BLOCKED if blocked else ContainmentStatus.CONTAINED,
+            resumed=tuple(sorted(done)),
+            required=known,
+            outcomes=dict.fromkeys(done, Outcome.DONE),
         )
-    if STEP_BLOCK in done or {STEP_RESET, STEP_REVOKE} <= done:
-        status = ContainmentStatus.BLOCKED if STEP_BLOCK in done else ContainmentStatus.CONTAINED
-        return ContainmentResult(provider=provider, status=status, resumed=tuple(sorted(done)))
 
     try:
         user = await responder.find_user(account)
@@ -140,9 +247,14 @@ async def contain(
             provider=provider, status=ContainmentStatus.NOT_FOUND, steps=(missing,)
         )
 
+    required = required_steps(cookie=sessions_only, external=user.external)
+    started = None if sessions_only else await audit.started_at(exposure_id, provider, STEP_RESET)
     fresh: Freshness | None = None
-    if STEP_RESET not in done and not sessions_only:  # after our own reset the date is ours
-        fresh = freshness(user.password_changed_at, infected_at, first_seen)
+    # After a reset of ours (done, or started and perhaps applied) the change date may be ours.
+    if not sessions_only and STEP_RESET not in done and STEP_BLOCK not in done and started is None:
+        fresh = freshness(
+            user.password_changed_at, infected_at, first_seen, earliest_evidence=earliest_evidence
+        )
         if fresh is Freshness.STALE:
             changed = user.password_changed_at.isoformat() if user.password_changed_at else "?"
             stale = StepResult(
@@ -157,23 +269,47 @@ async def contain(
                 user=user,
                 freshness=fresh,
                 steps=(stale,),
+                required=required,
             )
 
-    plan: list[tuple[str, Callable[..., Awaitable[StepResult]]]]
-    if sessions_only:
-        plan = [(STEP_REVOKE, responder.revoke_sessions)]
-    elif user.external:
-        plan = [(STEP_BLOCK, responder.block)]
-    else:
-        plan = [(STEP_RESET, responder.reset_password), (STEP_REVOKE, responder.revoke_sessions)]
+    async def portal_step(u: IdentityUser, *, dry_run: bool) -> StepResult:
+        if portal_hook is None:
+            return _no_portal_hook(account.login, portal)
+        where = portal or PortalRef(portal="the portal")
+        return await portal_hook.end_portal_sessions(u, where, dry_run=dry_run)
 
+    async def reset_step(u: IdentityUser, *, dry_run: bool) -> StepResult:
+        if not u.mastered_in:
+            return await responder.reset_password(u, dry_run=dry_run)
+        return await _reset_in_directory(u, account, directory, dry_run=dry_run)
+
+    calls: dict[str, Callable[..., Awaitable[StepResult]]] = {
+        STEP_RESET: reset_step,
+        STEP_REVOKE: responder.revoke_sessions,
+        STEP_BLOCK: responder.block,
+        STEP_PORTAL: portal_step,
+    }
     results: list[StepResult] = []
-    resumed = tuple(step for step, _ in plan if step in done)
-    for step, call in plan:
+    resumed = tuple(step for step in required if step in done)
+    for step in required:
         if step in done:
             continue
         try:
-            result = await call(user, dry_run=dry_run)
+            if step == STEP_RESET and not dry_run and _own_reset(user, started):
+                result = StepResult(
+                    step=step,
+                    outcome=Outcome.DONE,
+                    detail="random password set by the reset started earlier (the provider "
+                    "applied it; its reply was lost)",
+                )
+            elif step == STEP_PORTAL and dry_run and portal_hook is None:
+                result = dry_run_result(step, "ask the portal to end its sessions (no hook)")
+            else:
+                if step == STEP_RESET and not dry_run:
+                    await record(
+                        StepResult(step=step, outcome=Outcome.STARTED, detail="reset requested")
+                    )
+                result = await calls[step](user, dry_run=dry_run)
         except CredwatchError as exc:
             result = StepResult(
                 step=step,
@@ -195,9 +331,9 @@ async def contain(
             raise
         await record(result)
         results.append(result)
-        if result.outcome in (Outcome.FAILED, Outcome.NOT_FOUND):
+        if result.outcome in (Outcome.FAILED, Outcome.NOT_FOUND, Outcome.SKIPPED):
             logging.getLogger(__name__).warning(
-                "containment step did not complete",
+                "containment step did not take effect",
                 extra={
                     "provider": provider,
                     "exposure_id": exposure_id,
@@ -206,6 +342,10 @@ async def contain(
                     "retryable": result.retryable,
                 },
             )
+        stop = result.outcome is Outcome.NOT_FOUND or (
+            result.outcome is Outcome.FAILED and result.retryable
+        )
+        if stop:  # retried later from here, or the user vanished: the rest waits
             status = (
                 ContainmentStatus.NOT_FOUND
                 if result.outcome is Outcome.NOT_FOUND
@@ -219,14 +359,21 @@ async def contain(
                 steps=tuple(results),
                 resumed=resumed,
                 retryable=result.retryable,
+                required=required,
+                outcomes=_outcomes(done, results),
             )
 
+    outcomes = _outcomes(done, results)
     if dry_run:
         status = ContainmentStatus.DRY_RUN
-    elif user.external and not sessions_only:
-        status = ContainmentStatus.BLOCKED
     else:
-        status = ContainmentStatus.CONTAINED
+        status = {
+            Verdict.CONTAINED: ContainmentStatus.CONTAINED,
+            Verdict.PARTIAL: ContainmentStatus.PARTIAL,
+            Verdict.NEEDS_ACTION: ContainmentStatus.NEEDS_ACTION,
+        }[verdict(required, outcomes)]
+        if status is ContainmentStatus.CONTAINED and STEP_BLOCK in required:
+            status = ContainmentStatus.BLOCKED
     logging.getLogger(__name__).info(
         "containment finished",
         extra={
@@ -243,4 +390,15 @@ async def contain(
         freshness=fresh,
         steps=tuple(results),
         resumed=resumed,
+        required=required,
+        outcomes=outcomes,
     )
+
+
+def _outcomes(done: set[str], results: list[StepResult]) -> dict[str, Outcome]:
+    """Each step's outcome: done before, or its last outcome in this run."""
+    out = dict.fromkeys(done, Outcome.DONE)
+    for r in results:
+        if out.get(r.step) is not Outcome.DONE:
+            out[r.step] = r.outcome
+    return out

@@ -1,9 +1,14 @@
-"""Is a leaked password still the current one? LIVE, STALE or UNKNOWN, from three dates (pure)."""
+"""Is a leaked password still the current one? LIVE, STALE or UNKNOWN, from dates we can defend
+(pure): an implausible infection date yields to the first sighting."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+INFECTION_WINDOW = timedelta(
+    days=365
+)  # an infection dated earlier before first sighting is doubted
 
 
 class Freshness(StrEnum):
@@ -16,16 +21,40 @@ def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
+def leak_date(
+    infected_at: datetime | None,
+    first_seen: datetime | None,
+    *,
+    earliest_evidence: datetime | None = None,
+    window: timedelta = INFECTION_WINDOW,
+) -> datetime | None:
+    """The infection date comes from the victim machine's clock: use it only when it is not after
+    the first sighting, not before the archive's own dates (`earliest_evidence`) and within
+    `window` of the first sighting. Otherwise the first sighting, which is our clock."""
+    if infected_at is None:
+        return first_seen
+    if first_seen is None:
+        return infected_at
+    infected, seen = _aware(infected_at), _aware(first_seen)
+    plausible = infected <= seen and seen - infected <= window
+    if plausible and earliest_evidence is not None:
+        plausible = infected >= _aware(earliest_evidence) - timedelta(days=1)
+    return infected_at if plausible else first_seen
+
+
 def freshness(
     password_changed_at: datetime | None,
     infected_at: datetime | None,
     first_seen: datetime | None,
+    *,
+    earliest_evidence: datetime | None = None,
+    window: timedelta = INFECTION_WINDOW,
 ) -> Freshness:
-    """STALE when the password changed strictly after the infection date (or, without one, the
-    first sighting); LIVE when it did not; UNKNOWN when either side is unknown. Naive = UTC."""
+    """STALE when the password changed strictly after the leak date (`leak_date`); LIVE when it
+    did not; UNKNOWN when either side is unknown. Naive = UTC."""
     if password_changed_at is None:
         return Freshness.UNKNOWN
-    leaked = infected_at if infected_at is not None else first_seen
+    leaked = leak_date(infected_at, first_seen, earliest_evidence=earliest_evidence, window=window)
     if leaked is None:
         return Freshness.UNKNOWN
     if _aware(password_changed_at) > _aware(leaked):

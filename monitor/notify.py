@@ -13,7 +13,10 @@ from monitor.types import Exposure
 class AlertEvent(StrEnum):
     NEW = "new"  # first time this exposure is seen
     UPDATED = "updated"  # material change: newer infection date, new portal, live again
-    CONTAINED = "contained"  # containment finished (follow-up, threaded)
+    CONTAINED = "contained"  # every required containment step took effect (follow-up, threaded)
+    NEEDS_ACTION = (
+        "needs_action"  # containment ended with a required step not done: a human must act
+    )
     STALE = "stale"  # password changed after the leak: nothing to reset
     APPROVAL = "approval_needed"  # policy asks a human to approve containment
     FAILED = "containment_failed"

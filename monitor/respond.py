@@ -6,7 +6,13 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from monitor.containment import ContainmentResult, ContainmentStatus, contain
+from monitor.containment import (
+    ContainmentResult,
+    ContainmentStatus,
+    PortalHook,
+    PortalRef,
+    contain,
+)
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
 from monitor.responder import AccountRef, Responder
@@ -36,8 +42,12 @@ class Responses:
         *,
         channels: tuple[str, ...] = (),
         lease: float = LEASE,
+        portal_hooks: Mapping[str, PortalHook] | None = None,
+        directory: str | None = None,
     ) -> None:
+        self.directory = directory  # the responder that resets passwords mastered on premises
         self.store = store
+        self.portal_hooks = dict(portal_hooks or {})  # portal URL or host → its session hook
         self.policy = policy
         self.responders = dict(responders)
         self.channels = channels
@@ -89,11 +99,11 @@ class Responses:
         if cookie:
             expiry = m.credential.cookie_expires
             until = f" (cookie valid until {expiry:%Y-%m-%d})" if expiry else " (session cookie)"
-            what = f"revoke the sessions of {login}{until}"
+            what = f"revoke the sessions of {login}{until} and end them in the portal"
         else:
             what = (
                 "set a random password, require a change and revoke sessions "
-                "(external accounts: block sign-in)"
+                "(external accounts: block sign-in and revoke sessions)"
             )
         return Plan(summary=f"{mode}{what} in {provider}", alert=True)
 
@@ -135,8 +145,29 @@ class Responses:
             dry_run=job.dry_run,
             decided_by=job.decided_by,
             sessions_only=job.sessions_only,
+            portal=self._portal(job),
+            portal_hook=self._hook(job),
+            directory=self.responders.get(self.directory or "")
+            if self.directory != job.provider
+            else None,
         )
         await self._settle(job, result)
+
+    @staticmethod
+    def _portal(job: ContainmentJob) -> PortalRef | None:
+        if not job.sessions_only:
+            return None
+        return PortalRef(
+            portal=job.portal or job.host, cookie_name=job.cookie_name, expires=job.cookie_expires
+        )
+
+    def _hook(self, job: ContainmentJob) -> PortalHook | None:
+        if not job.sessions_only:
+            return None
+        for key in (job.portal, job.host):
+            if key and key in self.portal_hooks:
+                return self.portal_hooks[key]
+        return None
 
     async def _settle(self, job: ContainmentJob, result: ContainmentResult) -> None:
         """Record the run's outcome, the exposure's status and the follow-up alert together."""
@@ -167,6 +198,8 @@ class Responses:
                 )
                 if status in (ContainmentStatus.CONTAINED, ContainmentStatus.BLOCKED):
                     event, exposure_status = "contained", "contained"
+                elif status in (ContainmentStatus.PARTIAL, ContainmentStatus.NEEDS_ACTION):
+                    event, exposure_status = "needs_action", status.value
                 elif status is ContainmentStatus.STALE:
                     event, exposure_status = "stale", "stale"
                 elif status is ContainmentStatus.DRY_RUN:
@@ -174,9 +207,10 @@ class Responses:
                 else:
                     event = "containment_failed"
             if exposure_status:
-                await tx.set_exposure_status(exposure_id, exposure_status, steps[:500])
+                reason = result.headline if result.required else steps
+                await tx.set_exposure_status(exposure_id, exposure_status, reason[:2000])
             if event and self.channels:
-                summary = _summary(provider, result, steps, sessions_only=job.sessions_only)
+                summary = _summary(provider, result, steps)
                 await tx.enqueue_alert(
                     exposure_id=exposure_id,
                     channels=self.channels,
@@ -210,16 +244,16 @@ class Responses:
             await r.aclose()
 
 
-def _summary(
-    provider: str, result: ContainmentResult, steps: str, *, sessions_only: bool = False
-) -> str:
+def _summary(provider: str, result: ContainmentResult, steps: str) -> str:
+    """What the follow-up alert says: for a finished run, built from the step outcomes."""
     s = result.status
-    if s is ContainmentStatus.CONTAINED and sessions_only:
-        return f"sessions revoked in {provider}: the stolen cookie no longer signs in ({steps})"
-    if s is ContainmentStatus.CONTAINED:
-        return f"contained in {provider}: random password set, change required, sessions revoked ({steps})"
-    if s is ContainmentStatus.BLOCKED:
-        return f"external account blocked in {provider}; contact the partner ({steps})"
+    if s in (
+        ContainmentStatus.CONTAINED,
+        ContainmentStatus.BLOCKED,
+        ContainmentStatus.PARTIAL,
+        ContainmentStatus.NEEDS_ACTION,
+    ):
+        return result.headline
     if s is ContainmentStatus.DRY_RUN:
         return (
             f"dry run in {provider}, nothing changed ({steps}); set [policy] enforce = true to act"
@@ -228,4 +262,4 @@ def _summary(
         return f"stale in {provider}: password changed after the leak, nothing reset"
     if s is ContainmentStatus.NOT_FOUND:
         return f"no such user in {provider}; check the account mapping"
-    return f"containment in {provider} failed ({steps})"
+    return f"containment in {provider} failed ({steps}); nothing is contained until it succeeds"

@@ -10,9 +10,10 @@ from typing import ClassVar, Protocol
 
 from monitor.types import Outcome
 
-STEP_RESET = "reset_password"
-STEP_REVOKE = "revoke_sessions"
-STEP_BLOCK = "block"
+STEP_RESET = "reset_password"  # the leaked password replaced by a random one (change required)
+STEP_REVOKE = "revoke_sessions"  # the identity provider's sessions and refresh tokens ended
+STEP_PORTAL = "end_portal_sessions"  # the portal's own sessions (a stolen cookie's) ended
+STEP_BLOCK = "block"  # sign-in blocked (accounts we cannot reset)
 STEP_NOTIFY = "notify"
 
 _SYMBOLS = "!#%+-.:=?@_~"
@@ -39,17 +40,20 @@ class IdentityUser:
     password_changed_at: datetime | None  # tz-aware; None = unknown
     external: bool  # federated / guest / brokered: cannot be reset by us
     enabled: bool
+    mastered_in: str = ""  # where the password lives when not here, e.g. "on-premises AD"
+    status: str = ""  # the provider's own lifecycle status, when it has one (Okta)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StepResult:
     """The outcome of one containment step. `detail` never holds a secret."""
 
-    step: str  # "reset_password" | "require_change" | "revoke_sessions" | "block" | "notify"
+    step: str  # one of the STEP_* names above
     outcome: Outcome
     retryable: bool = False
-    detail: str = ""
+    detail: str = ""  # what happened, or why it did not
     request_id: str | None = None
+    todo: str = ""  # when the step did not take effect: what a human must do instead
 
 
 class Responder(Protocol):

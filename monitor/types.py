@@ -207,6 +207,8 @@ class Match:
 class ExposureStatus(StrEnum):
     NEW = "new"
     CONTAINED = "contained"
+    PARTIAL = "partially_contained"  # some required containment steps took effect, not all
+    NEEDS_ACTION = "needs_action"  # no required step took effect: a human must act
     STALE = "stale"
     DISMISSED = "dismissed"
     PENDING_APPROVAL = "pending_approval"
@@ -271,6 +273,9 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     FAILED = "failed"
     SKIPPED = "skipped"
+    STARTED = (
+        "started"  # recorded before a call whose effect must be recognised if its reply is lost
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
+from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -35,16 +35,34 @@ from .rest import (
     rest_policy,
     step_from_error,
     step_from_reply,
+    with_fresh_token,
 )
 
 log = logging.getLogger(__name__)
 
 SELECT = (
     "id,userPrincipalName,mail,userType,creationType,accountEnabled,onPremisesSyncEnabled,"
-    "lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
+    "externalUserState,identities,lastPasswordChangeDateTime,signInSessionsValidFromDateTime"
 )
 FORCE_MODES = ("change", "change_with_mfa")
 SECTION = "responders.entra"
+
+
+def is_external(data: Mapping[str, Any]) -> bool:
+    """Signs in with a home tenant or another identity provider (B2B guests and B2B *members*
+    alike): invited, redeemed or pending, `#EXT#` in the UPN, or a federated identity. An internal
+    guest (userType Guest, a password of ours) is not external: it is reset like a member."""
+    upn = str(data.get("userPrincipalName") or "")
+    identities = data.get("identities")
+    federated = isinstance(identities, list) and any(
+        isinstance(i, dict) and i.get("signInType") == "federated" for i in identities
+    )
+    return (
+        "#EXT#" in upn.upper()
+        or data.get("externalUserState") is not None
+        or data.get("creationType") == "Invitation"
+        or federated
+    )
 
 
 class EntraSection(RestSection):
@@ -141,21 +159,22 @@ class EntraResponder:
             login=str(data.get("userPrincipalName") or ""),
             email=data.get("mail"),
             password_changed_at=parse_iso(data.get("lastPasswordChangeDateTime")),
-            external=data.get("userType") == "Guest",
+            external=is_external(data),
             enabled=data.get("accountEnabled") is not False,
+            mastered_in="on-premises AD" if data.get("onPremisesSyncEnabled") is True else "",
         )
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         key = account.idp_user_id or account.login
         if key:
-            reply = await self._http.request(
-                "GET",
-                f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}",
-                headers=await self._headers(),
-                params={"$select": SELECT},
-            )
-            if reply.status == 401:
-                self._token.forget()
+            url = f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}"
+
+            async def get() -> Reply:
+                return await self._http.request(
+                    "GET", url, headers=await self._headers(), params={"$select": SELECT}
+                )
+
+            reply = await with_fresh_token(self._token, get)
             raise_for_lookup(reply)
             if reply.ok:
                 return self._user(reply.json())
@@ -182,14 +201,15 @@ class EntraResponder:
         return self._user(found[0])
 
     async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
-        try:
-            reply = await self._http.request(
+        async def send() -> Reply:
+            return await self._http.request(
                 method, f"{self._graph}{path}", headers=await self._headers(), json_body=body
             )
+
+        try:
+            reply = await with_fresh_token(self._token, send)
         except ProviderError as exc:
             return step_from_error(step, exc)
-        if reply.status == 401:
-            self._token.forget()
         return step_from_reply(step, reply, done_detail=done)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -406,10 +406,11 @@ class LdapResponder:
                     user, "no sessions in AD: account disabled (fast kill)", STEP_REVOKE
                 ),
             )
-        detail = "no sessions in LDAP"
+        detail = "the directory keeps no sessions to revoke"
+        todo = "end the user's sessions in the applications that sign in against this directory"
         if self._kind == "ad":
-            detail += "; AD: disabling the account is the fast kill (set disable_on_revoke)"
-        return StepResult(step=STEP_REVOKE, outcome=Outcome.SKIPPED, detail=detail)
+            todo += " (or set disable_on_revoke: disabling the account is AD's fast kill)"
+        return StepResult(step=STEP_REVOKE, outcome=Outcome.SKIPPED, detail=detail, todo=todo)
 
     async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if not user.enabled:

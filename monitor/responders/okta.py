@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 SECTION = "responders.okta"
 RESET_MODES = ("expire_with_temp_password", "reset_password")
 _DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
+_EXTERNAL = frozenset({"FEDERATION", "SOCIAL"})  # signs in elsewhere: block, never reset
+_DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP directory"}
 
 
 class OktaSection(RestSection):
@@ -115,8 +117,10 @@ class OktaResponder:
             login=str(profile.get("login") or ""),
             email=profile.get("email"),
             password_changed_at=parse_iso(data.get("passwordChanged")),
-            external=provider != "OKTA",
+            external=provider in _EXTERNAL,
             enabled=data.get("status") not in _DISABLED,
+            status=str(data.get("status") or ""),
+            mastered_in=_DIRECTORY.get(provider, ""),
         )
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
@@ -172,8 +176,9 @@ class OktaResponder:
                 STEP_RESET,
                 "POST",
                 f"/api/v1/users/{uid}/lifecycle/reset_password",
-                {"sendEmail": "false", "revokeSessions": "true"},
-                "password reset started (old password dead), sessions revoked",
+                # The reset link goes to the user: with sendEmail=false it would be thrown away.
+                {"sendEmail": "true", "revokeSessions": "true"},
+                "password reset started (old password dead, link e-mailed), sessions revoked",
             )
         if dry_run:
             return dry_run_result(STEP_RESET, "replace the password with an expired temporary one")
@@ -200,6 +205,13 @@ class OktaResponder:
     async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if not user.enabled:
             return StepResult(step=STEP_BLOCK, outcome=Outcome.DONE, detail="already suspended")
+        if user.status not in ("", "ACTIVE"):  # Okta suspends only ACTIVE users (400 otherwise)
+            return StepResult(
+                step=STEP_BLOCK,
+                outcome=Outcome.SKIPPED,
+                detail=f"Okta suspends only ACTIVE users; this one is {user.status}",
+                todo="deactivate the user in Okta or ask the partner to reset the account",
+            )
         if dry_run:
             return dry_run_result(STEP_BLOCK, "suspend the user")
         uid = urllib.parse.quote(user.user_id, safe="")

@@ -120,6 +120,18 @@ class BearerToken:
         self._token = None
 
 
+async def with_fresh_token(token: BearerToken, send: Callable[[], Awaitable[Reply]]) -> Reply:
+    """A 401 after a cached token (revoked, rotated, expired early): forget it, fetch a new one
+    and try once more. A second 401 is the provider's answer."""
+    reply = await send()
+    if reply.status == 401:
+        token.forget()
+        reply = await send()
+        if reply.status == 401:
+            token.forget()
+    return reply
+
+
 def parse_token_reply(reply: Reply, provider: str) -> tuple[str, float]:
     """`{"access_token", "expires_in"}` from an OAuth token endpoint, or ProviderError."""
     data = reply.json()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import asyncpg
 
 from monitor.store.queries import sql
@@ -18,6 +20,13 @@ class PgActionLog:
         async with self.pool.acquire() as conn:
             rows = await conn.fetch(sql("action_done_steps"), exposure_id, provider)
         return {r["step"] for r in rows}
+
+    async def started_at(self, exposure_id: int, provider: str, step: str) -> datetime | None:
+        async with self.pool.acquire() as conn:
+            when: datetime | None = await conn.fetchval(
+                sql("action_started_at"), exposure_id, provider, step
+            )
+        return when
 
     async def record(
         self,

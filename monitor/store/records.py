@@ -75,6 +75,10 @@ class ContainmentJob:
     attempts: int  # runs recorded before this one
     infected_at: datetime | None
     first_seen: datetime
+    host: str = ""
+    portal: str | None = None  # the watched portal URL hit, when one was
+    cookie_name: str | None = None
+    cookie_expires: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

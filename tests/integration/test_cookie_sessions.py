@@ -1,46 +1,105 @@
-"""A stolen portal session cookie: the victim's portal account is known, so only its sessions go."""
+"""A stolen portal session cookie: the IdP's sessions and the portal's own must both end; without
+the portal's confirmation the exposure is never reported contained."""
 
 from __future__ import annotations
 
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import asyncpg
 
 from feeds.reader import FileFeed
 from monitor.config import load_config
-from monitor.containment import ContainmentStatus, contain
+from monitor.containment import ContainmentStatus, PortalHook, PortalRef, contain
 from monitor.pipeline import Scanner, Sighting
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.responder import STEP_PORTAL, IdentityUser, StepResult
 from monitor.store.store import Store
+from monitor.types import Outcome
 from monitor.watchlist import build_watchlist
 from tests.conftest import TEST_KEY
 from tests.servers.idp import MemoryActionLog
 from tests.unit.test_containment import ACCOUNT, ScriptedResponder, user
 
 PORTAL = "https://portail-partenaire.francetravail.fr/kairos"
+COOKIE = PortalRef(
+    portal=PORTAL, cookie_name="JSESSIONID", expires=datetime(2030, 1, 1, tzinfo=UTC)
+)
 
 
-async def test_sessions_only_never_resets_and_ignores_password_age() -> None:
+class MemoryPortal:
+    """A portal session hook that confirms (or not) that the user's sessions ended."""
+
+    name: ClassVar[str] = "portal"
+
+    def __init__(self, outcome: Outcome = Outcome.DONE) -> None:
+        self.outcome = outcome
+        self.asked: list[tuple[str, str]] = []
+
+    async def end_portal_sessions(
+        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
+    ) -> StepResult:
+        self.asked.append((user.login, portal.portal))
+        return StepResult(step=STEP_PORTAL, outcome=self.outcome, detail="portal answered")
+
+
+async def run_cookie(
+    responder: ScriptedResponder, log: MemoryActionLog, hook: PortalHook | None
+) -> ContainmentStatus:
+    result = await contain(
+        exposure_id=7,
+        account=ACCOUNT,
+        infected_at=datetime(2026, 3, 1, tzinfo=UTC),
+        first_seen=None,
+        responder=responder,
+        log=log,
+        dry_run=False,
+        decided_by="policy",
+        sessions_only=True,
+        portal=COOKIE,
+        portal_hook=hook,
+    )
+    return result.status
+
+
+async def test_without_a_portal_hook_a_cookie_is_never_contained() -> None:
     # The password changed after the infection: a password leak would be stale, a cookie is not.
     responder = ScriptedResponder(user=user(changed=datetime(2026, 6, 1, tzinfo=UTC)))
     log = MemoryActionLog()
-    kw = {
-        "exposure_id": 7, "account": ACCOUNT, "infected_at": datetime(2026, 3, 1, tzinfo=UTC),
-        "first_seen": None, "responder": responder, "log": log, "dry_run": False,
-        "decided_by": "policy", "sessions_only": True,
-    }  # fmt: skip
-    result = await contain(**kw)  # type: ignore[arg-type]
-    assert result.status is ContainmentStatus.CONTAINED
+    result = await contain(
+        exposure_id=7, account=ACCOUNT, infected_at=datetime(2026, 3, 1, tzinfo=UTC),
+        first_seen=None, responder=responder, log=log, dry_run=False, decided_by="policy",
+        sessions_only=True, portal=COOKIE,
+    )  # fmt: skip
+    assert result.status is ContainmentStatus.PARTIAL
     assert responder.calls == [("find_user", False), ("revoke_sessions", False)]
-    again = await contain(**kw)  # type: ignore[arg-type]
-    assert again.status is ContainmentStatus.CONTAINED and again.resumed == ("revoke_sessions",)
-    assert responder.calls == [("find_user", False), ("revoke_sessions", False)]
+    assert log.steps() == [("revoke_sessions", "done"), ("end_portal_sessions", "skipped")]
+    text = result.headline
+    assert text.startswith("PARTIALLY contained in fake. identity provider sessions revoked")
+    assert (
+        f"NOT DONE: portal sessions ended (no session hook for {PORTAL}: the stolen JSESSIONID "
+        "may still work there until 2030-01-01 00:00 UTC); to do: ask the "
+        f"{PORTAL} team to end every session of partner1@gmail.com now"
+    ) in text
 
 
-async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
+async def test_with_a_portal_hook_contained_only_on_its_confirmation() -> None:
+    responder, log = ScriptedResponder(user=user()), MemoryActionLog()
+    refused = MemoryPortal(Outcome.FAILED)
+    assert await run_cookie(responder, log, refused) is ContainmentStatus.PARTIAL
+    confirming = MemoryPortal()
+    assert await run_cookie(responder, log, confirming) is ContainmentStatus.CONTAINED
+    assert confirming.asked == [("partner1@gmail.com", PORTAL)]
+    # The IdP's sessions were revoked once; nothing is repeated once both are done.
+    assert responder.calls.count(("revoke_sessions", False)) == 1
+    assert await run_cookie(responder, log, confirming) is ContainmentStatus.CONTAINED
+    assert len(confirming.asked) == 1
+
+
+async def test_portal_cookie_ends_the_victims_sessions_through_the_portal_hook(
     pool: asyncpg.Pool, tmp_path: Path, workdir: Path
 ) -> None:
     (tmp_path / "dumps").mkdir()
@@ -64,11 +123,13 @@ async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
     )
     config = load_config(cfg)
     responder = ScriptedResponder(user=user())
+    hook = MemoryPortal()
     responses = Responses(
         Store(pool),
         PolicyConfig.from_mapping(config.policy),
         {"fake": responder},
         channels=("console",),
+        portal_hooks={PORTAL: hook},
     )
     scanner = Scanner(
         Store(pool), config, build_watchlist(config), feed=FileFeed(), key=TEST_KEY, channels=["console"],
@@ -81,6 +142,7 @@ async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
     await responses.run_due()
     # Only the sessions: the cookie's owner keeps the password (policy: alert for the password).
     assert responder.calls == [("find_user", False), ("revoke_sessions", False)]
+    assert hook.asked == [("partner1@gmail.com", PORTAL)]
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             "SELECT e.account_login, e.status, e.cookie_expires, a.summary FROM exposures e "
@@ -94,4 +156,7 @@ async def test_portal_cookie_revokes_the_victims_portal_account_sessions(
         "revoke the sessions of partner1@gmail.com (cookie valid until 2030-01-01)"
         in row["summary"]
     )
-    assert follow.startswith("sessions revoked in fake")
+    assert follow == (
+        "contained in fake. identity provider sessions revoked: done. "
+        "portal sessions ended: portal answered"
+    )

@@ -104,9 +104,11 @@ async def test_find_user_reads_pwd_changed_time(server: slapd.Slapd) -> None:
 async def test_contain_kills_the_leaked_password(server: slapd.Slapd) -> None:
     assert server.binds("partner1", slapd.LEAKED_PASSWORD)
     result, log = await run(server, "partner1@gmail.com", dry_run=False, exposure_id=1)
-    assert result.status is ContainmentStatus.CONTAINED
+    # LDAP keeps no sessions: sessions opened in applications with the leaked password remain.
+    assert result.status is ContainmentStatus.PARTIAL
     assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "skipped")]
-    assert log.rows[1].detail == "no sessions in LDAP"
+    assert log.rows[2].detail.startswith("the directory keeps no sessions to revoke; to do: end")
+    assert "NOT DONE: identity provider sessions revoked" in result.headline
     assert not server.binds("partner1", slapd.LEAKED_PASSWORD)  # the leaked password is dead
     assert server.attribute("partner1", "pwdReset") == "TRUE"  # and a change is required
     changed = server.attribute("partner1", "pwdChangedTime")

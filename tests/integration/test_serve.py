@@ -155,7 +155,7 @@ enforce = true
             texts = [json.dumps(p) for p in slack.posted]
             assert "partner1@gmail[.]com" in texts[0]  # dump text is defanged in Slack
             assert "portail-partenaire[.]francetravail[.]fr" in texts[0]
-            assert "contained" in texts[1].lower()
+            assert "partially contained" in texts[1].lower()
             assert all(slapd.LEAKED_PASSWORD not in t for t in texts)
             assert not ldap.binds("partner1", slapd.LEAKED_PASSWORD)
             async with pool.acquire() as conn:
@@ -163,12 +163,16 @@ enforce = true
                     (r["step"], r["outcome"])
                     for r in await conn.fetch("SELECT step, outcome FROM actions ORDER BY id")
                 ]
-            assert steps == [("reset_password", "done"), ("revoke_sessions", "skipped")]
+            assert steps == [
+                ("reset_password", "started"),
+                ("reset_password", "done"),
+                ("revoke_sessions", "skipped"),
+            ]
             metrics = await http_get(f"http://127.0.0.1:{port}/metrics")
             assert "credwatch_sources_total 1\n" in metrics
             assert "credwatch_exposures_new_total 1\n" in metrics
             assert "credwatch_alerts_sent_total 2\n" in metrics
-            assert "credwatch_actions 2\n" in metrics
+            assert "credwatch_actions 3\n" in metrics  # the reset started, done; the revoke
             code, err = await stop(proc)
             assert code == 0, err
             assert "stopped" in err

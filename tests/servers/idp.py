@@ -67,6 +67,7 @@ class FakeIdP:
         self.users: dict[str, FakeUser] = {}
         self.jwts: list[dict[str, Any]] = []  # decoded JWT assertions (Google token endpoint)
         self._scripts: dict[tuple[str, str], list[Handler]] = {}
+        self._lost: dict[tuple[str, str], int] = {}
 
     def add(self, user: FakeUser) -> FakeUser:
         self.users[user.id] = user
@@ -74,6 +75,10 @@ class FakeIdP:
 
     def script(self, method: str, path: str, *answers: Handler) -> None:
         self._scripts.setdefault((method, path), []).extend(answers)
+
+    def lose_reply(self, method: str, path: str, times: int = 1) -> None:
+        """The next `times` such requests are applied, then the connection drops unanswered."""
+        self._lost[(method, path)] = times
 
     def calls_to(self, method: str, path: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.path == path]
@@ -100,6 +105,13 @@ class FakeIdP:
         queue = self._scripts.get((request.method, request.path))
         if queue:
             return await queue.pop(0)(request)
+        key = (request.method, request.path)
+        if self._lost.get(key, 0) > 0:
+            self._lost[key] -= 1
+            await handler(request)  # the provider applies the change...
+            if request.transport is not None:
+                request.transport.abort()  # ...and its reply never arrives
+            raise asyncio.CancelledError
         return await handler(request)
 
     def app(self) -> web.Application:
@@ -172,12 +184,12 @@ def okta_app(idp: FakeIdP) -> web.Application:
     def rep(u: FakeUser) -> dict[str, Any]:
         return {
             "id": u.id,
-            "status": "ACTIVE" if u.enabled else "SUSPENDED",
+            "status": u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED"),
             "passwordChanged": _iso(u.password_changed),
             "profile": {"login": u.login, "email": u.email},
             "credentials": {
                 "provider": {
-                    "type": "FEDERATION" if u.external else "OKTA",
+                    "type": u.extra.get("provider", "FEDERATION" if u.external else "OKTA"),
                     "name": "partner" if u.external else "OKTA",
                 }
             },
@@ -222,8 +234,11 @@ def okta_app(idp: FakeIdP) -> web.Application:
             )
         if op == "reset_password":
             u.password = None
+            u.extra["status"] = "RECOVERY"
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
+            if request.query.get("sendEmail") == "true":
+                return web.json_response({})  # the link went to the user
             return web.json_response(
                 {
                     "summary": "Reset password without sending email",
@@ -231,6 +246,12 @@ def okta_app(idp: FakeIdP) -> web.Application:
                 }
             )
         if op == "suspend":
+            if u.extra.get("status", "ACTIVE") != "ACTIVE" or not u.enabled:
+                return err(
+                    400,
+                    "E0000001",
+                    "Api validation failed: Cannot suspend a user that is not active",
+                )
             u.enabled = False
             return web.json_response({})
         return err(400, "E0000001", "Api validation failed")
@@ -278,9 +299,18 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
             "creationType": "Invitation" if u.external else None,
             "accountEnabled": u.enabled,
             "onPremisesSyncEnabled": None,
+            "externalUserState": "Accepted" if u.external else None,
+            "identities": [
+                {
+                    "signInType": "userPrincipalName",
+                    "issuer": "tenant.onmicrosoft.com",
+                    "issuerAssignedId": u.login,
+                }
+            ],
             "lastPasswordChangeDateTime": _iso(u.password_changed),
             "signInSessionsValidFromDateTime": None,
         }
+        full.update(u.extra)  # odd users: synced, B2B members, internal guests
         keep = set(select.split(",")) if select else {"id", "userPrincipalName", "mail"}
         return {k: v for k, v in full.items() if k in keep}
 
@@ -320,6 +350,13 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
         if u is None:
             return err(404, "Request_ResourceNotFound", "Resource does not exist.")
         body = await request.json()
+        if "passwordProfile" in body and u.extra.get("onPremisesSyncEnabled"):
+            return err(
+                400,
+                "Request_BadRequest",
+                "Unable to update the specified properties for on-premises mastered Directory "
+                "Sync objects or objects currently undergoing migration.",
+            )
         if "passwordProfile" in body:
             u.password = body["passwordProfile"]["password"]
             u.must_change = bool(
@@ -575,6 +612,7 @@ class Recorded:
     decided_by: str
     detail: str
     request_id: str | None
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class MemoryActionLog:
@@ -589,6 +627,15 @@ class MemoryActionLog:
             for r in self.rows
             if r.exposure_id == exposure_id and r.provider == provider and r.outcome is Outcome.DONE
         }
+
+    async def started_at(self, exposure_id: int, provider: str, step: str) -> datetime | None:
+        times = [
+            r.at
+            for r in self.rows
+            if (r.exposure_id, r.provider, r.step, r.outcome)
+            == (exposure_id, provider, step, Outcome.STARTED)
+        ]
+        return max(times, default=None)
 
     async def record(
         self,
@@ -609,7 +656,8 @@ class MemoryActionLog:
         )
 
     def steps(self) -> list[tuple[str, str]]:
-        return [(r.step, r.outcome.value) for r in self.rows]
+        """What was recorded, without the `started` marks written before a reset's call."""
+        return [(r.step, r.outcome.value) for r in self.rows if r.outcome is not Outcome.STARTED]
 
 
 class RecordingSleep:

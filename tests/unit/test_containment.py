@@ -143,8 +143,8 @@ async def test_external_user_is_blocked_not_reset() -> None:
     r, log = ScriptedResponder(user=user(external=True)), MemoryActionLog()
     result = await run(r, log)
     assert result.status is ContainmentStatus.BLOCKED
-    assert r.calls == [("find_user", False), ("block", False)]
-    assert log.steps() == [("block", "done")]
+    assert r.calls == [("find_user", False), ("block", False), ("revoke_sessions", False)]
+    assert log.steps() == [("block", "done"), ("revoke_sessions", "done")]
 
 
 async def test_not_found_and_lookup_failure_are_recorded() -> None:
@@ -189,7 +189,7 @@ async def test_crash_between_reset_and_revoke_resumes_at_revoke() -> None:
     with pytest.raises(RuntimeError):
         await run(r, log)
     assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "failed")]
-    assert log.rows[1].detail == "crashed: RuntimeError"
+    assert log.rows[2].detail == "crashed: RuntimeError"
 
     r.user = reset_user
     r.calls.clear()
@@ -220,4 +220,4 @@ async def test_pairs_are_independent() -> None:
         decided_by="admin:alice",
     )
     assert other.status is ContainmentStatus.CONTAINED
-    assert [row.exposure_id for row in log.rows] == [7, 7, 8, 8]
+    assert [row.exposure_id for row in log.rows] == [7, 7, 7, 8, 8, 8]  # started, done, done

@@ -36,3 +36,22 @@ def test_freshness_table(
     expected: Freshness,
 ) -> None:
     assert freshness(changed, infected, first_seen) is expected
+
+
+def test_an_implausible_infection_date_yields_to_the_first_sighting() -> None:
+    # The victim's clock said 2024: the user's change in 2025 is not "after the leak".
+    seen = datetime(2026, 3, 10, tzinfo=UTC)
+    changed = datetime(2025, 6, 1, tzinfo=UTC)
+    assert freshness(changed, datetime(2024, 1, 1, tzinfo=UTC), seen) is Freshness.LIVE
+    # An infection date after the first sighting is impossible: the first sighting decides.
+    assert freshness(AFTER, datetime(2026, 4, 1, tzinfo=UTC), D) is Freshness.STALE
+    assert freshness(BEFORE, datetime(2026, 4, 1, tzinfo=UTC), D) is Freshness.LIVE
+    # Before the archive's own dates: doubted too.
+    early = datetime(2026, 2, 1, tzinfo=UTC)
+    assert freshness(datetime(2026, 2, 15, tzinfo=UTC), early, seen) is Freshness.STALE
+    assert (
+        freshness(datetime(2026, 2, 15, tzinfo=UTC), early, seen, earliest_evidence=D)
+        is Freshness.LIVE
+    )
+    # A plausible one still wins over the later first sighting.
+    assert freshness(AFTER, D, LATER) is Freshness.STALE

@@ -152,6 +152,7 @@ def test_every_event_has_a_title() -> None:
         AlertEvent.NEW: "Leaked credential found",
         AlertEvent.UPDATED: "Leaked credential seen again",
         AlertEvent.CONTAINED: "Leaked credential contained",
+        AlertEvent.NEEDS_ACTION: "Leaked credential not fully contained: action needed",
         AlertEvent.STALE: "Leaked password already changed",
         AlertEvent.APPROVAL: "Approval needed to contain a leaked credential",
         AlertEvent.FAILED: "Containment failed",

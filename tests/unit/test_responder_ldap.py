@@ -90,11 +90,12 @@ async def test_no_sessions_in_ldap() -> None:
     a = await ldap.revoke_sessions(USER, dry_run=False)
     b = await ad.revoke_sessions(USER, dry_run=False)
     c = await ad_kill.revoke_sessions(USER, dry_run=True)
-    assert (a.outcome, a.detail) == (Outcome.SKIPPED, "no sessions in LDAP")
-    assert (b.outcome, b.detail) == (
-        Outcome.SKIPPED,
-        "no sessions in LDAP; AD: disabling the account is the fast kill (set disable_on_revoke)",
+    assert (a.outcome, a.detail) == (Outcome.SKIPPED, "the directory keeps no sessions to revoke")
+    assert a.todo == (
+        "end the user's sessions in the applications that sign in against this directory"
     )
+    assert (b.outcome, b.detail) == (Outcome.SKIPPED, a.detail)
+    assert b.todo.endswith("(or set disable_on_revoke: disabling the account is AD's fast kill)")
     assert (c.outcome, c.detail) == (
         Outcome.DRY_RUN,
         "dry run: would disable the account (AD has no sessions)",

@@ -114,7 +114,7 @@ async def test_contain_expires_with_temp_password_then_clears_sessions(okta: Okt
     assert okta.partner.password != "Leaked#Pass1" and okta.partner.must_change
     assert okta.partner.sessions_revoked == 2
     assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
-    assert log.rows[0].request_id == "req-okta-2"
+    assert log.rows[1].request_id == "req-okta-2"  # rows[0]: the reset, started
     assert "TempPw" not in " ".join(row.detail for row in log.rows)  # temp password discarded
 
 
@@ -128,7 +128,8 @@ async def test_reset_password_mode(okta: Okta) -> None:
         await r.aclose()
     assert step.outcome is Outcome.DONE
     [call] = okta.idp.calls_to("POST", "/api/v1/users/00u1/lifecycle/reset_password")
-    assert call.query == {"sendEmail": "false", "revokeSessions": "true"}
+    # With sendEmail=false the only reset link would be thrown away: the user gets it.
+    assert call.query == {"sendEmail": "true", "revokeSessions": "true"}
     assert okta.partner.password is None  # old password dead
 
 
@@ -149,6 +150,7 @@ async def test_federated_user_is_suspended(okta: Okta) -> None:
         await r.aclose()
     assert result.status is ContainmentStatus.BLOCKED
     assert len(okta.idp.calls_to("POST", "/api/v1/users/00u2/lifecycle/suspend")) == 1
+    assert len(okta.idp.calls_to("DELETE", "/api/v1/users/00u2/sessions")) == 1
     assert not okta.idp.calls_to(
         "POST", "/api/v1/users/00u2/lifecycle/expire_password_with_temp_password"
     )

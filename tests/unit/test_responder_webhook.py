@@ -90,7 +90,7 @@ async def test_external_receiver_gets_block(hook: Hook) -> None:
     finally:
         await r.aclose()
     assert result.status is ContainmentStatus.BLOCKED
-    assert [c.json()["requested_action"] for c in hook.idp.calls] == ["block"]
+    assert [c.json()["requested_action"] for c in hook.idp.calls] == ["block", "revoke_sessions"]
 
 
 async def test_retry_after_then_2xx_and_4xx_not_retried(hook: Hook) -> None:

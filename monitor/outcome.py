@@ -1,0 +1,90 @@
+"""Whether a containment took effect: the steps each kind of exposure needs, the status they
+give, and the headline an admin reads, built from the step outcomes (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+
+from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE, StepResult
+from monitor.types import Outcome
+
+LABELS: Mapping[str, str] = {
+    STEP_RESET: "leaked password replaced (change required)",
+    STEP_REVOKE: "identity provider sessions revoked",
+    STEP_PORTAL: "portal sessions ended",
+    STEP_BLOCK: "sign-in blocked",
+}
+
+_TODO: Mapping[str, str] = {
+    STEP_RESET: "reset the password where it is mastered and require a change",
+    STEP_REVOKE: "end the user's sessions in the identity provider",
+    STEP_PORTAL: "ask the portal team to end the user's sessions",
+    STEP_BLOCK: "block the account's sign-in or ask the partner to reset it",
+}
+
+
+class Verdict(StrEnum):
+    CONTAINED = "contained"  # every required step took effect
+    PARTIAL = "partially_contained"  # some did, not all
+    NEEDS_ACTION = "needs_action"  # none did
+
+
+def required_steps(*, cookie: bool, external: bool) -> tuple[str, ...]:
+    """A stolen cookie is the portal's session: its issuer and the IdP must both end it. A leaked
+    password must stop working (replaced, or the account blocked when we cannot replace it) and
+    the sessions already opened with it must end."""
+    if cookie:
+        return (STEP_REVOKE, STEP_PORTAL)
+    if external:
+        return (STEP_BLOCK, STEP_REVOKE)
+    return (STEP_RESET, STEP_REVOKE)
+
+
+def verdict(required: Sequence[str], outcomes: Mapping[str, Outcome]) -> Verdict:
+    """CONTAINED only when there is a requirement and every required step is DONE."""
+    done = [step for step in required if outcomes.get(step) is Outcome.DONE]
+    if required and len(done) == len(required):
+        return Verdict.CONTAINED
+    return Verdict.PARTIAL if done else Verdict.NEEDS_ACTION
+
+
+def missing(required: Sequence[str], outcomes: Mapping[str, Outcome]) -> tuple[str, ...]:
+    return tuple(step for step in required if outcomes.get(step) is not Outcome.DONE)
+
+
+def todo(result: StepResult | None, step: str) -> str:
+    """What a human must do for a step that did not take effect."""
+    if result is not None and result.todo:
+        return result.todo
+    return _TODO.get(step, f"complete {step}")
+
+
+def headline(
+    provider: str,
+    required: Sequence[str],
+    results: Mapping[str, StepResult],
+    outcomes: Mapping[str, Outcome],
+) -> str:
+    """One line per required step: what took effect, and for each missing step why and what a
+    human must do. Nothing here claims a step the outcomes do not show as done."""
+    state = verdict(required, outcomes)
+    lead = {
+        Verdict.CONTAINED: f"contained in {provider}",
+        Verdict.PARTIAL: f"PARTIALLY contained in {provider}",
+        Verdict.NEEDS_ACTION: f"NOT contained in {provider}: action needed",
+    }[state]
+    parts: list[str] = []
+    for step in required:
+        label = LABELS.get(step, step)
+        result = results.get(step)
+        if outcomes.get(step) is Outcome.DONE:
+            why = (result.detail or "done") if result is not None else "done earlier"
+            parts.append(f"{label}: {why}")
+        else:
+            outcome = outcomes.get(step)
+            why = (result.detail if result is not None else "") or (
+                outcome.value if outcome is not None else "not attempted"
+            )
+            parts.append(f"NOT DONE: {label} ({why}); to do: {todo(result, step)}")
+    return f"{lead}. " + ". ".join(parts)
