@@ -370,7 +370,7 @@ def db_migrate() -> None:
 
     async def go() -> list[str]:
         target = await asyncio.to_thread(db.resolve_target)
-        return await db.migrate_database(target.dsn)
+        return await db.migrate_database(target.dsn, password=target.password)
 
     applied = _run(go)
     err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
