@@ -25,6 +25,13 @@ from monitor.store.tx import Tx
 from monitor.types import Action, Exposure
 
 DatabaseError = asyncpg.PostgresError  # what a failed query raises
+# What a call raises while PostgreSQL is down or restarting: retry later.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
 
 
 class Store:
@@ -48,6 +55,17 @@ class Store:
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:
             await conn.fetchval(sql("ping"))
+
+    async def schema_version(self) -> int:
+        """The newest migration applied to this database."""
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(sql("schema_version")))
+
+    async def action_outcomes(self) -> dict[tuple[str, str], int]:
+        """Containment steps recorded, per (provider, outcome)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("action_outcomes"))
+        return {(str(r["provider"]), str(r["outcome"])): int(r["n"]) for r in rows}
 
     # -- sources ----------------------------------------------------------------------------
 
