@@ -176,12 +176,12 @@ async def readiness(store: Store) -> str | None:
     """None when ready; otherwise why not (database unreachable, migrations not applied)."""
     try:
         async with asyncio.timeout(DB_TIMEOUT):
-            current = await store.schema_version()
+            applied = await store.migrations_applied()
     except UNAVAILABLE as exc:
         return f"database unreachable: {_reason(exc)}"
-    latest = available()[-1].version
-    if current < latest:
-        return f"database schema at migration {current}, this version needs {latest}"
+    missing = [m.name for m in available() if m.version not in applied]
+    if missing:
+        return f"migrations not applied: {', '.join(missing)} (run `credwatch db migrate`)"
     return None
 
 

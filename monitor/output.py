@@ -24,7 +24,7 @@ err = Console(stderr=True, highlight=False)
 
 def error(message: str) -> None:
     """An error line on stderr; the message is printed as is (no markup)."""
-    err.print("[red]error:[/red] " + safe(message))
+    err.print("[red]error:[/red] " + safe(message), soft_wrap=True)
 
 
 def sighting_json(s: Sighting) -> dict[str, Any]:

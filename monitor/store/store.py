@@ -56,10 +56,10 @@ class Store:
         async with self._pool.acquire() as conn:
             await conn.fetchval(sql("ping"))
 
-    async def schema_version(self) -> int:
-        """The newest migration applied to this database."""
+    async def migrations_applied(self) -> set[int]:
+        """The versions of the migrations this database has applied."""
         async with self._pool.acquire() as conn:
-            return int(await conn.fetchval(sql("schema_version")))
+            return {int(r["version"]) for r in await conn.fetch(sql("migrations_applied"))}
 
     async def action_outcomes(self) -> dict[tuple[str, str], int]:
         """Containment steps recorded, per (provider, outcome)."""
