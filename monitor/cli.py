@@ -422,7 +422,9 @@ def export(
     writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else ["exposure_id"])
     writer.writeheader()
     for item in items:
-        writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in item.items()})
+        writer.writerow(
+            {k: output.csv_cell(",".join(v) if isinstance(v, list) else v) for k, v in item.items()}
+        )
 
 
 @app.command()
