@@ -54,3 +54,19 @@ def test_key_file_readable_by_others_is_refused(tmp_path: Path) -> None:
 def test_missing_key_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         hmac_key({"CREDWATCH_HMAC_KEY_FILE": str(tmp_path / "nope")})
+
+
+def test_database_password_comes_apart_from_the_dsn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.store.db import resolve_target
+
+    f = tmp_path / "db_password"
+    f.write_text("p@ss/w#rd:?%\n")
+    f.chmod(0o600)
+    monkeypatch.setenv("CREDWATCH_DSN", "postgresql://credwatch@db:5432/credwatch")
+    monkeypatch.setenv("CREDWATCH_DB_PASSWORD_FILE", str(f))
+    monkeypatch.delenv("CREDWATCH_DB_PASSWORD", raising=False)
+    target = resolve_target()
+    assert target.password == "p@ss/w#rd:?%"
+    assert target.dsn == "postgresql://credwatch@db:5432/credwatch"
