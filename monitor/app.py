@@ -106,7 +106,7 @@ async def open_app(
                 f"using the embedded PostgreSQL in {target.embedded_root} "
                 "(set CREDWATCH_DSN to use another server)"
             )
-        pool = await db.open_pool(target.dsn)
+        pool = await db.open_pool(target.dsn, password=target.password)
         stack.push_async_callback(pool.close)
         store = Store(pool)
         if need_key:

@@ -5,20 +5,20 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import logging
 import os
 import signal
 import sys
+import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
-from monitor import output, plugins
+from monitor import hardening, logs, output, plugins
 from monitor.app import App, open_app
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
@@ -31,7 +31,7 @@ from monitor.store import db, embedded
 from monitor.types import Exposure, Problem
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,  # never dump locals: they can hold leaked secrets
     no_args_is_help=True,
     help="Find an organisation's leaked credentials in stealer logs and breach corpora.\n\n"
@@ -46,6 +46,53 @@ ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+@dataclass(slots=True)
+class _Flags:
+    debug: bool = False
+
+
+FLAGS = _Flags()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"credwatch {_installed_version()}")
+        raise typer.Exit(EXIT_CLEAN)
+
+
+def _installed_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("credwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@app.callback()
+def _options(
+    log_format: Annotated[
+        str, typer.Option(envvar=logs.FORMAT_ENV, help="Log lines: console or json.")
+    ] = "console",
+    log_level: Annotated[
+        str, typer.Option(envvar=logs.LEVEL_ENV, help="DEBUG, INFO, WARNING or ERROR.")
+    ] = "WARNING",
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Debug logs, and a traceback on a crash.")
+    ] = False,
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Find an organisation's leaked credentials in stealer logs and breach corpora."""
+    FLAGS.debug = debug
+    try:
+        logs.configure(level="DEBUG" if debug else log_level, fmt=log_format.lower())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
@@ -222,10 +269,33 @@ def actions(
 
 
 @app.command()
-def serve(config: ConfigOpt = DEFAULT_CONFIG) -> None:
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    metrics_host: Annotated[
+        str | None,
+        typer.Option(envvar="CREDWATCH_METRICS_HOST", help="Overrides [serve] metrics_host."),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="CREDWATCH_METRICS_PORT",
+            min=0,
+            max=65535,
+            help="Overrides [serve] metrics_port.",
+        ),
+    ] = None,
+) -> None:
     """Run as a service: nightly scans, drop folder, HIBP polling, containment, alerts, metrics."""
     cfg = _load_or_exit(config)
-    _run(lambda: _daemon(config, watch_dir=cfg.serve.watch_dir, schedule=True))
+    _run(
+        lambda: _daemon(
+            config,
+            watch_dir=cfg.serve.watch_dir,
+            schedule=True,
+            metrics_host=metrics_host,
+            metrics_port=metrics_port,
+        )
+    )
 
 
 @app.command()
@@ -239,26 +309,41 @@ def watch(
     _run(lambda: _daemon(config, watch_dir=folder, schedule=False))
 
 
-async def _daemon(config: Path, *, watch_dir: Path | None, schedule: bool) -> None:
+async def _daemon(
+    config: Path,
+    *,
+    watch_dir: Path | None,
+    schedule: bool,
+    metrics_host: str | None = None,
+    metrics_port: int | None = None,
+) -> None:
     from monitor.daemon import Daemon, DaemonOptions
+    from monitor.metrics import Metrics
 
-    async with _open(config) as a:
+    metrics = Metrics()
+    async with _open(config, progress=lambda _: metrics.beat()) as a:
+        options = DaemonOptions(
+            watch_dir=watch_dir,
+            schedule=schedule,
+            serve_metrics=schedule,
+            metrics_host=metrics_host,
+            metrics_port=metrics_port,
+        )
         daemon = Daemon(
             app=a,
-            options=DaemonOptions(watch_dir=watch_dir, schedule=schedule, serve_metrics=schedule),
+            options=options,
             hibp=a.api_feeds.get("hibp") if schedule else None,
+            metrics=metrics,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        serve = a.config.serve
+        host, port = daemon.metrics_address
         err.print(
             f"credwatch {'serve' if schedule else 'watch'} running"
-            + (f", watching {watch_dir}" if watch_dir else "")
-            + (
-                f", metrics on http://{serve.metrics_host}:{serve.metrics_port}" if schedule else ""
-            ),
+            + (f", watching {output.safe(str(watch_dir))}" if watch_dir else "")
+            + (f", metrics on http://{host}:{port}" if schedule else ""),
             style="dim",
         )
         await daemon.run(stop)
@@ -338,7 +423,9 @@ def export(
     writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else ["exposure_id"])
     writer.writeheader()
     for item in items:
-        writer.writerow({k: ",".join(v) if isinstance(v, list) else v for k, v in item.items()})
+        writer.writerow(
+            {k: output.csv_cell(",".join(v) if isinstance(v, list) else v) for k, v in item.items()}
+        )
 
 
 @app.command()
@@ -371,7 +458,7 @@ def db_migrate() -> None:
 
     async def go() -> list[str]:
         target = await asyncio.to_thread(db.resolve_target)
-        return await db.migrate_database(target.dsn)
+        return await db.migrate_database(target.dsn, password=target.password)
 
     applied = _run(go)
     err.print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
@@ -414,11 +501,25 @@ def db_where() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("CREDWATCH_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    app()
+    """The console script: exit 0 nothing found, 1 exposures found, 2 any error or crash."""
+    hardening.harden()
+    logs.configure(level="WARNING")
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # a crash: one clear line, the traceback only with --debug
+        if FLAGS.debug:
+            traceback.print_exc()
+        output.error(crash_line(exc))
+        sys.exit(EXIT_ERROR)
+
+
+def crash_line(exc: BaseException) -> str:
+    """What a crash prints: its type and first line (the traceback needs --debug)."""
+    text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"unexpected error ({detail}); run with --debug for the traceback"
 
 
 __all__ = ["App", "app", "main"]

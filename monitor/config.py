@@ -20,7 +20,7 @@ from monitor.config_sections import (
 )
 from monitor.errors import ConfigError
 from monitor.policy import PolicyConfig
-from monitor.settings import SettingError, load_section
+from monitor.settings import SettingError, env_or_file, load_section
 
 DEFAULT_CONFIG = Path("credwatch.toml")
 HMAC_KEY_ENV = "CREDWATCH_HMAC_KEY"
@@ -208,17 +208,10 @@ def _frozen(tables: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Mapping[str
 
 
 def hmac_key(env: Mapping[str, str] | None = None) -> bytes:
-    """The fingerprint key, from CREDWATCH_HMAC_KEY or the file named by CREDWATCH_HMAC_KEY_FILE."""
+    """The fingerprint key, from CREDWATCH_HMAC_KEY or the file named by CREDWATCH_HMAC_KEY_FILE
+    (surrounding white space stripped in both: the same key whichever way it comes)."""
     env = os.environ if env is None else env
-    value = env.get(HMAC_KEY_ENV, "")
-    if not value and env.get(HMAC_KEY_FILE_ENV):
-        key_file = Path(env[HMAC_KEY_FILE_ENV])
-        try:
-            value = key_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(
-                f"{HMAC_KEY_FILE_ENV}: cannot read {key_file}: {exc.strerror}"
-            ) from None
+    value = env_or_file(HMAC_KEY_ENV, env)
     if len(value) < 32:
         raise ConfigError(
             f"{HMAC_KEY_ENV}: missing or shorter than 32 characters; it keys the fingerprints "

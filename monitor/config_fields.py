@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
@@ -110,6 +111,16 @@ Portals = Annotated[Texts, AfterValidator(_portals)]
 Name = Annotated[str, AfterValidator(_not_blank)]
 Email = Annotated[str, AfterValidator(_email)]
 Count = Annotated[int, AfterValidator(at_least(0))]
+Size = Annotated[int, AfterValidator(at_least(1))]  # 0 would silently disable what it limits
+
+
+def _positive_seconds_or_ratio(value: float) -> float:
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+Positive = Annotated[float, AfterValidator(_positive_seconds_or_ratio)]
 Port = Annotated[int, AfterValidator(_port)]
 Cron = Annotated[str, AfterValidator(_cron)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]

@@ -17,6 +17,8 @@ from monitor.config_fields import (
     Name,
     Port,
     Portals,
+    Positive,
+    Size,
     Table,
     TableArray,
     Tables,
@@ -71,8 +73,8 @@ class ScanSection(Section):
     max_depth: Count | None = None
     max_member_size: Count | None = None
     max_total_size: Count | None = None
-    max_ratio: float | None = None
-    max_line: Count | None = None
+    max_ratio: Positive | None = None
+    max_line: Size | None = None
     workers: Count | None = None
 
 
@@ -86,5 +88,5 @@ class ServeSection(Section):
     metrics_host: str | None = None
     metrics_port: Port | None = None
     hibp_interval_minutes: Count | None = None
-    outbox_interval_seconds: float | None = None
-    settle_seconds: float | None = None
+    outbox_interval_seconds: Positive | None = None
+    settle_seconds: Positive | None = None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +13,17 @@ from aiohttp import web
 from monitor import metrics as metrics_mod
 from monitor.app import App
 from monitor.dropfolder import DropFolder
+from monitor.errors import CredwatchError
 from monitor.feed import ApiFeed
 from monitor.pipeline import Sighting, identity_of
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
-from monitor.store.store import DatabaseError
+from monitor.store.store import UNAVAILABLE, DatabaseError
 
 log = logging.getLogger(__name__)
+
+
+class MetricsBindError(CredwatchError):
+    """The metrics address cannot be listened on (port in use, address not local)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,25 +31,35 @@ class DaemonOptions:
     watch_dir: Path | None
     schedule: bool = True
     serve_metrics: bool = True
+    metrics_host: str | None = None  # overrides [serve] metrics_host
+    metrics_port: int | None = None  # overrides [serve] metrics_port
 
 
 class Daemon:
-    def __init__(self, *, app: App, options: DaemonOptions, hibp: ApiFeed | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        app: App,
+        options: DaemonOptions,
+        hibp: ApiFeed | None = None,
+        metrics: metrics_mod.Metrics | None = None,
+    ) -> None:
         self.app = app
         self.config = app.config
         self.store = app.store
         self.scanner = app.scanner
         self.options = options
         self.hibp = hibp
-        self.metrics = metrics_mod.Metrics()
+        self.metrics = metrics if metrics is not None else metrics_mod.Metrics()
+        self._last_error: str | None = None
         self._busy = asyncio.Lock()  # one unit of work at a time per daemon
 
     # -- units of work ------------------------------------------------------------------
 
     def _count(self, s: Sighting) -> None:
-        self.metrics.inc("credwatch_sightings_total")
+        self.metrics.sightings.inc()
         if s.new_exposure:
-            self.metrics.inc("credwatch_exposures_new_total")
+            self.metrics.exposures_new.inc()
 
     async def ingest_file(self, path: Path) -> bool:
         """Scan one dropped file unless it was done before (by us or another daemon)."""
@@ -59,40 +73,58 @@ class Daemon:
             if not locked or await self.store.source_done(identity):
                 return False
             result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
-            self.metrics.inc("credwatch_sources_total")
-            self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
-            self.metrics.inc("credwatch_errors_total", result.totals.problems)
+            self.metrics.sources.labels(kind="watch").inc()
+            self.metrics.lines.inc(result.totals.lines)
+            self.metrics.errors.labels(kind="input_skipped").inc(result.totals.problems)
+            self.metrics.last_scan.set_to_current_time()
             log.info(
                 "dropped file scanned",
-                extra={"path": str(path), "matches": result.totals.matches},
+                extra={
+                    "path": str(path),
+                    "lines": result.totals.lines,
+                    "matches": result.totals.matches,
+                    "skipped": result.totals.problems,
+                },
             )
             return True
 
     async def respond_and_alert(self) -> None:
         done = await self.app.respond_and_alert()
-        self.metrics.inc("credwatch_containments_total", done.containments)
-        self.metrics.inc("credwatch_alerts_sent_total", done.sent)
-        self.metrics.inc("credwatch_alerts_failed_total", done.failed)
+        self.metrics.containments.inc(done.containments)
+        self.metrics.alerts_sent.inc(done.sent)
+        self.metrics.alerts_failed.inc(done.failed)
 
     async def nightly(self) -> None:
         sources = [p for p in self.config.serve.sources if p.exists()]
         missing = [p for p in self.config.serve.sources if not p.exists()]
         for p in missing:
             log.warning("nightly source missing", extra={"path": str(p)})
-            self.metrics.inc("credwatch_errors_total")
+            self.metrics.errors.labels(kind="source_missing").inc()
         async with self._busy:
-            self.metrics.inc("credwatch_nightly_runs_total")
-            for result in await self.scanner.scan(sources, on_sighting=self._count, kind="nightly"):
-                self.metrics.inc("credwatch_sources_total")
-                self.metrics.inc("credwatch_lines_ingested_total", result.totals.lines)
+            self.metrics.nightly_runs.inc()
+            results = await self.scanner.scan(sources, on_sighting=self._count, kind="nightly")
+            for result in results:
+                self.metrics.sources.labels(kind="nightly").inc()
+                self.metrics.lines.inc(result.totals.lines)
+            self.metrics.last_scan.set_to_current_time()
             await self.respond_and_alert()
+            self.metrics.last_nightly.set_to_current_time()
+            log.info(
+                "nightly run done",
+                extra={
+                    "sources": len(results),
+                    "missing": len(missing),
+                    "lines": sum(r.totals.lines for r in results),
+                    "matches": sum(r.totals.matches for r in results),
+                },
+            )
 
     async def poll_hibp(self) -> None:
         if self.hibp is None:
             return
         async with self._busy:
             await self.scanner.ingest(self.hibp, on_sighting=self._count)
-            self.metrics.inc("credwatch_sources_total")
+            self.metrics.sources.labels(kind="hibp").inc()
             await self.respond_and_alert()
 
     # -- the loop -------------------------------------------------------------------------
@@ -103,11 +135,16 @@ class Daemon:
         if self.options.serve_metrics:
             runner = web.AppRunner(metrics_mod.app(self.metrics, self.store), access_log=None)
             await runner.setup()
-            site = web.TCPSite(
-                runner, self.config.serve.metrics_host, self.config.serve.metrics_port
-            )
-            await site.start()
-            log.info("metrics listening", extra={"port": self.config.serve.metrics_port})
+            host, port = self.metrics_address
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as exc:
+                await runner.cleanup()
+                raise MetricsBindError(
+                    f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}"
+                ) from None
+            log.info("metrics listening", extra={"host": host, "port": port})
         if self.options.schedule:
             sched = build_scheduler(
                 timezone=self.config.serve.timezone,
@@ -138,13 +175,13 @@ class Daemon:
             while not stop.is_set():
                 try:
                     await self._tick(drop, stop)
-                except DatabaseError as exc:
-                    self.metrics.inc("credwatch_errors_total")
-                    log.error("work loop error", extra={"error": str(exc)})
-                except OSError as exc:
-                    self.metrics.inc("credwatch_errors_total")
-                    log.error("work loop error", extra={"error": str(exc)})
-                self.metrics.last_tick = time.time()
+                except UNAVAILABLE as exc:
+                    self._transient(exc)
+                else:
+                    if self._last_error is not None:
+                        log.info("work loop recovered", extra={"after": self._last_error})
+                        self._last_error = None
+                self.metrics.beat()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
         finally:
@@ -156,6 +193,24 @@ class Daemon:
                 pass
             if runner is not None:
                 await runner.cleanup()
+
+    @property
+    def metrics_address(self) -> tuple[str, int]:
+        o, serve = self.options, self.config.serve
+        host = o.metrics_host if o.metrics_host is not None else serve.metrics_host
+        port = o.metrics_port if o.metrics_port is not None else serve.metrics_port
+        return host, port
+
+    def _transient(self, exc: BaseException) -> None:
+        """A failure the loop retries: a WARNING when it starts or changes, DEBUG while it lasts."""
+        kind = (
+            "os" if isinstance(exc, OSError) and not isinstance(exc, DatabaseError) else "database"
+        )
+        self.metrics.errors.labels(kind=kind).inc()
+        reason = f"{type(exc).__name__}: {exc}"
+        level = logging.DEBUG if reason == self._last_error else logging.WARNING
+        log.log(level, "work loop error, retrying", extra={"error": reason, "kind": kind})
+        self._last_error = reason
 
     async def _tick(self, drop: DropFolder | None, stop: asyncio.Event) -> None:
         if drop is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import urllib.parse
 from collections.abc import Iterable
 
@@ -12,6 +13,10 @@ _EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _AUTHORITY_END = "/?#"
 # What stealers and combo lists write where no login was captured.
 PLACEHOLDER_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a", "-"})
+# A path segment that looks like a token (reset links, magic links, JWTs, session ids): long,
+# made only of token characters, with both letters and digits.
+_TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_\-.~+=%]{20,}")
+MASKED_SEGMENT = "***"
 
 
 def canonical_host(raw: str) -> str:
@@ -77,9 +82,23 @@ def split_url(url: str) -> tuple[str, str]:
     return host, path
 
 
+def _looks_like_token(segment: str) -> bool:
+    return (
+        _TOKEN_SEGMENT.fullmatch(segment) is not None
+        and any(c.isdigit() for c in segment)
+        and any(c.isalpha() for c in segment)
+    )
+
+
+def _safe_segment(segment: str) -> str:
+    segment = segment.split(";", 1)[0]
+    return MASKED_SEGMENT if _looks_like_token(segment) else segment
+
+
 def safe_url(url: str, *, limit: int = 2048) -> str:
     """The URL without userinfo, query, fragment or `;params` (they can carry passwords, tokens
-    and session ids); `android://…@pkg/` keeps only the package."""
+    and session ids), a token-looking path segment masked; `android://…@pkg/` keeps only the
+    package. Idempotent: every record's URL goes through it once, where the record is built."""
     text = url.strip().strip("\"'").strip()
     scheme, sep, rest = text.partition("://")
     if not sep:
@@ -89,7 +108,7 @@ def safe_url(url: str, *, limit: int = 2048) -> str:
         return f"android://{package}/"[:limit]
     authority, path = _split_authority(rest, special=True)
     authority = authority.rpartition("@")[2].split(";", 1)[0]
-    path = "/".join(segment.split(";", 1)[0] for segment in path.split("/"))
+    path = "/".join(_safe_segment(segment) for segment in path.split("/"))
     prefix = f"{scheme}://" if sep else ""
     return f"{prefix}{authority}{path}"[:limit]
 

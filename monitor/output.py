@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from monitor.normalize import safe_url
@@ -24,7 +25,7 @@ err = Console(stderr=True, highlight=False)
 
 def error(message: str) -> None:
     """An error line on stderr; the message is printed as is (no markup)."""
-    err.print("[red]error:[/red] " + safe(message))
+    err.print("[red]error:[/red] " + safe(message), soft_wrap=True)
 
 
 def sighting_json(s: Sighting) -> dict[str, Any]:
@@ -84,14 +85,43 @@ class ScanProgress:
 
 
 def safe(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text).replace("[", "\\[")
+    """Printable characters only (no escape sequences), terminal-library markup escaped."""
+    return escape("".join(c if c.isprintable() else "?" for c in text))
+
+
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: control characters dropped to `?`, and a cell
+    that would start a formula (`= + - @`, tab, CR) prefixed with `'` (OWASP's advice)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_LEAD):
+        value = "'" + value
+    return "".join(c if c.isprintable() else "?" for c in value)
+
+
+def console() -> Console:
+    """Standard output: the terminal's width on a terminal; one row per line when piped."""
+    out = Console(highlight=False)
+    if out.is_terminal:
+        return out
+    return Console(highlight=False, width=100_000, no_color=True)
+
+
+def _table(title: str | None = None) -> Table:
+    """A table; borderless when piped, so that lines stay stable for other tools."""
+    if console().is_terminal:
+        return Table(title=title)
+    return Table(title=title, box=None, show_edge=False)
 
 
 def print_sightings(rows: list[dict[str, Any]]) -> None:
     if not rows:
-        Console().print("no exposures found")
+        console().print("no exposures found")
         return
-    table = Table(title="Exposures found", show_lines=False)
+    table = _table("Exposures found")
     for col in (
         "id",
         "new",
@@ -111,15 +141,15 @@ def print_sightings(rows: list[dict[str, Any]]) -> None:
             str(r["exposure_id"]),
             "yes" if r["new"] else "",
             r["severity"],
-            r["kind"] + (f" {r['cookie_name']}" if r["cookie_name"] else ""),
+            safe(r["kind"] + (f" {r['cookie_name']}" if r["cookie_name"] else "")),
             safe(r["login"] or "-"),
             safe(r["host"] or "-"),
             ",".join(r["reasons"]),
-            r["secret_hint"] or "-",
+            safe(r["secret_hint"] or "-"),
             (r["infected_at"] or "")[:10] or "-",
             safe(seen),
         )
-    Console(width=200).print(table)
+    console().print(table)
 
 
 def lookup_summary(domain: str, exposures: list[Exposure]) -> dict[str, Any]:
@@ -153,16 +183,16 @@ def lookup_summary(domain: str, exposures: list[Exposure]) -> dict[str, Any]:
 
 
 def print_lookup(s: dict[str, Any]) -> None:
-    out = Console(width=200)
+    out = console()
     out.print(
-        f"[bold]{s['domain']}[/bold]: {s['exposures']} exposure(s), "
+        f"[bold]{safe(s['domain'])}[/bold]: {s['exposures']} exposure(s), "
         f"{len(s['accounts'])} account(s), latest infection {s['latest_infection'] or 'unknown'}"
     )
     if s["portals"]:
-        out.print("portals hit: " + ", ".join(s["portals"]))
+        out.print("portals hit: " + safe(", ".join(s["portals"])))
     if not s["items"]:
         return
-    table = Table()
+    table = _table()
     for col in (
         "id",
         "severity",
@@ -185,7 +215,7 @@ def print_lookup(s: dict[str, Any]) -> None:
             safe(i["login"] or "-"),
             safe(i["host"] or "-"),
             ",".join(i["reasons"]),
-            i["secret_hint"] or "-",
+            safe(i["secret_hint"] or "-"),
             (i["infected_at"] or "-")[:10],
             str(i["sightings"]),
         )
@@ -194,7 +224,7 @@ def print_lookup(s: dict[str, Any]) -> None:
 
 def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 50) -> None:
     for origin, reason in problems[:shown]:
-        err.print(f"[yellow]skipped[/yellow] {safe(origin)}: {safe(reason)}")
+        err.print(f"[yellow]skipped[/yellow] {safe(origin)}: {safe(reason)}", soft_wrap=True)
     if len(problems) > shown:
         err.print(f"[yellow]… {len(problems) - shown} more skipped inputs[/yellow]")
 
@@ -225,21 +255,22 @@ def action_items(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def print_actions(items: list[dict[str, Any]]) -> None:
-    table = Table(title="Actions")
+    table = _table("Actions")
     for col in ("id", "at", "exposure", "login", "provider", "step", "outcome", "by", "detail"):
         table.add_column(col)
     for i in items:
         table.add_row(
-            str(i["id"]), i["at"][:19], str(i["exposure_id"]), safe(i["login"]), i["provider"],
-            i["step"], i["outcome"] + (" (retryable)" if i["retryable"] else ""), i["decided_by"],
-            safe(i["detail"])[:80],
+            str(i["id"]), i["at"][:19], str(i["exposure_id"]), safe(i["login"]),
+            safe(i["provider"]), safe(i["step"]),
+            i["outcome"] + (" (retryable)" if i["retryable"] else ""), safe(i["decided_by"]),
+            safe(i["detail"][:80]),
         )  # fmt: skip
-    Console(width=200).print(table)
+    console().print(table)
 
 
 def print_status(data: dict[str, Any]) -> None:
     b = data["backlog"]
-    out = Console(width=200)
+    out = console()
     out.print(
         f"exposures {b['exposures']} ({b['exposures_open']} open) · alerts sent {b['alerts_sent']} · "
         f"outbox {b['outbox'] or 'empty'}"
@@ -249,7 +280,7 @@ def print_status(data: dict[str, Any]) -> None:
         f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
         f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"
     )
-    table = Table(title="Recent sources")
+    table = _table("Recent sources")
     for col in ("id", "kind", "location", "status", "started", "lines", "matches", "problems"):
         table.add_column(col)
     for r in data["recent_sources"]:
@@ -261,13 +292,13 @@ def print_status(data: dict[str, Any]) -> None:
 
 
 def print_plugins(infos: Sequence[PluginInfo]) -> None:
-    table = Table(title="Plug-ins")
+    table = _table("Plug-ins")
     for col in ("family", "name", "from", "target", "status"):
         table.add_column(col)
     for p in infos:
         status = f"[red]failed[/red]: {safe(p.error)}" if p.error else "loaded"
         table.add_row(p.family.value, p.name, safe(p.distribution), safe(p.target), status)
-    Console(width=200).print(table)
+    console().print(table)
 
 
 def plugin_items(infos: Sequence[PluginInfo]) -> list[dict[str, Any]]:

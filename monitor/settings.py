@@ -62,13 +62,32 @@ def load_section(
         raise SettingError(section, key, _problem(first), file=file) from None
 
 
+def env_or_file(variable: str, env: Mapping[str, str], *, strip: bool = True) -> str:
+    """The secret in `variable`, or in the file named by `variable`_FILE (Docker and Kubernetes
+    secrets); "" when neither is set. A key file others can read is refused."""
+    value = env.get(variable, "")
+    file_var = f"{variable}_FILE"
+    if not value and env.get(file_var):
+        path = Path(env[file_var])
+        try:
+            mode = path.stat().st_mode
+            value = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{file_var}: cannot read {path}: {exc.strerror}") from None
+        if mode & 0o007:
+            raise ConfigError(
+                f"{file_var}: {path} is readable by other users; run `chmod o-rwx {path}`"
+            )
+        value = value.strip()
+    return value.strip() if strip else value
+
+
 def secret_from_env(
     section: str, key: str, variable: str, env: Mapping[str, str], *, strip: bool = True
 ) -> str:
-    """The value of the environment variable `variable`, which `key` of `section` names."""
-    value = env.get(variable, "")
-    if strip:
-        value = value.strip()
+    """The value of the environment variable `variable` (or of the file `variable`_FILE names),
+    which `key` of `section` names."""
+    value = env_or_file(variable, env, strip=strip)
     if not value:
         raise SettingError(section, key, f"environment variable {variable} is not set")
     return value

@@ -10,6 +10,7 @@ from enum import IntEnum, StrEnum
 from typing import Any
 
 from monitor.keyed import keyed_hash
+from monitor.normalize import safe_url
 
 
 class Secret:
@@ -124,7 +125,9 @@ class Problem:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LeakedCredential:
-    """One credential (or session cookie, hash, account) read from a source."""
+    """One credential (or session cookie, hash, account) read from a source.
+
+    `url` is always the safe form (`monitor.normalize.safe_url`), whatever the feed passed."""
 
     kind: CredentialKind
     url: str
@@ -143,6 +146,11 @@ class LeakedCredential:
     # Stealer logs: the victim folder this file sits in ("dump.zip!PC1"); the pipeline groups
     # a victim's records by it (monitor.victims). None for text bases and APIs.
     victim_folder: str | None = None
+
+    def __post_init__(self) -> None:
+        # The one place a leaked URL is cleaned: userinfo, query, fragment, `;params` and
+        # token-looking segments never reach the store, a log, an alert or JSON.
+        object.__setattr__(self, "url", safe_url(self.url))
 
     def fingerprint(self, key: bytes) -> str:
         """The exposure's identity: one per (kind, host, login, secret[, cookie name]), keyed."""

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages credwatch needs: PostgreSQL server binaries (embedded database),
-# and for the test suite slapd + ldap-utils (OpenLDAP containment tests). Root only; idempotent.
+# and for the test suite slapd + ldap-utils (OpenLDAP containment tests) and prometheus
+# (promtool checks /metrics). Root only; idempotent.
 set -euo pipefail
 want=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || want+=(postgresql)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/sbin/slapd ] || want+=(slapd ldap-utils)
+  command -v promtool >/dev/null 2>&1 || want+=(prometheus)  # promtool checks /metrics
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -43,7 +43,14 @@ class EmbeddedServer:
 def find_bindir() -> Path:
     """The PostgreSQL server binaries: $CREDWATCH_PG_BINDIR, Debian's layout, then PATH."""
     if os.environ.get("CREDWATCH_PG_BINDIR"):
-        return Path(os.environ["CREDWATCH_PG_BINDIR"])
+        given = Path(os.environ["CREDWATCH_PG_BINDIR"])
+        if not (given / "initdb").is_file():
+            raise StoreError(
+                f"CREDWATCH_PG_BINDIR={given}: no initdb there (point it at PostgreSQL's bin "
+                "directory, e.g. /usr/lib/postgresql/16/bin, or unset it)",
+                retryable=False,
+            )
+        return given
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,

@@ -31,6 +31,14 @@ DatabaseError = asyncpg.PostgresError  # what a failed query raises
 # the database: the caller reports it and goes on. Connection and server faults are not in it.
 RowRefused = (asyncpg.DataError, asyncpg.ProgramLimitExceededError, ValueError)
 
+# What a call raises while PostgreSQL is down or restarting: retry later.
+UNAVAILABLE: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+
 
 class Store:
     """Short statements and short transactions only: no method holds a transaction open while
@@ -72,6 +80,17 @@ class Store:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("key_retire"), retire)
             await conn.execute(sql("key_add_current"), key_id, check_value)
+
+    async def migrations_applied(self) -> set[int]:
+        """The versions of the migrations this database has applied."""
+        async with self._pool.acquire() as conn:
+            return {int(r["version"]) for r in await conn.fetch(sql("migrations_applied"))}
+
+    async def action_outcomes(self) -> dict[tuple[str, str], int]:
+        """Containment steps recorded, per (provider, outcome)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("action_outcomes"))
+        return {(str(r["provider"]), str(r["outcome"])): int(r["n"]) for r in rows}
 
     # -- sources ----------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def poison_corpus(root: Path, *, seed: int = 15) -> Corpus:
     long_login = f"{_long(rng, 3000)}@{DOMAIN}"
     (root / "long_login.txt").write_text(
         f"https://intra.{DOMAIN}/:{keep('ulp.before@' + DOMAIN)}:pw1\n"
-        f"https://intra.{DOMAIN}/:{long_login}:pw2\n"
+        f"https://intra.{DOMAIN}/:{long_login}:Pl4nted-Pw-2\n"
         f"https://intra.{DOMAIN}/:{keep('ulp.after@' + DOMAIN)}:pw3\n"
     )
     poisoned.append("long_login.txt")
@@ -114,7 +114,10 @@ def poison_corpus(root: Path, *, seed: int = 15) -> Corpus:
         archives.zip_bytes(
             [
                 ("a.txt", f"https://intra.{DOMAIN}/:{keep('zip.before@' + DOMAIN)}:pw1\n".encode()),
-                (long_name, f"https://intra.{DOMAIN}/:{keep('zip.long@' + DOMAIN)}:pw2\n".encode()),
+                (
+                    long_name,
+                    f"https://intra.{DOMAIN}/:{keep('zip.long@' + DOMAIN)}:Pl4nted-Pw-2\n".encode(),
+                ),
                 ("z.txt", f"https://intra.{DOMAIN}/:{keep('zip.after@' + DOMAIN)}:pw3\n".encode()),
             ]
         )

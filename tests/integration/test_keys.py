@@ -85,7 +85,11 @@ async def test_key_mistakes_refused_rotation_duplicates_nothing(
     before = await counts(pool)
     assert before[0] > 0 and before[1] > 0
 
-    for wrong in (OLD + " ", NEW):  # a trailing space, and a genuinely different key
+    # The environment value is stripped: a stray trailing space is the same key, not a new world.
+    spaced = cli(dsn, tmp_path, "scan", str(dumps), "--config", cfg, key=OLD + " ")
+    assert spaced.returncode == 1, spaced.stderr[-2000:]
+    assert await counts(pool) == before
+    for wrong in (NEW, NEW + " "):  # a genuinely different key, with or without the space
         run = cli(dsn, tmp_path, "scan", str(dumps), "--config", cfg, key=wrong)
         assert run.returncode == 2 and "is not the key that made" in run.stderr
         assert await counts(pool) == before

@@ -119,4 +119,4 @@ def test_cli_exits_1_for_hits_not_a_crash(dsn: str, tmp_path: Path) -> None:
     )  # fmt: skip
     assert run.returncode == 1, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
-    assert "pw2" not in run.stdout + run.stderr  # no planted password printed
+    assert "Pl4nted-Pw-2" not in run.stdout + run.stderr  # no planted password printed

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import TEST_KEY
 from tests.servers import slapd
@@ -82,6 +83,15 @@ async def start(
     )  # fmt: skip
 
 
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Prometheus text parsed by prometheus_client: (name, sorted labels) -> value."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 async def http_get(url: str) -> str:
     def get() -> str:
         with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback test server)
@@ -143,7 +153,7 @@ enforce = true
 
             assert await wait_for(healthy, 30), "serve did not come up"
             line = f"{PORTAL}/login:partner1@gmail.com:{slapd.LEAKED_PASSWORD}\n"
-            t0 = time.monotonic()
+            t0, t0_wall = time.monotonic(), time.time()
             (tmp_path / "drop" / "fresh.txt").write_text("https://x.example/:a@b.c:d\n" + line)
 
             async def two_messages() -> bool:
@@ -168,11 +178,15 @@ enforce = true
                 ("reset_password", "done"),
                 ("revoke_sessions", "skipped"),
             ]
-            metrics = await http_get(f"http://127.0.0.1:{port}/metrics")
-            assert "credwatch_sources_total 1\n" in metrics
-            assert "credwatch_exposures_new_total 1\n" in metrics
-            assert "credwatch_alerts_sent_total 2\n" in metrics
-            assert "credwatch_actions 3\n" in metrics  # the reset started, done; the revoke
+            metrics = samples(await http_get(f"http://127.0.0.1:{port}/metrics"))
+            assert metrics[("credwatch_sources_total", (("kind", "watch"),))] == 1
+            assert metrics[("credwatch_exposures_new_total", ())] == 1
+            assert metrics[("credwatch_alerts_sent_total", ())] == 2
+            steps = "credwatch_containment_steps"
+            assert metrics[(steps, (("provider", "ldap"), ("result", "started")))] == 1
+            assert metrics[(steps, (("provider", "ldap"), ("result", "done")))] == 1
+            assert metrics[(steps, (("provider", "ldap"), ("result", "skipped")))] == 1
+            assert metrics[("credwatch_last_scan_success_timestamp_seconds", ())] > t0_wall
             code, err = await stop(proc)
             assert code == 0, err
             assert "stopped" in err

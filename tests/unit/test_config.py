@@ -279,7 +279,19 @@ def test_values_keep_their_toml_types(tmp_path: Path, text: str, message: str) -
         (ORG + "[scan]\nmax_depth = -1\n", "[scan] max_depth: must be >= 0"),
         (ORG + "[scan]\nmax_member_size = -1\n", "[scan] max_member_size: must be >= 0"),
         (ORG + "[scan]\nmax_total_size = -1\n", "[scan] max_total_size: must be >= 0"),
-        (ORG + "[scan]\nmax_line = -1\n", "[scan] max_line: must be >= 0"),
+        (ORG + "[scan]\nmax_line = -1\n", "[scan] max_line: must be >= 1"),
+        (ORG + "[scan]\nmax_line = 0\n", "[scan] max_line: must be >= 1"),
+        (ORG + "[scan]\nmax_ratio = 0\n", "[scan] max_ratio: must be a number greater than 0"),
+        (ORG + "[scan]\nmax_ratio = -2.5\n", "[scan] max_ratio: must be a number greater than 0"),
+        (ORG + "[scan]\nmax_ratio = nan\n", "[scan] max_ratio: must be a number greater than 0"),
+        (
+            ORG + "[serve]\noutbox_interval_seconds = inf\n",
+            "[serve] outbox_interval_seconds: must be a number greater than 0",
+        ),
+        (
+            ORG + "[serve]\nsettle_seconds = 0\n",
+            "[serve] settle_seconds: must be a number greater than 0",
+        ),
         (ORG + "[scan]\nworkers = -2\n", "[scan] workers: must be >= 0"),
         (
             ORG + "[serve]\nhibp_interval_minutes = -5\n",

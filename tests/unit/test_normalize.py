@@ -171,3 +171,38 @@ def test_config_errors_name_key_and_file(tmp_path: Path) -> None:
         load_config(p)
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "https://h.example/reset/eyJhbGciOiJIUzI1NiJ9a1b2c3d4e5f6/confirm",
+            "https://h.example/reset/***/confirm",
+        ),
+        ("https://h.example/magic/0123456789abcdef0123456789abcdef", "https://h.example/magic/***"),
+        (
+            "https://h.example/a-long-but-plain-path-segment/x",
+            "https://h.example/a-long-but-plain-path-segment/x",
+        ),
+        ("https://h.example/v2/user123", "https://h.example/v2/user123"),
+    ],
+)
+def test_safe_url_masks_token_looking_segments(raw: str, expected: str) -> None:
+    assert safe_url(raw) == expected
+    assert safe_url(safe_url(raw)) == expected  # idempotent
+
+
+def test_every_leaked_credential_holds_the_safe_url() -> None:
+    from monitor.types import CredentialKind, LeakedCredential
+
+    c = LeakedCredential(
+        kind=CredentialKind.PASSWORD,
+        url="https://bob:Pw@portal.example/kairos;jsessionid=S1?token=T#frag",
+        host="portal.example",
+        path="/kairos",
+        login="bob@x.fr",
+        secret=Secret("Pw"),
+        origin="ulp.txt",
+    )
+    assert c.url == "https://portal.example/kairos"

@@ -1,0 +1,65 @@
+"""Logging set-up: every line carries its context (the `extra=` of the call), as readable
+`key=value` text on a terminal or as JSON lines for a log collector (structlog's formatter over
+the standard library's loggers, so every module keeps `logging.getLogger(__name__)`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+FORMATS = ("console", "json")
+FORMAT_ENV = "CREDWATCH_LOG_FORMAT"
+LEVEL_ENV = "CREDWATCH_LOG_LEVEL"
+
+
+def _inert(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Text from dumps reaches the terminal as printable characters only (no escape sequences)."""
+    for key, value in event.items():
+        if isinstance(value, str) and not value.isprintable():
+            event[key] = "".join(c if c.isprintable() else "?" for c in value)
+    return event
+
+
+def _renderer(fmt: str, stream: TextIO) -> Processor:
+    if fmt == "json":
+        return structlog.processors.JSONRenderer(ensure_ascii=False)
+    return structlog.dev.ConsoleRenderer(
+        colors=stream.isatty(), pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+    )
+
+
+def formatter(fmt: str = "console", stream: TextIO | None = None) -> logging.Formatter:
+    """The formatter for `fmt` ("console" or "json"); exported for tests and embedding."""
+    if fmt not in FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    pre_chain: list[Processor] = [
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+        _inert,
+    ]
+    final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
+    if fmt == "json":
+        final.append(structlog.processors.format_exc_info)
+    final.append(_renderer(fmt, stream or sys.stderr))
+    return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=pre_chain, processors=final)
+
+
+def configure(
+    *, level: str = "WARNING", fmt: str = "console", stream: TextIO | None = None
+) -> None:
+    """Route every logger to `stream` (stderr) at `level`, in `fmt`; replaces earlier set-ups."""
+    if level.upper() not in logging.getLevelNamesMapping():
+        raise ValueError(f"log level must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter(fmt, stream))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())

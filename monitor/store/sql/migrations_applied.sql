@@ -1,0 +1,2 @@
+-- The migrations this database has applied.
+SELECT version FROM schema_migrations
