@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.config import Config
+from monitor.errors import resource_fault
 from monitor.feed import (
     ApiFeed,
     ArchiveLimits,
@@ -338,6 +339,8 @@ def matches(
                 totals.matches += 1
                 yield m
         except Exception as exc:  # one record that cannot be matched costs only itself
+            if resource_fault(exc):
+                raise  # the machine, not the record: the path is read again later
             totals.problems += 1
             yield Problem(
                 origin=record.origin if not isinstance(record, VictimInfo) else record.folder,
