@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,7 +48,6 @@ def stealer_zip(path: Path, victims: int, creds: int) -> dict[str, tuple[datetim
         members.update(with_prefix(victim_folder("redline", hwid=hwid, infected_at=when), files))
         for lg in logins:
             expected[lg] = (expected_infected_at("redline", when), hwid)
-    import zipfile
 
     path.write_bytes(archives.zip_bytes(list(members.items()), compression=zipfile.ZIP_STORED))
     return expected
