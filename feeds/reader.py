@@ -21,7 +21,7 @@ from feeds.stealer_passwords import parse_passwords
 from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
 from feeds.textio import LineCounter, decode_line, iter_text_lines, mostly_binary, utf8_stream
-from monitor.errors import FeedError
+from monitor.errors import FeedError, resource_fault
 from monitor.feed import FeedTotals, FileRecord, ReadContext
 from monitor.normalize import canonical_login, split_url
 from monitor.settings import Section, load_section
@@ -75,20 +75,11 @@ class _PathRead:
             self.totals.members += 1
             try:
                 yield from self._member(item)
-            except FeedError as exc:
+            except Exception as exc:
+                if resource_fault(exc):
+                    raise  # the machine, not the member: the path is read again later
                 self.totals.problems += 1
-                yield Problem(origin=item.origin, reason=str(exc))
-            except OSError as exc:
-                self.totals.problems += 1
-                yield Problem(origin=item.origin, reason=f"read error: {exc.strerror or exc}")
-            except Exception as exc:  # a parser choking on one member never ends the path
-                self.totals.problems += 1
-                log.warning(
-                    "member unparseable", extra={"origin": item.origin, "error": type(exc).__name__}
-                )
-                yield Problem(
-                    origin=item.origin, reason=f"unparseable member ({type(exc).__name__})"
-                )
+                yield _problem(item.origin, exc)
 
     # -- dispatch -------------------------------------------------------------------------
 
@@ -214,6 +205,17 @@ class _PathRead:
                     yield rec
                 else:
                     self.totals.skipped_lines += 1
+
+
+def _problem(origin: str, exc: Exception) -> Problem:
+    """What a member that could not be read costs: one Problem with a constant reason."""
+    if isinstance(exc, FeedError):
+        return Problem(origin=origin, reason=str(exc))
+    if isinstance(exc, OSError):
+        return Problem(origin=origin, reason=f"read error: {exc.strerror or exc}")
+    # a parser choking on one member never ends the path
+    log.warning("member unparseable", extra={"origin": origin, "error": type(exc).__name__})
+    return Problem(origin=origin, reason=f"unparseable member ({type(exc).__name__})")
 
 
 def _folder_key(container: str, name: str) -> str:

@@ -387,7 +387,8 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
         async with _open(config, need_key=False, with_plugins=False) as a:
             backlog = asdict(await a.store.backlog())
             sources = [asdict(r) for r in await a.store.recent_sources(10)]
-        return {"backlog": backlog, "recent_sources": sources}
+            quarantined = [asdict(q) for q in await a.store.quarantined(20)]
+        return {"backlog": backlog, "recent_sources": sources, "quarantined": quarantined}
 
     data = _run(go)
     if as_json:

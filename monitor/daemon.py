@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
 from monitor import metrics as metrics_mod
 from monitor.app import App
-from monitor.dropfolder import DropFolder
-from monitor.errors import CredwatchError
+from monitor.dropfolder import DropFolder, DropRetry
+from monitor.errors import CredwatchError, resource_fault
 from monitor.feed import ApiFeed
 from monitor.pipeline import Sighting, identity_of
 from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
-from monitor.store.store import UNAVAILABLE, DatabaseError
+from monitor.store.store import UNAVAILABLE, DatabaseError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ class DaemonOptions:
     serve_metrics: bool = True
     metrics_host: str | None = None  # overrides [serve] metrics_host
     metrics_port: int | None = None  # overrides [serve] metrics_port
+    retry: DropRetry = field(default_factory=DropRetry)
 
 
 class Daemon:
@@ -62,7 +63,8 @@ class Daemon:
             self.metrics.exposures_new.inc()
 
     async def ingest_file(self, path: Path) -> bool:
-        """Scan one dropped file unless it was done before (by us or another daemon)."""
+        """Scan one dropped file unless it was done before (by us or another daemon), is
+        quarantined or is backing off after a failure. Never raises for a fault of the file."""
         try:
             identity = identity_of(path)
         except OSError:
@@ -72,7 +74,22 @@ class Daemon:
         async with self.store.source_lock(identity) as locked:
             if not locked or await self.store.source_done(identity):
                 return False
-            result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+            attempts = await self.store.drop_begin(identity, str(path))
+            if attempts is None:
+                return False  # quarantined, or backing off
+            retry = self.options.retry
+            if attempts > retry.attempts:  # the earlier attempts never ended: readers died on it
+                await self._quarantine(path, identity, "reader stopped while reading it")
+                return False
+            try:
+                result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+            except Exception as exc:
+                await self._failed(path, identity, attempts, exc)
+                return False
+            except BaseException:  # stopped from outside: the attempt is not the file's fault
+                await asyncio.shield(self.store.drop_deferred(identity, "stopped", retry_in=0))
+                raise
+            await self.store.drop_done(identity)
             self.metrics.sources.labels(kind="watch").inc()
             self.metrics.lines.inc(result.totals.lines)
             self.metrics.errors.labels(kind="input_skipped").inc(result.totals.problems)
@@ -87,6 +104,35 @@ class Daemon:
                 },
             )
             return True
+
+    async def _failed(self, path: Path, identity: str, attempts: int, exc: Exception) -> None:
+        """Blame the machine or the file for a failed attempt, and act on it."""
+        self.metrics.errors.labels(kind="dropped_file").inc()
+        reason = _reason(exc)
+        retry = self.options.retry
+        if resource_fault(exc) or isinstance(exc, DatabaseUnavailable):
+            log.warning("dropped file deferred", extra={"path": str(path), "error": reason})
+            with contextlib.suppress(*DatabaseUnavailable, DatabaseError):
+                await self.store.drop_deferred(identity, reason, retry_in=retry.resource_delay)
+            return
+        if await self.store.drop_failed(
+            identity, reason, retry_in=retry.delay(attempts), max_attempts=retry.attempts
+        ):
+            self.metrics.quarantined.inc()
+            log.error(
+                "dropped file quarantined",
+                extra={"path": str(path), "error": reason, "attempts": attempts},
+            )
+        else:
+            log.warning(
+                "dropped file failed, will retry",
+                extra={"path": str(path), "error": reason, "attempts": attempts},
+            )
+
+    async def _quarantine(self, path: Path, identity: str, reason: str) -> None:
+        await self.store.drop_quarantine(identity, reason)
+        self.metrics.quarantined.inc()
+        log.error("dropped file quarantined", extra={"path": str(path), "error": reason})
 
     async def respond_and_alert(self) -> None:
         done = await self.app.respond_and_alert()
@@ -177,6 +223,9 @@ class Daemon:
                     await self._tick(drop, stop)
                 except UNAVAILABLE as exc:
                     self._transient(exc)
+                except Exception as exc:  # the loop outlives any one failure; the next tick retries
+                    self.metrics.errors.labels(kind="internal").inc()
+                    log.error("work loop error", extra={"error": _reason(exc)})
                 else:
                     if self._last_error is not None:
                         log.info("work loop recovered", extra={"after": self._last_error})
@@ -218,5 +267,20 @@ class Daemon:
                 if stop.is_set():
                     return  # between units: nothing half-done
                 async with self._busy:
-                    await self.ingest_file(path)
+                    try:
+                        await self.ingest_file(path)
+                    except Exception as exc:  # the store failed us: this file waits, not the rest
+                        self.metrics.errors.labels(kind="dropped_file").inc()
+                        log.error(
+                            "dropped file not processed",
+                            extra={"path": str(path), "error": _reason(exc)},
+                        )
         await self.respond_and_alert()
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong, safe to log and store: the error's class, and the message of errors
+    whose messages are ours or the database's (never the input's)."""
+    if isinstance(exc, CredwatchError | DatabaseError | OSError):
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return type(exc).__name__

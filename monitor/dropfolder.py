@@ -1,4 +1,4 @@
-"""The drop folder: notice files once they stop changing, hand each to the scanner exactly once."""
+"""The drop folder: notice files once they stop changing; how often a failing one is tried."""
 
 from __future__ import annotations
 
@@ -45,3 +45,22 @@ class DropFolder:
         for gone in set(self._seen) - present:
             del self._seen[gone]
         return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropRetry:
+    """How a dropped file that fails is tried again before it is quarantined.
+
+    A fault of the file (the reader failed on it, or died while reading it) counts an attempt
+    and backs off exponentially; the `attempts`-th failure quarantines it. A fault of the
+    machine (disk full, database gone) does not count and is tried after `resource_delay`.
+    """
+
+    attempts: int = 3
+    base_delay: float = 60.0
+    max_delay: float = 3600.0
+    resource_delay: float = 60.0
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed attempt."""
+        return float(min(self.max_delay, self.base_delay * 2 ** max(0, attempts - 1)))

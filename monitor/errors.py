@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class CredwatchError(Exception):
     """Root of every error credwatch raises on purpose.
@@ -48,3 +50,25 @@ class ProviderError(CredwatchError):
         super().__init__(message, retryable=retryable)
         self.status = status
         self.request_id = request_id
+
+
+# The machine, not the input: out of disk, quota, memory or file handles, or a read-only
+# file system. A reader that meets one stops (its source stays unfinished and is read again
+# later) instead of reporting the input unreadable.
+_RESOURCE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.ENOMEM, errno.EMFILE, errno.ENFILE, errno.EROFS}
+)
+
+
+def resource_fault(exc: BaseException) -> bool:
+    """Is `exc` (or the error it was raised from) a shortage of the machine's resources?"""
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, MemoryError):
+            return True
+        if isinstance(seen, OSError) and seen.errno in _RESOURCE_ERRNOS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

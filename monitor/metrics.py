@@ -125,6 +125,11 @@ class Metrics:
         self.errors = Counter(
             "credwatch_errors", "Errors in the daemon's work, per kind.", ["kind"], registry=r
         )
+        self.quarantined = Counter(
+            "credwatch_dropped_files_quarantined",
+            "Dropped files given up on after their retries (see `credwatch status`).",
+            registry=r,
+        )
         self.nightly_runs = Counter(
             "credwatch_nightly_runs", "Nightly scans this daemon ran for the cluster.", registry=r
         )
@@ -201,7 +206,12 @@ def app(metrics: Metrics, store: Store) -> web.Application:
         reason = await readiness(store)
         if reason is not None:
             return web.json_response({"status": "not ready", "reason": reason}, status=503)
-        return web.json_response({"status": "ready"})
+        # A quarantined file needs a human, but the service itself is ready: say it, stay 200.
+        try:
+            quarantined: int | None = await store.quarantine_count()
+        except UNAVAILABLE:
+            quarantined = None
+        return web.json_response({"status": "ready", "quarantined_files": quarantined})
 
     async def prometheus(_: web.Request) -> web.Response:
         await metrics.refresh(store)

@@ -279,6 +279,7 @@ def print_status(data: dict[str, Any]) -> None:
         + f" · containments pending {b['containments_pending']}, awaiting approval "
         f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
         f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"
+        + (f" · dropped files quarantined {b['quarantined']}" if b.get("quarantined") else "")
     )
     table = _table("Recent sources")
     for col in ("id", "kind", "location", "status", "started", "lines", "matches", "problems"):
@@ -289,6 +290,16 @@ def print_status(data: dict[str, Any]) -> None:
             str(r["lines"]), str(r["matches"]), str(r["problems"]),
         )  # fmt: skip
     out.print(table)
+    if data.get("quarantined"):
+        quarantine = Table(title="Quarantined dropped files")
+        for col in ("location", "attempts", "reason", "since"):
+            quarantine.add_column(col)
+        for q in data["quarantined"]:
+            quarantine.add_row(
+                safe(q["location"]), str(q["attempts"]), safe(q["reason"] or ""),
+                str(q["quarantined_at"])[:19],
+            )  # fmt: skip
+        out.print(quarantine)
 
 
 def print_plugins(infos: Sequence[PluginInfo]) -> None:

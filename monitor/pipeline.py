@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from monitor.config import Config
+from monitor.errors import resource_fault
 from monitor.feed import (
     ApiFeed,
     ArchiveLimits,
@@ -321,28 +322,36 @@ def matches(
     records: Iterator[FileRecord], watch: Watchlist, victims: Victims, totals: FeedTotals
 ) -> Iterator[Match | Problem]:
     """The match site: records in, matches and problems out. A stealer log's matches are held
-    per victim folder until the path is read, then released with the victim's details."""
+    per victim folder until the walk leaves the folder, then released with the victim's
+    details (`monitor/victims.py`)."""
     for record in records:
+        released: list[Match] = []
         try:
             if isinstance(record, Problem):
                 yield record
             elif isinstance(record, VictimInfo):
-                victims.note(record)
+                released = list(victims.note(record))
             else:
                 m = match(record, watch)
                 if m is None:
                     continue
-                if record.victim_folder is not None:
-                    victims.hold(m)
+                if record.victim_folder is None:
+                    totals.matches += 1
+                    yield m
                     continue
-                totals.matches += 1
-                yield m
+                released = list(victims.hold(m))
         except Exception as exc:  # one record that cannot be matched costs only itself
+            if resource_fault(exc):
+                raise  # the machine, not the record: the path is read again later
             totals.problems += 1
             yield Problem(
                 origin=record.origin if not isinstance(record, VictimInfo) else record.folder,
                 reason=f"not matchable ({_kind(exc)})",
             )
+            continue
+        for done in released:  # the folder the walk left
+            totals.matches += 1
+            yield done
     for m in victims.flush():
         totals.matches += 1
         yield m

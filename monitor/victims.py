@@ -2,14 +2,18 @@
 
 A stealer log holds one folder per infected machine. The feed tags each record with the
 victim folder it was read from and yields `VictimInfo` facts about that folder (system-info
-file, dated folder name). This module holds a path's stealer matches per folder until the
-path is read — the system-info file may come after the passwords — then gives each match the
-victim's infection date and machine, and ties a portal session cookie to the portal account
-whose password the same machine leaked.
+file, dated folder name). This module holds a folder's stealer matches while the walk is in
+it — the system-info file may come after the passwords — and releases them, with the victim's
+infection date and machine, as soon as the walk leaves the folder (a record of another folder
+arrives) or the path ends; a portal session cookie is tied to the portal account whose
+password the same machine leaked. A folder the walk comes back to (an archive whose members
+are not grouped by folder) keeps what was learnt about it while its facts are remembered
+(the latest `REMEMBERED` folders): only its matches are released early, never its facts lost.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -22,9 +26,13 @@ def machine_id_hash(machine_id: str, key: bytes) -> str:
     return keyed_hash(key, machine_id.strip().upper().encode("utf-8"))
 
 
+REMEMBERED = 4096  # folders whose facts are kept after the walk left them
+
+
 @dataclass(slots=True)
 class _Folder:
     info: VictimInfo | None = None  # every fact read so far, merged
+    owner: _Owner | None = None  # the portal account its passwords name, once seen
     pending: list[Match] = field(default_factory=list)
 
 
@@ -35,15 +43,19 @@ class _Owner:
 
 
 class Victims:
-    """Collects one path's stealer matches by victim folder; `flush` releases them completed."""
+    """Groups one path's stealer matches by victim folder and releases each folder's matches,
+    completed, when the walk leaves it (`note`, `hold`) or the path ends (`flush`)."""
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._folders: dict[str, _Folder] = {}
+        self._folders: OrderedDict[str, _Folder] = OrderedDict()  # most recent last
+        self._open: str | None = None  # the folder the walk is in
 
-    def note(self, info: VictimInfo) -> None:
-        """A fact about a victim folder: its system-info file, or the date in its name."""
-        folder = self._folders.setdefault(info.folder, _Folder())
+    def note(self, info: VictimInfo) -> Iterator[Match]:
+        """A fact about a victim folder: its system-info file, or the date in its name. Yields
+        the matches of the folder the walk just left, if it left one."""
+        yield from self._enter(info.folder)
+        folder = self._folders[info.folder]
         old = folder.info
         if old is not None:  # a fact read later completes, never erases, what is known
             info = VictimInfo(
@@ -56,41 +68,62 @@ class Victims:
             )
         folder.info = info
 
-    def hold(self, m: Match) -> None:
-        """A match read from a victim folder (`m.credential.victim_folder` is set)."""
+    def hold(self, m: Match) -> Iterator[Match]:
+        """A match read from a victim folder (`m.credential.victim_folder` is set). Yields the
+        matches of the folder the walk just left, if it left one."""
         key = m.credential.victim_folder or ""
-        self._folders.setdefault(key, _Folder()).pending.append(m)
+        yield from self._enter(key)
+        folder = self._folders[key]
+        folder.pending.append(m)
+        if folder.owner is None:
+            folder.owner = _portal_owner(m)
 
     def flush(self) -> Iterator[Match]:
-        """Every held match with its victim's date and machine, folder by folder; then forget."""
-        for name in sorted(self._folders):
-            folder = self._folders[name]
-            if not folder.pending:
-                continue
-            info = folder.info
-            infected = (info.infected_at or info.folder_date) if info else None
-            machine = (
-                machine_id_hash(info.machine_id, self._key) if info and info.machine_id else None
-            )
-            victim = Victim(
-                machine_id_hash=machine,
-                family=info.family if info else None,
-                country=info.country if info else None,
-            )
-            owner = _portal_owner(folder.pending)
-            for m in folder.pending:
-                cred = replace(m.credential, infected_at=infected, victim=victim)
-                if cred.kind is CredentialKind.COOKIE and m.account is None and owner is not None:
-                    # The same machine leaked a portal password: the cookie is that user's session.
-                    m = replace(m, account=owner.account, partner=m.partner or owner.partner)
-                yield replace(m, credential=cred)
+        """Release what is still held: the end of the path."""
+        if self._open is not None:
+            yield from self._release(self._open)
+        self._open = None
         self._folders.clear()
 
+    def _enter(self, name: str) -> Iterator[Match]:
+        if name == self._open:
+            return
+        if self._open is not None:
+            yield from self._release(self._open)
+        self._open = name
+        if name in self._folders:
+            self._folders.move_to_end(name)
+        else:
+            self._folders[name] = _Folder()
+        while len(self._folders) > REMEMBERED:
+            self._folders.popitem(last=False)
 
-def _portal_owner(matches: list[Match]) -> _Owner | None:
-    """The portal account a victim's machine signed in with, when its passwords say so."""
-    for m in matches:
-        c = m.credential
-        if c.kind is CredentialKind.PASSWORD and Reason.PORTAL in m.reasons and c.login:
-            return _Owner(account=m.account or Account(login=c.login), partner=m.partner)
+    def _release(self, name: str) -> Iterator[Match]:
+        """The folder's held matches with its victim's date and machine; then forget them."""
+        folder = self._folders[name]
+        pending, folder.pending = folder.pending, []
+        if not pending:
+            return
+        info = folder.info
+        infected = (info.infected_at or info.folder_date) if info else None
+        machine = machine_id_hash(info.machine_id, self._key) if info and info.machine_id else None
+        victim = Victim(
+            machine_id_hash=machine,
+            family=info.family if info else None,
+            country=info.country if info else None,
+        )
+        owner = folder.owner
+        for m in pending:
+            cred = replace(m.credential, infected_at=infected, victim=victim)
+            if cred.kind is CredentialKind.COOKIE and m.account is None and owner is not None:
+                # The same machine leaked a portal password: the cookie is that user's session.
+                m = replace(m, account=owner.account, partner=m.partner or owner.partner)
+            yield replace(m, credential=cred)
+
+
+def _portal_owner(m: Match) -> _Owner | None:
+    """The portal account a victim's machine signed in with, when this password says so."""
+    c = m.credential
+    if c.kind is CredentialKind.PASSWORD and Reason.PORTAL in m.reasons and c.login:
+        return _Owner(account=m.account or Account(login=c.login), partner=m.partner)
     return None

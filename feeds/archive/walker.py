@@ -26,6 +26,7 @@ from feeds.archive.tar import tar_entries
 from feeds.archive.zip import zip_entries
 from feeds.stealer_layout import is_litter
 from feeds.textio import read_head
+from monitor.errors import resource_fault
 from monitor.feed import ArchiveLimits
 from monitor.types import Problem
 
@@ -90,7 +91,9 @@ class _Walker:
                     yield Problem(origin=origin, reason="not a regular file")
                 else:
                     yield Problem(origin=origin, reason="not found")
-            except OSError:
+            except OSError as exc:
+                if resource_fault(exc):
+                    raise
                 yield Problem(origin=origin, reason="unreadable file")
 
     def _folder(self, root: Path) -> Iterator[Member | Problem]:
@@ -106,7 +109,9 @@ class _Walker:
             with path.open("rb") as handle:
                 head = read_head(handle, HEAD_SIZE)
                 size = os.fstat(handle.fileno()).st_size
-        except OSError:
+        except OSError as exc:
+            if resource_fault(exc):
+                raise
             yield Problem(origin=origin, reason="unreadable file")
             return
         kind = sniff_archive(head)
@@ -153,8 +158,12 @@ class _Walker:
                         else:
                             yield from self._entry(item, origin, found.depth, found.budget)
         except ArchiveError as exc:
+            if resource_fault(exc):
+                raise
             yield Problem(origin=origin, reason=exc.reason)
         except Exception as exc:  # a library choking on hostile input must not stop the walk
+            if resource_fault(exc):
+                raise
             log.warning("archive unreadable", extra={"origin": origin, "error": type(exc).__name__})
             yield Problem(origin=origin, reason=f"unreadable archive ({type(exc).__name__})")
 
@@ -173,6 +182,8 @@ class _Walker:
         except BudgetExceeded:
             raise
         except Exception as exc:
+            if resource_fault(exc):
+                raise
             yield Problem(origin=origin, reason=reason_of(exc))
             return
         replay = Replay(stream) if entry.single_pass else None
@@ -184,6 +195,8 @@ class _Walker:
             except BudgetExceeded:
                 raise
             except Exception as exc:
+                if resource_fault(exc):
+                    raise
                 yield Problem(origin=origin, reason=reason_of(exc))
                 return
             kind = sniff_archive(head)

@@ -105,6 +105,7 @@ class Backlog:
     actions: int
     lines_ingested: int
     problems: int
+    quarantined: int = 0  # dropped files given up on after their allowed attempts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,3 +123,13 @@ class SourceRun:
     matches: int
     problems: int
     error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quarantined:
+    """A dropped file given up on: where it was, how often it was tried, and why it failed."""
+
+    location: str
+    attempts: int
+    reason: str | None
+    quarantined_at: datetime

@@ -17,6 +17,7 @@ from monitor.store.records import (
     Backlog,
     ClaimedAlert,
     ContainmentJob,
+    Quarantined,
     SourceRun,
     SourceTotals,
     StoredKey,
@@ -30,6 +31,17 @@ DatabaseError = asyncpg.PostgresError  # what a failed query raises
 # an index entry too large, a value out of a type's range. A fault of that one input, never of
 # the database: the caller reports it and goes on. Connection and server faults are not in it.
 RowRefused = (asyncpg.DataError, asyncpg.ProgramLimitExceededError, ValueError)
+# What says the database is gone or out of room for now, whatever the input: the work is tried
+# again later, never blamed on the input.
+DatabaseUnavailable = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.TooManyConnectionsError,
+    ConnectionError,
+    TimeoutError,
+)
 
 # What a call raises while PostgreSQL is down or restarting: retry later.
 UNAVAILABLE: tuple[type[BaseException], ...] = (
@@ -96,12 +108,16 @@ class Store:
 
     async def start_source(self, *, kind: str, location: str, identity: str) -> int:
         async with self._pool.acquire() as conn:
-            return int(await conn.fetchval(sql("source_start"), kind, location, identity))
+            return int(
+                await conn.fetchval(
+                    sql("source_start"), kind, db_text(location, WIDE), db_text(identity)
+                )
+            )
 
     async def source_done(self, identity: str) -> bool:
         """Has a source with this identity been read to the end already?"""
         async with self._pool.acquire() as conn:
-            return await conn.fetchval(sql("source_done"), identity) is not None
+            return await conn.fetchval(sql("source_done"), db_text(identity)) is not None
 
     async def finish_source(
         self, source_id: int, *, status: str, totals: SourceTotals, error: str | None = None
@@ -131,12 +147,64 @@ class Store:
         """Try to hold the cluster-wide lock on a source identity for the block; yields whether
         it was taken. A session lock: no transaction stays open while the block runs."""
         async with self._pool.acquire() as conn:
-            locked = bool(await conn.fetchval(sql("source_lock"), identity))
+            key = db_text(identity)
+            locked = bool(await conn.fetchval(sql("source_lock"), key))
             try:
                 yield locked
             finally:
                 if locked:
-                    await conn.fetchval(sql("source_unlock"), identity)
+                    await conn.fetchval(sql("source_unlock"), key)
+
+    # -- dropped files: attempts, back-off, quarantine ----------------------------------------
+
+    async def drop_begin(self, identity: str, location: str) -> int | None:
+        """Count an attempt at a dropped file: the attempts so far, this one included, or None
+        when the file is quarantined or backing off. Call under the file's source lock."""
+        async with self._pool.acquire() as conn:
+            n = await conn.fetchval(sql("drop_begin"), db_text(identity), db_text(location, WIDE))
+        return int(n) if n is not None else None
+
+    async def drop_failed(
+        self, identity: str, reason: str, *, retry_in: float, max_attempts: int
+    ) -> bool:
+        """The attempt failed because of the file: back off `retry_in` seconds, or quarantine
+        it when its attempts reached `max_attempts`. Returns whether it is quarantined."""
+        async with self._pool.acquire() as conn:
+            return bool(
+                await conn.fetchval(
+                    sql("drop_failed"),
+                    db_text(identity),
+                    db_text(reason),
+                    float(retry_in),
+                    max_attempts,
+                )
+            )
+
+    async def drop_deferred(self, identity: str, reason: str, *, retry_in: float) -> None:
+        """The attempt failed because of the machine: it does not count; retry later."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                sql("drop_deferred"), db_text(identity), db_text(reason), float(retry_in)
+            )
+
+    async def drop_quarantine(self, identity: str, reason: str) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("drop_quarantine"), db_text(identity), db_text(reason))
+
+    async def drop_done(self, identity: str) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("drop_done"), db_text(identity))
+
+    async def quarantine_count(self) -> int:
+        """How many dropped files are quarantined (for readiness and metrics)."""
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(sql("quarantine_count")))
+
+    async def quarantined(self, limit: int = 20) -> list[Quarantined]:
+        """Quarantined dropped files, newest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("quarantine_list"), limit)
+        return [Quarantined(**dict(r)) for r in rows]
 
     # -- scheduled runs ---------------------------------------------------------------------
 
@@ -199,6 +267,7 @@ class Store:
             actions=int(r["actions"]),
             lines_ingested=int(r["lines_ingested"]),
             problems=int(r["problems"]),
+            quarantined=int(r["quarantined"]),
         )
 
     async def recent_sources(self, limit: int = 10) -> list[SourceRun]:

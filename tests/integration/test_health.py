@@ -85,7 +85,8 @@ async def test_database_down_metrics_answer_readyz_says_why(
     pool: asyncpg.Pool, dsn: str, served: tuple[str, metrics_mod.Metrics]
 ) -> None:
     url, metrics = served
-    assert await http_status(f"{url}/readyz") == (200, json.dumps({"status": "ready"}))
+    ready = json.dumps({"status": "ready", "quarantined_files": 0})
+    assert await http_status(f"{url}/readyz") == (200, ready)
     metrics.errors.labels(kind="database").inc()
     name = urllib.parse.urlsplit(dsn).path.lstrip("/")
     admin = await asyncpg.connect(dsn.replace(f"/{name}", "/postgres"))

@@ -238,3 +238,44 @@ async def test_two_daemons_run_the_nightly_scan_once(
     stood_down = sum(err.count("scheduled run taken by another process") for _, err in results)
     assert stood_down >= runs - 1
     assert len(slack.posted) == 1  # one exposure, announced once
+
+
+async def test_a_poisoned_drop_folder_never_stops_the_daemon(
+    dsn: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    from tests.gen.poison import DOMAIN, poison_corpus
+
+    port = free_port()
+    cfg = config(tmp_path, port=port, extra="")
+    cfg.write_text(
+        cfg.read_text().replace('"francetravail.fr"]', f'"francetravail.fr", "{DOMAIN}"]')
+    )
+    drop = tmp_path / "drop"
+    corpus = poison_corpus(drop)
+    # A file name that is not UTF-8 (copied from a Windows archive) holding a good record.
+    odd = os.fsdecode(bytes(drop) + b"/caf\xe9.txt")
+    Path(odd).write_text(f"https://intra.{DOMAIN}/:odd.name@{DOMAIN}:pw\n")
+    files = len(list(drop.iterdir()))
+    async with SlackServer() as slack:
+        proc = await start(cfg, dsn, slack, tmp_path)
+
+        async def all_read() -> bool:
+            done = await pool.fetchval("SELECT count(*) FROM sources WHERE status = 'done'")
+            unsent = await pool.fetchval("SELECT count(*) FROM alerts WHERE sent_at IS NULL")
+            return bool(done == files and unsent == 0)
+
+        ok = await wait_for(all_read, 60)
+        health = json.loads(await http_get(f"http://127.0.0.1:{port}/healthz"))
+        code, err = await stop(proc)
+    assert ok, err[-3000:]
+    assert health["status"] == "ok" and code == 0, err[-3000:]
+    logins = {r["login"] for r in await pool.fetch("SELECT login FROM exposures")}
+    assert corpus.good | {f"odd.name@{DOMAIN}"} <= logins
+    # Every exposure announced once on Slack, nothing pending, nothing quarantined.
+    alerts = await pool.fetchval("SELECT count(*) FROM alerts WHERE channel = 'slack'")
+    assert alerts == len(logins) == len(slack.posted)
+    assert await pool.fetchval("SELECT count(*) FROM drop_files") == 0
+    garbage = await pool.fetchval(
+        "SELECT count(*) FROM source_problems WHERE origin LIKE '%garbage%.zip%'"
+    )
+    assert garbage >= 4  # the fuzzed archives are reported, with their reason

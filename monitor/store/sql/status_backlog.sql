@@ -13,4 +13,5 @@ SELECT
   (SELECT count(*) FROM alerts WHERE sent_at IS NOT NULL) AS alerts_sent,
   (SELECT count(*) FROM actions) AS actions,
   (SELECT coalesce(sum(lines), 0) FROM sources) AS lines_ingested,
-  (SELECT count(*) FROM source_problems) AS problems
+  (SELECT count(*) FROM source_problems) AS problems,
+  (SELECT count(*) FROM drop_files WHERE quarantined_at IS NOT NULL) AS quarantined

@@ -1,0 +1,2 @@
+-- How many dropped files are quarantined.
+SELECT count(*) FROM drop_files WHERE quarantined_at IS NOT NULL
