@@ -140,7 +140,10 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
 
     try:
         async with _open(config, progress=bar.advance if bar else None) as a:
-            results = await a.scanner.scan(paths, on_sighting=on_sighting, on_problem=on_problem)
+            async with a.delivering():
+                results = await a.scanner.scan(
+                    paths, on_sighting=on_sighting, on_problem=on_problem
+                )
             if bar:
                 bar.stop()
                 bar = None

@@ -199,13 +199,16 @@ class Store:
 
     # -- alerts: claim, (send), record ------------------------------------------------------
 
-    async def claim_alerts(self, channel: str, *, limit: int, lease: float) -> list[ClaimedAlert]:
-        """Claim up to `limit` due alerts of `channel`, oldest first, for `lease` seconds,
-        committed before returning. An alert leased or waiting for a retry holds back the later
-        ones of its channel. Record each with `alerts_sent` or `alerts_failed`."""
+    async def claim_alerts(
+        self, channel: str, *, limit: int, lease: float, min_severity: int = 0
+    ) -> list[ClaimedAlert]:
+        """Claim up to `limit` due alerts of `channel` whose exposure is at `min_severity` or
+        above, oldest first, for `lease` seconds, committed before returning. An alert leased or
+        waiting for a retry holds back the later ones of its exposure. Record each with
+        `alerts_sent` or `alerts_failed`."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("outbox_lock"), channel)
-            rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease))
+            rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease), min_severity)
         return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
 
     async def alert_context(self, exposure_id: int) -> AlertContext | None:
@@ -222,6 +225,12 @@ class Store:
                 await conn.execute(
                     sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
                 )
+
+    async def release_alerts(self, alert_ids: Sequence[int]) -> None:
+        """Release claimed alerts that were not tried: due again at once, no attempt counted."""
+        if alert_ids:
+            async with self._pool.acquire() as conn:
+                await conn.execute(sql("outbox_release"), list(alert_ids))
 
     async def alerts_failed(
         self, retries: Sequence[tuple[int, float]], error: str, *, max_attempts: int
