@@ -86,7 +86,7 @@ class App:
         return Deliveries(containments=attempted, sent=done.sent, failed=done.failed)
 
     @asynccontextmanager
-    async def delivering(self, *, every: float = 0.5) -> AsyncIterator[None]:
+    async def delivering(self, *, every: float = 0.2) -> AsyncIterator[None]:
         """While the block runs (a scan), send the urgent alerts as they are queued, in the
         background: the block never waits for a channel. Grouped alerts wait for the caller's
         next `respond_and_alert`. On the way out the round in flight finishes (never cut in

@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
 LEASE = 300.0  # seconds a claimed alert is held: longer than one post with its retries
+GROUP_MAX = 1000  # alerts claimed at once to be grouped: one message per partner per round
 MAX_ATTEMPTS = 8  # deliveries of one alert before it is dead-lettered (about 4 minutes of backoff)
 
 
@@ -159,7 +160,7 @@ async def deliver(
     route: Route | None = None,
     contacts: dict[str, str] | None = None,
     urgent_only: bool = False,
-    batch: int = 50,
+    batch: int = GROUP_MAX,
     lease: float = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
