@@ -74,6 +74,8 @@ async def record_match(
             material = f"newer infection date {new_inf:%Y-%m-%d}"
         elif row["portal"] and not row["old_portal"]:
             material = "now seen on a partner portal"
+        if material:
+            await conn.execute(sql("exposure_reopen"), row["id"], material)
     return Recorded(
         exposure_id=row["id"],
         new_exposure=bool(row["inserted"]),

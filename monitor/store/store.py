@@ -17,12 +17,16 @@ from monitor.store.records import (
     Backlog,
     ClaimedAlert,
     ContainmentJob,
+    SightingRow,
     SourceRun,
     SourceTotals,
     StoredKey,
+    Transition,
+    rule_from_row,
 )
 from monitor.store.text import WIDE, db_text
 from monitor.store.tx import Tx
+from monitor.suppression import Rule
 from monitor.types import Action, Exposure
 
 DatabaseError = asyncpg.PostgresError  # what a failed query raises
@@ -159,6 +163,40 @@ class Store:
         return [
             ActionRow(action=Action.from_row(r), login=r["login"], host=r["host"]) for r in rows
         ]
+
+    # -- lifecycle and suppression rules -----------------------------------------------------
+
+    async def lifecycle(self, exposure_id: int) -> tuple[str, datetime] | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(sql("exposure_lifecycle"), exposure_id)
+        return (row["lifecycle"], row["lifecycle_at"]) if row else None
+
+    async def transitions(self, exposure_id: int) -> list[Transition]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("transitions_list"), exposure_id)
+        return [Transition(**dict(r)) for r in rows]
+
+    async def sightings(self, exposure_id: int, *, limit: int = 20) -> list[SightingRow]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("sightings_list"), exposure_id, limit)
+        return [SightingRow(**dict(r)) for r in rows]
+
+    async def suppressions(self) -> list[Rule]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("suppressions_list"))
+        return [rule_from_row(r) for r in rows]
+
+    async def add_suppression(self, field: str, pattern: str, reason: str, by: str) -> int:
+        async with self._pool.acquire() as conn:
+            return int(
+                await conn.fetchval(
+                    sql("suppression_add"), field, db_text(pattern), db_text(reason), db_text(by)
+                )
+            )
+
+    async def remove_suppression(self, rule_id: int) -> bool:
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(sql("suppression_rm"), rule_id) is not None
 
     # -- status -----------------------------------------------------------------------------
 

@@ -164,6 +164,12 @@ enforce = true
                     for r in await conn.fetch("SELECT step, outcome FROM actions ORDER BY id")
                 ]
             assert steps == [("reset_password", "done"), ("revoke_sessions", "skipped")]
+
+            async def counted() -> bool:  # counters move once the delivery round returns
+                text = await http_get(f"http://127.0.0.1:{port}/metrics")
+                return "credwatch_alerts_sent_total 2\n" in text
+
+            assert await wait_for(counted, 5)
             metrics = await http_get(f"http://127.0.0.1:{port}/metrics")
             assert "credwatch_sources_total 1\n" in metrics
             assert "credwatch_exposures_new_total 1\n" in metrics
