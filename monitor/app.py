@@ -7,6 +7,7 @@ Plug-ins come from the registry (monitor.plugins) by name, so this module import
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,6 +24,7 @@ from monitor.pipeline import Scanner, default_workdir
 from monitor.plugins import Family
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.routing import Route, Routes, plugin_keys
 from monitor.settings import SettingError
 from monitor.store import db
 from monitor.store.store import Store
@@ -50,20 +52,59 @@ class App:
     responses: Responses
     scanner: Scanner
     api_feeds: Mapping[str, ApiFeed]
+    routes: Routes
 
     @property
     def channels(self) -> tuple[str, ...]:
         return tuple(n.name for n in self.notifiers)
 
+    async def deliver_all(self, *, urgent_only: bool = False) -> Deliveries:
+        """Deliver what is queued, every channel at once (each within its own rate limit)."""
+        contacts = dict(self.watch.partner_contacts)
+        reports: list[DeliveryReport] = await asyncio.gather(
+            *(
+                deliver(
+                    self.store,
+                    n,
+                    route=self.routes.route(n.name),
+                    contacts=contacts,
+                    urgent_only=urgent_only,
+                )
+                for n in self.notifiers
+            )
+        )
+        return Deliveries(
+            containments=0,
+            sent=sum(r.sent for r in reports),
+            failed=sum(r.failed for r in reports),
+        )
+
     async def respond_and_alert(self, *, batch: int = 20) -> Deliveries:
         """Run the containments that are due, then deliver what is queued on every channel."""
         attempted = await self.responses.run_due(batch=batch)
-        sent = failed = 0
-        contacts = dict(self.watch.partner_contacts)
-        for n in self.notifiers:
-            report: DeliveryReport = await deliver(self.store, n, contacts=contacts)
-            sent, failed = sent + report.sent, failed + report.failed
-        return Deliveries(containments=attempted, sent=sent, failed=failed)
+        done = await self.deliver_all()
+        return Deliveries(containments=attempted, sent=done.sent, failed=done.failed)
+
+    @asynccontextmanager
+    async def delivering(self, *, every: float = 0.2) -> AsyncIterator[None]:
+        """While the block runs (a scan), send the urgent alerts as they are queued, in the
+        background: the block never waits for a channel. Grouped alerts wait for the caller's
+        next `respond_and_alert`. On the way out the round in flight finishes (never cut in
+        the middle of a post)."""
+        stop = asyncio.Event()
+
+        async def loop() -> None:
+            while not stop.is_set():
+                await self.deliver_all(urgent_only=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), every)
+
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
 
 
 @asynccontextmanager
@@ -112,6 +153,7 @@ async def open_app(
         if need_key:
             await keys.verify(store, keys.KeyRing(current=key, previous=previous))
         channels = tuple(n.name for n in notifiers)
+        routes = _routes(config, channels)
         policy = PolicyConfig.from_mapping(config.policy)
         responses = Responses(store, policy, responders, channels=channels)
         stack.push_async_callback(responses.aclose)
@@ -127,6 +169,7 @@ async def open_app(
             workdir=config.scan.workdir or default_workdir(db.data_dir()),
             planner=responses,
             progress=progress,
+            routes=routes,
         )
         yield App(
             config=config,
@@ -137,13 +180,25 @@ async def open_app(
             responses=responses,
             scanner=scanner,
             api_feeds=feeds,
+            routes=routes,
         )
 
 
 def _notifiers(config: Config, env: Mapping[str, str]) -> list[Notifier]:
     """One notifier per enabled section; the console alone when none is configured."""
     sections = config.notifiers or {"console": {}}
-    return list(plugins.build_enabled(Family.NOTIFIERS, sections, env).values())
+    own = {name: plugin_keys(section) for name, section in sections.items()}
+    return list(plugins.build_enabled(Family.NOTIFIERS, own, env).values())
+
+
+def _routes(config: Config, channels: tuple[str, ...]) -> Routes:
+    """Each channel's routing keys from its `[notifiers.NAME]` table."""
+    try:
+        return Routes(
+            routes=tuple(Route.from_section(c, config.notifiers.get(c, {})) for c in channels)
+        )
+    except SettingError as exc:
+        raise exc.in_file(config.path) from None
 
 
 def _feeds(config: Config, env: Mapping[str, str]) -> dict[str, ApiFeed]:

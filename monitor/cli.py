@@ -18,16 +18,19 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from monitor import hardening, logs, output, plugins
+from monitor import hardening, logs, output, plugins, triage
 from monitor.app import App, open_app
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
 from monitor.example_config import EXAMPLE
 from monitor.keys import KeyRing, Rotation, rotate_database
+from monitor.lifecycle import State, Verb
 from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
 from monitor.store import db, embedded
+from monitor.suppression import Field, Rule, canonical_pattern
+from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
 from monitor.types import Exposure, Problem
 
 app = typer.Typer(
@@ -39,6 +42,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+suppress_app = typer.Typer(
+    help="Suppression rules by login, host pattern or partner.", no_args_is_help=True
+)
+app.add_typer(suppress_app, name="suppress")
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 T = TypeVar("T")
@@ -187,7 +194,10 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
 
     try:
         async with _open(config, progress=bar.advance if bar else None) as a:
-            results = await a.scanner.scan(paths, on_sighting=on_sighting, on_problem=on_problem)
+            async with a.delivering():
+                results = await a.scanner.scan(
+                    paths, on_sighting=on_sighting, on_problem=on_problem
+                )
             if bar:
                 bar.stop()
                 bar = None
@@ -266,6 +276,133 @@ def actions(
         output.json_lines(items)
     else:
         output.print_actions(items)
+
+
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit trail).")]
+ByOpt = Annotated[str, typer.Option(help="Who decides (default: $USER).")]
+IdArg = Annotated[int, typer.Argument(help="Exposure id.")]
+
+
+@app.command()
+def show(exposure_id: IdArg, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """One exposure: state, sightings and machines, containment actions, decisions."""
+
+    async def go() -> ExposureStory | None:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            e, state = (
+                await a.store.exposure_by_id(exposure_id),
+                await a.store.lifecycle(exposure_id),
+            )
+            if e is None or state is None:
+                return None
+            return ExposureStory(exposure=e, state=state[0], state_at=state[1],
+                                 sightings=await a.store.sightings(exposure_id),
+                                 actions=await a.store.actions(exposure_id=exposure_id),
+                                 history=await a.store.transitions(exposure_id))  # fmt: skip
+
+    story = _run(go)
+    if story is None:
+        raise _fail(f"no exposure {exposure_id}")
+    if as_json:
+        output.json_lines([story_json(story)])
+    else:
+        print_story(story)
+
+
+def _lifecycle(verb: Verb, exposure_id: int, config: Path, reason: str, by: str) -> None:
+    who = f"cli:{by or os.environ.get('USER') or 'admin'}"
+
+    async def go() -> State:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await triage.decide(a.store, exposure_id, verb, who=who, reason=reason)
+
+    err.print(f"exposure {exposure_id} is now {_run(go).value}")
+
+
+@app.command()
+def ack(
+    exposure_id: IdArg, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG, by: ByOpt = ""
+) -> None:
+    """Acknowledge an open exposure: someone is on it."""
+    _lifecycle(Verb.ACK, exposure_id, config, reason, by)
+
+
+@app.command()
+def resolve(
+    exposure_id: IdArg, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG, by: ByOpt = ""
+) -> None:
+    """Resolve an exposure: the account is safe again."""
+    _lifecycle(Verb.RESOLVE, exposure_id, config, reason, by)
+
+
+@app.command()
+def dismiss(
+    exposure_id: IdArg, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG, by: ByOpt = ""
+) -> None:
+    """Dismiss an exposure: false positive or accepted risk (say which in --reason)."""
+    _lifecycle(Verb.DISMISS, exposure_id, config, reason, by)
+
+
+@app.command()
+def reopen(
+    exposure_id: IdArg, reason: ReasonOpt, config: ConfigOpt = DEFAULT_CONFIG, by: ByOpt = ""
+) -> None:
+    """Reopen an acknowledged, resolved or dismissed exposure."""
+    _lifecycle(Verb.REOPEN, exposure_id, config, reason, by)
+
+
+@suppress_app.command("add")
+def suppress_add(
+    field: Annotated[Field, typer.Argument(help="login, host or partner.")],
+    pattern: Annotated[
+        str, typer.Argument(help="Login, host pattern (*.test.example.org) or partner name.")
+    ],
+    reason: ReasonOpt,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    by: ByOpt = "",
+) -> None:
+    """Suppress new exposures of a login, host pattern or partner: recorded, dismissed, not alerted."""
+    canonical = canonical_pattern(field, pattern)
+    if not canonical or not reason.strip():
+        raise _fail("a suppression rule needs a pattern and a --reason")
+    who = f"cli:{by or os.environ.get('USER') or 'admin'}"
+
+    async def go() -> int:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.add_suppression(field.value, canonical, reason.strip(), who)
+
+    err.print(f"suppression rule {_run(go)}: {field.value} {output.safe(canonical)}")
+
+
+@suppress_app.command("list")
+def suppress_list(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
+    """The suppression rules."""
+
+    async def go() -> list[Rule]:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.suppressions()
+
+    rules = _run(go)
+    if as_json:
+        output.json_lines([{"id": r.id, "field": r.field.value, "pattern": r.pattern,
+                            "reason": r.reason, "by": r.created_by} for r in rules])  # fmt: skip
+    else:
+        print_rules(rules)
+
+
+@suppress_app.command("rm")
+def suppress_rm(
+    rule_id: Annotated[int, typer.Argument(help="Rule id.")], config: ConfigOpt = DEFAULT_CONFIG
+) -> None:
+    """Remove a suppression rule (exposures it dismissed stay dismissed)."""
+
+    async def go() -> bool:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.remove_suppression(rule_id)
+
+    if not _run(go):
+        raise _fail(f"no suppression rule {rule_id}")
+    err.print(f"suppression rule {rule_id} removed")
 
 
 @app.command()

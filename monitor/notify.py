@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, TypeGuard
 
 from monitor.types import Exposure
 
@@ -55,3 +56,14 @@ class Notifier(Protocol):
     async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery: ...
 
     async def aclose(self) -> None: ...
+
+
+class GroupNotifier(Notifier, Protocol):
+    """A channel that can also post several alerts as one message (a grouped alert, a digest).
+    The returned `ref` is the message follow-ups of those alerts thread under."""
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery: ...
+
+
+def can_group(notifier: Notifier) -> TypeGuard[GroupNotifier]:
+    return callable(getattr(notifier, "send_digest", None))

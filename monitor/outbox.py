@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from monitor.errors import CredwatchError
-from monitor.notify import Alert, AlertEvent, Notifier
+from monitor.notify import Alert, AlertEvent, Notifier, can_group
+from monitor.routing import Route
 from monitor.store.records import ClaimedAlert
 from monitor.store.store import Store
+from monitor.types import Severity
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 3600.0
 LEASE = 300.0  # seconds a claimed alert is held: longer than one post with its retries
+GROUP_MAX = 1000  # alerts claimed at once to be grouped: one message per partner per round
 MAX_ATTEMPTS = 8  # deliveries of one alert before it is dead-lettered (about 4 minutes of backoff)
 
 
@@ -81,42 +84,114 @@ async def _prepare(
     return ready
 
 
+def _groups(
+    alerts: Sequence[tuple[ClaimedAlert, Alert]], route: Route
+) -> list[list[tuple[ClaimedAlert, Alert]]]:
+    """Grouped alerts, one group per partner ("" the organisation) or one for the round."""
+    groups: dict[str, list[tuple[ClaimedAlert, Alert]]] = {}
+    for c, alert in alerts:
+        key = (alert.exposure.partner or "") if route.by_partner else ""
+        groups.setdefault(key, []).append((c, alert))
+    return [groups[k] for k in sorted(groups)]
+
+
+@dataclass(slots=True, kw_only=True)
+class _Round:
+    """One channel's delivery round: what went out, what failed, where follow-ups thread."""
+
+    store: Store
+    notifier: Notifier
+    route: Route
+    contacts: dict[str, str]
+    max_attempts: int
+    sent: int = 0
+    failed: int = 0
+    refs: dict[int, str] = field(default_factory=dict)  # exposure id → message to thread under
+
+    @property
+    def report(self) -> DeliveryReport:
+        return DeliveryReport(sent=self.sent, failed=self.failed)
+
+    async def run(self, claimed: list[ClaimedAlert]) -> bool:
+        """Post a claimed batch: urgent ones alone, the rest grouped. False ends the round;
+        what was not tried then is given back."""
+        alerts = await _prepare(self.store, claimed, self.contacts)
+        group = can_group(self.notifier)
+        grouped = [(c, a) for c, a in alerts if group and self.route.grouped(a.exposure.severity)]
+        together = {c.id for c, _ in grouped}
+        singles = [(c, a) for c, a in alerts if c.id not in together]
+        posts = [([item], False) for item in singles]
+        posts += [(g, True) for g in _groups(grouped, self.route)]
+        for i, (items, as_group) in enumerate(posts):
+            if not await self.post(items, grouped=as_group):
+                await self.store.release_alerts(
+                    [c.id for rest, _ in posts[i + 1 :] for c, _ in rest]
+                )
+                return False
+        return True
+
+    async def post(self, items: list[tuple[ClaimedAlert, Alert]], *, grouped: bool) -> bool:
+        """Post `items` as one message (grouped) or the single alert; False ends the round."""
+        try:
+            if grouped and can_group(self.notifier):
+                delivery = await self.notifier.send_digest([a for _, a in items])
+            else:
+                ((c, alert),) = items
+                thread = c.thread_ref or self.refs.get(alert.exposure.id)
+                delivery = await self.notifier.send(alert, thread_ref=thread)
+        except CredwatchError as exc:
+            await _failed(self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts)
+            self.failed += len(items)
+            return not exc.retryable
+        await self.store.alerts_sent(
+            [c.id for c, _ in items], delivery.ref, delivery.detail or None
+        )
+        self.sent += len(items)
+        for _, alert in items:
+            if delivery.ref:
+                self.refs.setdefault(alert.exposure.id, delivery.ref)
+        return True
+
+
 async def deliver(
     store: Store,
     notifier: Notifier,
     *,
+    route: Route | None = None,
     contacts: dict[str, str] | None = None,
-    batch: int = 50,
+    urgent_only: bool = False,
+    batch: int = GROUP_MAX,
     lease: float = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
-    """Send what is due on `notifier.name`, oldest first. Each alert is claimed (with a lease),
-    posted with no transaction open, and recorded sent right after its own post, so a kill
-    re-sends at most the one in flight; digest notifiers get `batch` alerts claimed, posted once
-    and recorded together. A failed alert stays queued with a backoff and holds back only its
-    own exposure's later alerts; after `max_attempts` it is dead-lettered. A transient failure
-    (the channel may be down) ends the round; a definite one goes on with the next alert."""
-    sent = failed = 0
-    contacts = contacts or {}
-    digest = bool(getattr(notifier, "digest", False)) and hasattr(notifier, "send_digest")
-    while True:
-        claimed = await store.claim_alerts(notifier.name, limit=batch if digest else 1, lease=lease)
+    """Send what is due on `notifier.name`, oldest first. Alerts are claimed (with a lease),
+    posted with no transaction open, and recorded sent right after their own post, so a kill
+    re-sends at most the message in flight. The channel's `route` says which alerts go out one
+    by one (their follow-ups threaded under them) and which are grouped, one message per partner
+    (or per round); `urgent_only` sends only the ones-by-one and leaves the rest to be grouped
+    later. A failed alert stays queued with a backoff and holds back only its own exposure's
+    later alerts; after `max_attempts` it is dead-lettered. A transient failure (the channel may
+    be down) ends the round and gives back what was not tried; a definite one goes on."""
+    route = route or Route(channel=notifier.name)
+    if getattr(notifier, "digest", False) and not route.digest:
+        route = replace(route, digest=True)  # the notifier's own digest mode (e-mail)
+    grouping = can_group(notifier)
+    state = _Round(
+        store=store,
+        notifier=notifier,
+        route=route,
+        contacts=contacts or {},
+        max_attempts=max_attempts,
+    )
+    urgent = route.urgent_from if grouping else 0
+    while urgent <= int(Severity.CRITICAL):  # one by one: a kill leaves only one leased
+        claimed = await store.claim_alerts(notifier.name, limit=1, lease=lease, min_severity=urgent)
         if not claimed:
-            return DeliveryReport(sent=sent, failed=failed)
-        alerts = await _prepare(store, claimed, contacts)
-        if not alerts:
-            continue
-        try:
-            if digest:
-                delivery = await notifier.send_digest([a for _, a in alerts])  # type: ignore[attr-defined]
-            else:
-                ((c, alert),) = alerts
-                delivery = await notifier.send(alert, thread_ref=c.thread_ref)
-        except CredwatchError as exc:
-            await _failed(store, notifier, [c for c, _ in alerts], exc, max_attempts)
-            failed += len(alerts)
-            if exc.retryable:
-                return DeliveryReport(sent=sent, failed=failed)
-            continue
-        await store.alerts_sent([c.id for c, _ in alerts], delivery.ref, delivery.detail or None)
-        sent += len(alerts)
+            break
+        if not await state.run(claimed):
+            return state.report
+    while grouping and not urgent_only:
+        claimed = await store.claim_alerts(notifier.name, limit=batch, lease=lease)
+        if not claimed or not await state.run(claimed):
+            return state.report
+    return state.report

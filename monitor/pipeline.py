@@ -30,6 +30,7 @@ from monitor.feed import (
 )
 from monitor.matcher import match
 from monitor.normalize import split_url
+from monitor.routing import Routes
 from monitor.screen import build_screen
 from monitor.store.records import SourceTotals
 from monitor.store.store import RowRefused, Store
@@ -103,12 +104,14 @@ class Scanner:
         previous_keys: Sequence[bytes] = (),
         planner: Planner | None = None,
         progress: Callable[[int], None] | None = None,
+        routes: Routes | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.watch = watch
         self.feed = feed
         self.channels = tuple(channels)
+        self.routes = routes or Routes.every(self.channels)
         self.planner = planner
         sc = config.scan
         self.context = ReadContext(
@@ -279,7 +282,7 @@ class Scanner:
             if rec.new_exposure and alert:
                 await tx.enqueue_alert(
                     exposure_id=rec.exposure_id,
-                    channels=self.channels,
+                    channels=self.routes.channels_for(m),
                     event="new",
                     origin=_origin(m),
                     summary=summary,
@@ -287,7 +290,7 @@ class Scanner:
             elif rec.material:
                 await tx.enqueue_alert(
                     exposure_id=rec.exposure_id,
-                    channels=self.channels,
+                    channels=self.routes.channels_for(m),
                     event="updated",
                     event_key=rec.material,
                     origin=_origin(m),

@@ -19,6 +19,7 @@ from monitor.responder import AccountRef, Responder
 from monitor.store.records import ContainmentJob
 from monitor.store.store import Store
 from monitor.store.tx import Tx
+from monitor.suppression import first_covering
 from monitor.types import CredentialKind, Match
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,19 @@ class Responses:
     async def plan(self, tx: Tx, m: Match, exposure_id: int) -> Plan:
         """Decide what to do with a new exposure; runs inside the transaction that stored it."""
         verdict = decide(m, self.policy)
+        rule = first_covering(
+            await tx.suppressions(),
+            login=(m.account.login if m.account else "") or m.credential.login,
+            host=m.credential.host,
+            partner=m.partner,
+        )
+        if rule is not None:
+            why = f"suppressed by rule {rule.id}: {rule.reason}"
+            await tx.set_exposure_status(exposure_id, "dismissed", why)
+            await tx.set_lifecycle(
+                exposure_id, old="open", new="dismissed", decided_by=f"rule:{rule.id}", reason=why
+            )
+            return Plan(summary=why, alert=False)
         if verdict.decision is Decision.SUPPRESS:
             await tx.set_exposure_status(exposure_id, "dismissed", verdict.reason)
             return Plan(summary=verdict.reason, alert=False)

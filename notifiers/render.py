@@ -391,7 +391,7 @@ def digest_subject(alerts: Sequence[Alert], prefix: str = "[credwatch]") -> str:
     return header_safe(f"{prefix} {n} credential exposure alert{'s' if n != 1 else ''}{highest}")
 
 
-def _digest_row(alert: Alert) -> tuple[str, ...]:
+def digest_row(alert: Alert) -> tuple[str, ...]:
     e = alert.exposure
     return (
         e.severity.label,
@@ -407,7 +407,7 @@ def _digest_row(alert: Alert) -> tuple[str, ...]:
     )
 
 
-_DIGEST_COLUMNS = (
+DIGEST_COLUMNS = (
     "Severity",
     "Event",
     "Kind",
@@ -421,14 +421,14 @@ _DIGEST_COLUMNS = (
 )
 
 
-def _ordered(alerts: Sequence[Alert]) -> list[Alert]:
+def ordered(alerts: Sequence[Alert]) -> list[Alert]:
     return sorted(alerts, key=lambda a: (-a.exposure.severity, a.exposure.id, a.id))
 
 
 def digest_text(alerts: Sequence[Alert]) -> str:
     lines = [f"{len(alerts)} credential exposure alert(s)", ""]
-    for i, alert in enumerate(_ordered(alerts), 1):
-        row = dict(zip(_DIGEST_COLUMNS, _digest_row(alert), strict=True))
+    for i, alert in enumerate(ordered(alerts), 1):
+        row = dict(zip(DIGEST_COLUMNS, digest_row(alert), strict=True))
         lines.append(
             f"{i}. [{row['Severity']}] {row['Event']}: {row['Kind']} of {row['Login']} "
             f"for {row['Host']}"
@@ -444,10 +444,10 @@ def digest_text(alerts: Sequence[Alert]) -> str:
 
 
 def digest_html(alerts: Sequence[Alert]) -> str:
-    head = "".join(f'<th align="left">{html.escape(c)}</th>' for c in _DIGEST_COLUMNS)
+    head = "".join(f'<th align="left">{html.escape(c)}</th>' for c in DIGEST_COLUMNS)
     rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in _digest_row(a)) + "</tr>"
-        for a in _ordered(alerts)
+        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in digest_row(a)) + "</tr>"
+        for a in ordered(alerts)
     )
     title = f"{len(alerts)} credential exposure alert(s)"
     body = (

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
@@ -25,6 +25,7 @@ from monitor.notify import Alert, AlertEvent, Delivery
 from monitor.retry import RetryPolicy, Sleep
 from monitor.settings import Section, SettingError, load_section, secret_from_env
 from notifiers import render
+from notifiers.slack_digest import slack_digest
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,26 @@ class SlackNotifier:
         headers = {"Authorization": f"Bearer {self._token}"}
         reply = await self._post(self._post_url, data, headers, "slack chat.postMessage")
         return self._delivery(reply, thread_ref)
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        """Post several alerts as one message; bot mode returns its `ts` for follow-ups."""
+        body: dict[str, Any] = {
+            **slack_digest(alerts),
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        if self._token is not None:
+            body["channel"] = self._channel
+        data = json.dumps(body).encode()
+        if self._webhook_url is not None:
+            await self._post(self._webhook_url, data, {}, "slack webhook")
+            return Delivery(ref=None, detail=f"{len(alerts)} alert(s) posted by incoming webhook")
+        headers = {"Authorization": f"Bearer {self._token}"}
+        reply = await self._post(self._post_url, data, headers, "slack chat.postMessage")
+        delivery = self._delivery(reply, None)
+        return Delivery(
+            ref=delivery.ref, detail=f"{len(alerts)} alert(s) in one message, {delivery.detail}"
+        )
 
     async def _post(self, url: str, data: bytes, extra: dict[str, str], channel: str) -> Reply:
         headers = {"Content-Type": "application/json; charset=utf-8", **extra}

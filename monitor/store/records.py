@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from monitor.suppression import Field, Rule
 from monitor.types import Action
 
 
@@ -133,3 +135,40 @@ class Quarantined:
     attempts: int
     reason: str | None
     quarantined_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transition:
+    """One audited lifecycle decision about an exposure."""
+
+    id: int
+    from_state: str
+    to_state: str
+    decided_by: str
+    reason: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SightingRow:
+    """Where an exposure was seen, and the infected machine's facts (machine id hashed)."""
+
+    origin: str
+    line: int
+    feed: str
+    infected_at: datetime | None
+    victim_hash: str | None
+    family: str | None
+    country: str | None
+    seen_at: datetime
+
+
+def rule_from_row(row: Any) -> Rule:
+    return Rule(
+        id=row["id"],
+        field=Field(row["field"]),
+        pattern=row["pattern"],
+        reason=row["reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+    )

@@ -74,6 +74,8 @@ async def record_match(
             material = f"newer infection date {new_inf:%Y-%m-%d}"
         elif row["portal"] and not row["old_portal"]:
             material = "now seen on a partner portal"
+        if material:
+            await conn.execute(sql("exposure_reopen"), row["id"], material)
     return Recorded(
         exposure_id=row["id"],
         new_exposure=bool(row["inserted"]),
@@ -93,7 +95,8 @@ async def enqueue_alert(
     summary: str = "",
 ) -> list[int]:
     """Queue an alert on each channel; repeats are ignored (unique per exposure/channel/event/key),
-    and an update waits behind nothing: a pending alert of the exposure already carries it."""
+    an update waits behind nothing: a pending alert of the exposure already carries it, and a
+    follow-up goes only to the channels that announced the exposure."""
     ids = []
     for channel in channels:
         if event == "updated":
@@ -107,7 +110,7 @@ async def enqueue_alert(
             )
         else:
             alert_id = await conn.fetchval(
-                sql("enqueue_alert"),
+                sql("enqueue_alert" if event == "new" else "enqueue_followup"),
                 exposure_id,
                 channel,
                 event,

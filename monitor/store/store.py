@@ -18,12 +18,16 @@ from monitor.store.records import (
     ClaimedAlert,
     ContainmentJob,
     Quarantined,
+    SightingRow,
     SourceRun,
     SourceTotals,
     StoredKey,
+    Transition,
+    rule_from_row,
 )
 from monitor.store.text import WIDE, db_text
 from monitor.store.tx import Tx
+from monitor.suppression import Rule
 from monitor.types import Action, Exposure
 
 DatabaseError = asyncpg.PostgresError  # what a failed query raises
@@ -247,6 +251,40 @@ class Store:
             ActionRow(action=Action.from_row(r), login=r["login"], host=r["host"]) for r in rows
         ]
 
+    # -- lifecycle and suppression rules -----------------------------------------------------
+
+    async def lifecycle(self, exposure_id: int) -> tuple[str, datetime] | None:
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(sql("exposure_lifecycle"), exposure_id)
+        return (row["lifecycle"], row["lifecycle_at"]) if row else None
+
+    async def transitions(self, exposure_id: int) -> list[Transition]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("transitions_list"), exposure_id)
+        return [Transition(**dict(r)) for r in rows]
+
+    async def sightings(self, exposure_id: int, *, limit: int = 20) -> list[SightingRow]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("sightings_list"), exposure_id, limit)
+        return [SightingRow(**dict(r)) for r in rows]
+
+    async def suppressions(self) -> list[Rule]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("suppressions_list"))
+        return [rule_from_row(r) for r in rows]
+
+    async def add_suppression(self, field: str, pattern: str, reason: str, by: str) -> int:
+        async with self._pool.acquire() as conn:
+            return int(
+                await conn.fetchval(
+                    sql("suppression_add"), field, db_text(pattern), db_text(reason), db_text(by)
+                )
+            )
+
+    async def remove_suppression(self, rule_id: int) -> bool:
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval(sql("suppression_rm"), rule_id) is not None
+
     # -- status -----------------------------------------------------------------------------
 
     async def backlog(self) -> Backlog:
@@ -287,13 +325,16 @@ class Store:
 
     # -- alerts: claim, (send), record ------------------------------------------------------
 
-    async def claim_alerts(self, channel: str, *, limit: int, lease: float) -> list[ClaimedAlert]:
-        """Claim up to `limit` due alerts of `channel`, oldest first, for `lease` seconds,
-        committed before returning. An alert leased or waiting for a retry holds back the later
-        ones of its channel. Record each with `alerts_sent` or `alerts_failed`."""
+    async def claim_alerts(
+        self, channel: str, *, limit: int, lease: float, min_severity: int = 0
+    ) -> list[ClaimedAlert]:
+        """Claim up to `limit` due alerts of `channel` whose exposure is at `min_severity` or
+        above, oldest first, for `lease` seconds, committed before returning. An alert leased or
+        waiting for a retry holds back the later ones of its exposure. Record each with
+        `alerts_sent` or `alerts_failed`."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("outbox_lock"), channel)
-            rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease))
+            rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease), min_severity)
         return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
 
     async def alert_context(self, exposure_id: int) -> AlertContext | None:
@@ -310,6 +351,12 @@ class Store:
                 await conn.execute(
                     sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
                 )
+
+    async def release_alerts(self, alert_ids: Sequence[int]) -> None:
+        """Release claimed alerts that were not tried: due again at once, no attempt counted."""
+        if alert_ids:
+            async with self._pool.acquire() as conn:
+                await conn.execute(sql("outbox_release"), list(alert_ids))
 
     async def alerts_failed(
         self, retries: Sequence[tuple[int, float]], error: str, *, max_attempts: int

@@ -8,7 +8,9 @@ import asyncpg
 
 from monitor.store import repo
 from monitor.store.queries import sql
-from monitor.store.records import Recorded
+from monitor.store.records import Recorded, rule_from_row
+from monitor.store.text import db_text
+from monitor.suppression import Rule
 from monitor.types import Match
 
 
@@ -109,3 +111,20 @@ class Tx:
         await self._conn.execute(
             sql("containment_update"), containment_id, status, error, result, retry_in
         )
+
+    async def lock_lifecycle(self, exposure_id: int) -> str | None:
+        """The exposure's lifecycle state, locked until commit; None when there is no such one."""
+        state: str | None = await self._conn.fetchval(sql("lifecycle_lock"), exposure_id)
+        return state
+
+    async def set_lifecycle(
+        self, exposure_id: int, *, old: str, new: str, decided_by: str, reason: str
+    ) -> None:
+        """Move a locked exposure to `new` and audit the decision."""
+        await self._conn.execute(
+            sql("lifecycle_set"), exposure_id, old, new, db_text(decided_by), db_text(reason)
+        )
+
+    async def suppressions(self) -> list[Rule]:
+        rows = await self._conn.fetch(sql("suppressions_list"))
+        return [rule_from_row(r) for r in rows]

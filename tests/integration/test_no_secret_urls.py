@@ -37,6 +37,7 @@ portals = ["https://portail-partenaire.francetravail.fr/kairos"]
 
 [notifiers.slack]
 webhook_url_env = "CW_TEST_SLACK"
+group_below = "low"  # one message per alert: every payload is checked on its own
 """
 
 

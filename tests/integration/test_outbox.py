@@ -11,7 +11,9 @@ from monitor.config import load_config
 from monitor.demo import write_demo
 from monitor.outbox import deliver
 from monitor.pipeline import Scanner
+from monitor.routing import Route
 from monitor.store.store import Store
+from monitor.types import Severity
 from monitor.watchlist import build_watchlist
 from notifiers.slack import SlackNotifier
 from tests.conftest import TEST_KEY
@@ -33,6 +35,7 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
         workdir=workdir,
     )
     await scanner.scan([tmp_path / "demo" / "dumps"])
+    alone = Route(channel="slack", group_below=Severity.LOW)  # every alert in its own message
     async with SlackServer() as server:
         slack = SlackNotifier.from_config(
             {"webhook_url_env": "SLACK", "attempts": 1}, {"SLACK": server.webhook_url}
@@ -40,7 +43,7 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
         try:
             # Down: the request fails (the notifier tries once per delivery here).
             server.script(Scripted(status=503, body="service_unavailable"))
-            report = await deliver(Store(pool), slack)
+            report = await deliver(Store(pool), slack, route=alone)
             assert report.sent == 0 and report.failed == 1
             async with pool.acquire() as conn:
                 pending = await conn.fetch(
@@ -56,15 +59,15 @@ async def test_down_channel_keeps_alerts_and_delivers_each_once_in_order(
                     "UPDATE alerts SET next_attempt = now() + interval '1 hour' WHERE id = $1",
                     first,
                 )
-                report = await deliver(Store(pool), slack)
+                report = await deliver(Store(pool), slack, route=alone)
                 assert report.sent == len(planted) - 1 and report.failed == 0
                 left = await conn.fetch("SELECT id FROM alerts WHERE sent_at IS NULL")
                 assert [r["id"] for r in left] == [first]
                 # The channel is back up (the scripted failure is used).
                 await conn.execute("UPDATE alerts SET next_attempt = now()")
-            report = await deliver(Store(pool), slack)
+            report = await deliver(Store(pool), slack, route=alone)
             assert report.sent == 1 and report.failed == 0
-            assert (await deliver(Store(pool), slack)).sent == 0  # exactly once
+            assert (await deliver(Store(pool), slack, route=alone)).sent == 0  # exactly once
             # Failed attempts plus one successful post per alert.
             assert len(server.posted) == len(planted)
             async with pool.acquire() as conn:

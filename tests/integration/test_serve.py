@@ -52,6 +52,7 @@ file = "accounts.csv"
 
 [notifiers.slack]
 webhook_url_env = "CW_TEST_SLACK"
+group_below = "low"  # these tests follow each alert on its own (grouping: test_alert_noise)
 
 [serve]
 watch_dir = "{root / "drop"}"
@@ -178,6 +179,12 @@ enforce = true
                 ("reset_password", "done"),
                 ("revoke_sessions", "skipped"),
             ]
+
+            async def counted() -> bool:  # counters move once the delivery round returns
+                text = await http_get(f"http://127.0.0.1:{port}/metrics")
+                return samples(text).get(("credwatch_alerts_sent_total", ())) == 2
+
+            assert await wait_for(counted, 5)
             metrics = samples(await http_get(f"http://127.0.0.1:{port}/metrics"))
             assert metrics[("credwatch_sources_total", (("kind", "watch"),))] == 1
             assert metrics[("credwatch_exposures_new_total", ())] == 1

@@ -1,0 +1,50 @@
+"""Block Kit for several alerts in one Slack message: a grouped alert or a digest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from monitor.notify import Alert
+from notifiers import render
+
+ROWS_MAX = 40  # one section per alert; the header and the overflow note use the other blocks
+ROW_MAX = 600
+BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters in all
+
+
+def _row(alert: Alert) -> str:
+    row = dict(zip(render.DIGEST_COLUMNS, render.digest_row(alert), strict=True))
+    text = (
+        f"*[{row['Severity']}]* {row['Event']}: {row['Kind']} of {row['Login']} "
+        f"for {row['Host']}\npartner {row['Partner']}; infected {row['Infected']}; "
+        f"done: {row['What was done']}; exposure {row['Exposure']}"
+    )
+    return render.fit_mrkdwn(render.mrkdwn_escape(text), ROW_MAX)
+
+
+def slack_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
+    """`{"text": fallback, "blocks": [...]}`: a header, one line per alert, worst first."""
+    ordered = render.ordered(alerts)
+    title = render.cut(render.digest_subject(alerts, prefix="").strip(), render.SLACK_HEADER_MAX)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
+    ]
+    size = len(title)
+    shown = 0
+    for alert in ordered[:ROWS_MAX]:
+        text = _row(alert)
+        if size + len(text) > BLOCKS_TEXT_MAX:
+            break
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+        size += len(text)
+        shown += 1
+    if shown < len(ordered):
+        more = (
+            f"and {len(ordered) - shown} more: `credwatch status` and `credwatch export` list all"
+        )
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    return {
+        "text": render.fit_mrkdwn(render.mrkdwn_escape(title), render.SLACK_FALLBACK_MAX),
+        "blocks": blocks,
+    }
