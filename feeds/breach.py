@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TextIO
 
+from feeds.hashes import canonical_hash, crypt_algorithm, hash_algorithm
 from monitor.normalize import canonical_login, email_domain, split_url
 from monitor.types import CredentialKind, LeakedCredential, Secret
 
@@ -59,9 +60,6 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
     **dict.fromkeys(("domain", "domain_name", "host", "hostname"), "domain"),
 }
 
-_HEX_LENGTHS: Final = frozenset({32, 40, 64, 128})  # MD5, SHA-1, SHA-256, SHA-512
-_HEX = re.compile(r"[0-9a-fA-F]+")
-_BCRYPT = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
 _EMAIL_HASH = re.compile(r"\s*(?P<email>[^\s:;|,]+)\s*[:;|\t,]\s*(?P<hash>\S+)\s*")
 _KEY_SEPARATORS = re.compile(r"[\s\-.]+")
 
@@ -137,17 +135,8 @@ def _norm_key(raw: str) -> str:
 
 
 def hash_kind(value: str) -> str | None:
-    """`md5`, `sha1`, `sha256`, `sha512` or `bcrypt` when `value` has that shape, else None."""
-    if _BCRYPT.fullmatch(value):
-        return "bcrypt"
-    if len(value) in _HEX_LENGTHS and _HEX.fullmatch(value):
-        return {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}[len(value)]
-    return None
-
-
-def _canonical_hash(value: str) -> str:
-    """Hex digests in lower case so one digest has one fingerprint; bcrypt kept as is."""
-    return value.lower() if _HEX.fullmatch(value) else value
+    """The hash algorithm `value`'s shape names (see feeds.hashes), else None."""
+    return hash_algorithm(value)
 
 
 def _looks_url(value: str) -> bool:
@@ -179,10 +168,14 @@ def _credential(
     if not login:
         return BadRecord(origin=origin, line=line, reason="no login")
     host, path = _split_url(url_raw.strip()) if url_raw else ("", "")
+    algorithm = None
+    if password and crypt_algorithm(password.strip()):
+        password, hashed = "", password  # a self-describing hash in a password column
     if password:
         kind, secret = CredentialKind.PASSWORD, Secret(password)
     elif hashed.strip():
-        kind, secret = CredentialKind.HASH, Secret(_canonical_hash(hashed.strip()))
+        kind, secret = CredentialKind.HASH, Secret(canonical_hash(hashed.strip()))
+        algorithm = hash_algorithm(hashed.strip())
     else:
         kind, secret = CredentialKind.ACCOUNT, None
     return LeakedCredential(
@@ -195,6 +188,7 @@ def _credential(
         origin=origin,
         line=line,
         feed=FEED,
+        hash_algorithm=algorithm,
     )
 
 
@@ -465,18 +459,24 @@ def _from_json(obj: dict[str, Any], *, origin: str, line: int) -> Iterator[Parse
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_email_hash_line(line: str, *, origin: str, line_no: int) -> LeakedCredential | None:
-    """`email:hash` (MD5, SHA-1, SHA-256, SHA-512 hex or bcrypt; `%40` decoded) → HASH, else None."""
+def parse_email_hash_line(
+    line: str, *, origin: str, line_no: int, any_login: bool = False
+) -> LeakedCredential | None:
+    """`email:hash` (hex digest or a `$…$` hash, see feeds.hashes) → HASH, else None.
+
+    With `any_login` the login need not be an e-mail (`admin:5f4d…` in a file of such lines).
+    """
     if len(line) > MAX_FIELD_CHARS:
         return None
     found = _EMAIL_HASH.fullmatch(line)
     if found is None:
         return None
     hashed = found["hash"]
-    if hash_kind(hashed) is None:
+    algorithm = hash_algorithm(hashed)
+    if algorithm is None:
         return None
     login = canonical_login(found["email"])
-    if not email_domain(login):
+    if not login or not (any_login or email_domain(login)):
         return None
     return LeakedCredential(
         kind=CredentialKind.HASH,
@@ -484,10 +484,11 @@ def parse_email_hash_line(line: str, *, origin: str, line_no: int) -> LeakedCred
         host="",
         path="",
         login=login,
-        secret=Secret(_canonical_hash(hashed)),
+        secret=Secret(canonical_hash(hashed)),
         origin=origin,
         line=line_no,
         feed=FEED,
+        hash_algorithm=algorithm,
     )
 
 
@@ -503,8 +504,8 @@ def parse_email_hash(stream: TextIO, *, origin: str) -> Iterator[LeakedCredentia
             continue
         if not raw.strip():
             continue
-        record = parse_email_hash_line(raw, origin=origin, line_no=lines.count)
-        yield record or BadRecord(origin=origin, line=lines.count, reason="not email:hash")
+        record = parse_email_hash_line(raw, origin=origin, line_no=lines.count, any_login=True)
+        yield record or BadRecord(origin=origin, line=lines.count, reason="not login:hash")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -534,7 +535,8 @@ def sniff_corpus(head: str, name: str) -> Literal["csv", "jsonl", "email_hash", 
             return "csv"
     origin = name or "-"
     hashes = sum(
-        parse_email_hash_line(line, origin=origin, line_no=0) is not None for line in sample
+        parse_email_hash_line(line, origin=origin, line_no=0, any_login=True) is not None
+        for line in sample
     )
     if hashes * 2 > len(sample):
         return "email_hash"

@@ -40,6 +40,7 @@ def sighting_json(s: Sighting) -> dict[str, Any]:
         "host": c.host,
         "cookie_name": c.cookie_name,
         "cookie_expires": c.cookie_expires.isoformat() if c.cookie_expires else None,
+        "hash_algorithm": c.hash_algorithm,
         "exposure_id": s.exposure_id,
         "new": s.new_exposure,
         "infected_at": c.infected_at.isoformat() if c.infected_at else None,

@@ -143,6 +143,7 @@ class LeakedCredential:
     # Stealer logs: the victim folder this file sits in ("dump.zip!PC1"); the pipeline groups
     # a victim's records by it (monitor.victims). None for text bases and APIs.
     victim_folder: str | None = None
+    hash_algorithm: str | None = None  # kind HASH: "bcrypt", "md5", "sha1", "argon2"...
 
     def fingerprint(self, key: bytes) -> str:
         """The exposure's identity: one per (kind, host, login, secret[, cookie name]), keyed."""

@@ -61,6 +61,7 @@ def expected(
         origin=ORIGIN,
         line=line,
         feed="breach",
+        hash_algorithm=hash_kind(row.hash) if kind is CredentialKind.HASH and row.hash else None,
     )
 
 
@@ -281,6 +282,7 @@ def test_jsonl_bad_lines_are_counted_not_raised() -> None:
             origin=ORIGIN,
             line=line,
             feed="breach",
+            hash_algorithm="md5" if kind is CredentialKind.HASH else None,
         )
 
     assert records == [
