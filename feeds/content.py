@@ -20,7 +20,7 @@ class Content(StrEnum):
     SCREENSHOT = "screenshot"
     BINARY = "binary"
     COOKIES = "cookies"  # Netscape cookie lines
-    PASSWORD_BLOCKS = "password_blocks"  # `URL: / Login: / Password:` blocks, any label spelling
+    PASSWORD_BLOCKS = "password_blocks"  # noqa: S105  # labelled url/login/password blocks
     TEXT = "text"  # anything else that is text: breach corpora, ULP lines, combos
 
 
@@ -43,7 +43,7 @@ def is_cookie_text(lines: list[str]) -> bool:
 
 
 def is_password_blocks(lines: list[str]) -> bool:
-    """Labelled url/password fields make up a good share of the lines (banners allowed)."""
+    """Labelled url/password fields make up half the lines or more (banners allowed)."""
     fields: set[str] = set()
     labelled = 0
     for line in lines:
@@ -51,8 +51,10 @@ def is_password_blocks(lines: list[str]) -> bool:
         if found:
             labelled += 1
             fields.update(found)
-    return "password" in fields and ("url" in fields or "login" in fields) and labelled * 3 >= len(
-        lines
+    return (
+        "password" in fields
+        and ("url" in fields or "login" in fields)
+        and labelled * 2 >= len(lines)
     )
 
 

@@ -16,7 +16,12 @@ _HEX = re.compile(r"[0-9a-fA-F]+")
 _HEX_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
 _CRYPT = (
     (re.compile(r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}"), "bcrypt"),
-    (re.compile(r"\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"), "argon2"),
+    (
+        re.compile(
+            r"\$argon2(?:id|i|d)\$(?:v=\d+\$)?m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+"
+        ),
+        "argon2",
+    ),
     (re.compile(r"\$1\$[./A-Za-z0-9]{0,8}\$[./A-Za-z0-9]{22}"), "md5crypt"),
     (re.compile(r"\$apr1\$[./A-Za-z0-9]{0,8}\$[./A-Za-z0-9]{22}"), "apr1"),
     (re.compile(r"\$5\$(?:rounds=\d+\$)?[./A-Za-z0-9]{0,16}\$[./A-Za-z0-9]{43}"), "sha256crypt"),

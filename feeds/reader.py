@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
@@ -185,9 +186,20 @@ class _PathRead:
             yield Problem(origin=member.origin, reason="binary file skipped")
             return
         if kind != "text":
-            yield from self._breach(member, kind)
+            folder = self._stealer_json(member, kind)
+            if folder is not None:
+                yield from self._victim_folder(*_container_and_name(member, self.top))
+            for rec in self._breach(member, kind):
+                yield rec if folder is None else replace(rec, feed="stealer", victim_folder=folder)
             return
         yield from self._ulp(member)
+
+    def _stealer_json(self, member: Member, kind: breach.CorpusFormat) -> str | None:
+        """The victim folder of a stealer's `Passwords.json`, else None (a breach corpus)."""
+        base = member.name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if kind != "json" or "password" not in base or "!" not in member.origin:
+            return None
+        return _folder_key(*_container_and_name(member, self.top))
 
     def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()

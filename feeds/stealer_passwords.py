@@ -47,7 +47,9 @@ _LABELS: dict[str, str] = {
 # records, then its separator: `:`, `=`, or `:` followed by a `|` column (`Login:    | bob`).
 _LABEL_RE = re.compile(
     r"(?:^|(?<=[\s|]))[ \t]*("
-    + "|".join(sorted((re.escape(k).replace(r"\ ", r"[ \t]+") for k in _LABELS), key=len, reverse=True))
+    + "|".join(
+        sorted((re.escape(k).replace(r"\ ", r"[ \t]+") for k in _LABELS), key=len, reverse=True)
+    )
     + r")[ \t]*(?::[ \t]*\|(?=[ \t])|:|=)",
     re.IGNORECASE,
 )
