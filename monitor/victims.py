@@ -67,7 +67,7 @@ class Victims:
             folder = self._folders[name]
             if not folder.pending:
                 continue
-            info = folder.info
+            info = self._with_anchor(name, folder.info)
             infected = (info.infected_at or info.folder_date) if info else None
             machine = (
                 machine_id_hash(info.machine_id, self._key) if info and info.machine_id else None
@@ -85,6 +85,34 @@ class Victims:
                     m = replace(m, account=owner.account, partner=m.partner or owner.partner)
                 yield replace(m, credential=cred)
         self._folders.clear()
+
+    def _with_anchor(self, name: str, info: VictimInfo | None) -> VictimInfo | None:
+        """A folder's facts completed by the nearest folder above it with a system-info file.
+
+        A stealer writes browser output in folders of its own naming (`Restore/`, `Browser_x/`):
+        those belong to the victim folder whose system-info file is above them.
+        """
+        parent = name
+        while info is None or info.infected_at is None or info.family is None:
+            cut = parent.rfind("/")
+            if cut <= parent.rfind("!"):
+                break
+            parent = parent[:cut]
+            up = self._folders.get(parent)
+            if up is None or up.info is None or up.info.infected_at is None:
+                continue
+            anchor = up.info
+            if info is None:
+                return anchor
+            return VictimInfo(
+                folder=info.folder,
+                infected_at=info.infected_at or anchor.infected_at,
+                folder_date=info.folder_date or anchor.folder_date,
+                machine_id=info.machine_id or anchor.machine_id,
+                family=info.family or anchor.family,
+                country=info.country or anchor.country,
+            )
+        return info
 
 
 def _portal_owner(matches: list[Match]) -> _Owner | None:

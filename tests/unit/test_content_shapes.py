@@ -192,3 +192,24 @@ def test_android_record_without_its_scheme() -> None:
         "u1@shape.example",
         "Pw-1",
     )
+
+
+def test_a_browser_folder_of_any_name_takes_its_victims_facts() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.types import Match, Severity, VictimInfo
+    from monitor.victims import Victims
+
+    when = datetime(2025, 7, 29, 14, 27, tzinfo=UTC)
+    victims = Victims(b"k")
+    victims.note(VictimInfo(folder="d.zip!PC1", infected_at=when, family="redline", country="US"))
+    cookie = LeakedCredential(
+        kind=CredentialKind.COOKIE, url="https://a.example/", host="a.example", path="/",
+        login="", secret=Secret("v" * 20), origin="d.zip!PC1/Restore/x Fresh Cookies.txt",
+        cookie_name="sid", victim_folder="d.zip!PC1/Restore",
+    )  # fmt: skip
+    victims.hold(Match(credential=cookie, reasons=(), severity=Severity.LOW))
+    (out,) = list(victims.flush())
+    assert out.credential.infected_at == when
+    assert out.credential.victim is not None
+    assert (out.credential.victim.family, out.credential.victim.country) == ("redline", "US")
