@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TextIO
 
+from feeds.hashes import canonical_hash, crypt_algorithm, hash_algorithm
 from monitor.normalize import canonical_login, email_domain, split_url
 from monitor.types import CredentialKind, LeakedCredential, Secret
 
@@ -25,7 +26,7 @@ MAX_RECORD_CHARS: Final = 1024 * 1024  # hard cap on what is held for one line o
 _HEAD_LINES: Final = 50
 _DELIMITERS: Final = (",", ";", "\t", "|")
 
-CorpusFormat = Literal["csv", "jsonl", "email_hash", "unknown"]
+CorpusFormat = Literal["csv", "jsonl", "json", "email_hash", "unknown"]
 Role = Literal["email", "username", "password", "hash", "url", "domain"]
 
 # Column / key names (normalised: lower-case, runs of space, "-" and "." turned into "_").
@@ -35,11 +36,31 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
         "email",
     ),
     **dict.fromkeys(
-        ("username", "user_name", "login", "user", "userid", "user_id", "account", "login_name"),
+        (
+            "username",
+            "user_name",
+            "login",
+            "user",
+            "userid",
+            "user_id",
+            "account",
+            "login_name",
+            "login_username",
+            "stringvalue_username",
+        ),
         "username",
     ),
     **dict.fromkeys(
-        ("password", "passwords", "pass", "passwd", "pwd", "plaintext", "plain_password"),
+        (
+            "password",
+            "passwords",
+            "pass",
+            "passwd",
+            "pwd",
+            "plaintext",
+            "plain_password",
+            "login_password",
+        ),
         "password",
     ),
     **dict.fromkeys(
@@ -52,16 +73,34 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
             "passhash",
             "hashes",
             "pwd_hash",
+            "ntlm",
+            "nt_hash",
+            "md5",
+            "sha1",
+            "sha256",
+            "bcrypt",
         ),
         "hash",
     ),
-    **dict.fromkeys(("url", "website", "link", "site", "uri", "login_url", "origin_url"), "url"),
+    **dict.fromkeys(
+        (
+            "url",
+            "website",
+            "web_site",
+            "link",
+            "site",
+            "uri",
+            "login_url",
+            "origin_url",
+            "login_uri",
+            "action_url",
+            "hostname_url",
+        ),
+        "url",
+    ),
     **dict.fromkeys(("domain", "domain_name", "host", "hostname"), "domain"),
 }
 
-_HEX_LENGTHS: Final = frozenset({32, 40, 64, 128})  # MD5, SHA-1, SHA-256, SHA-512
-_HEX = re.compile(r"[0-9a-fA-F]+")
-_BCRYPT = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
 _EMAIL_HASH = re.compile(r"\s*(?P<email>[^\s:;|,]+)\s*[:;|\t,]\s*(?P<hash>\S+)\s*")
 _KEY_SEPARATORS = re.compile(r"[\s\-.]+")
 
@@ -137,17 +176,8 @@ def _norm_key(raw: str) -> str:
 
 
 def hash_kind(value: str) -> str | None:
-    """`md5`, `sha1`, `sha256`, `sha512` or `bcrypt` when `value` has that shape, else None."""
-    if _BCRYPT.fullmatch(value):
-        return "bcrypt"
-    if len(value) in _HEX_LENGTHS and _HEX.fullmatch(value):
-        return {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}[len(value)]
-    return None
-
-
-def _canonical_hash(value: str) -> str:
-    """Hex digests in lower case so one digest has one fingerprint; bcrypt kept as is."""
-    return value.lower() if _HEX.fullmatch(value) else value
+    """The hash algorithm `value`'s shape names (see feeds.hashes), else None."""
+    return hash_algorithm(value)
 
 
 def _looks_url(value: str) -> bool:
@@ -179,10 +209,14 @@ def _credential(
     if not login:
         return BadRecord(origin=origin, line=line, reason="no login")
     host, path = _split_url(url_raw.strip()) if url_raw else ("", "")
+    algorithm = None
+    if password and crypt_algorithm(password.strip()):
+        password, hashed = "", password  # a self-describing hash in a password column
     if password:
         kind, secret = CredentialKind.PASSWORD, Secret(password)
     elif hashed.strip():
-        kind, secret = CredentialKind.HASH, Secret(_canonical_hash(hashed.strip()))
+        kind, secret = CredentialKind.HASH, Secret(canonical_hash(hashed.strip()))
+        algorithm = hash_algorithm(hashed.strip())
     else:
         kind, secret = CredentialKind.ACCOUNT, None
     return LeakedCredential(
@@ -195,6 +229,7 @@ def _credential(
         origin=origin,
         line=line,
         feed=FEED,
+        hash_algorithm=algorithm,
     )
 
 
@@ -229,15 +264,28 @@ def sniff_delimiter(lines: list[str]) -> str | None:
     return best[1] if best else None
 
 
+# Names that only stand for a login when nothing better names one (KeePass `Account` is a title).
+_WEAK_NAMES: Final = frozenset({"account", "user"})
+
+
 def _header_roles(row: list[str]) -> dict[Role, int] | None:
     """Column index per role when `row` is a header (names we know, no e-mail in it)."""
     if any("@" in cell for cell in row):
         return None
     roles: dict[Role, int] = {}
+    weak: set[Role] = set()
     for index, cell in enumerate(row):
-        role = _ROLE_NAMES.get(_norm_key(cell))
-        if role is not None and role not in roles:
-            roles[role] = index
+        key = _norm_key(cell)
+        role = _ROLE_NAMES.get(key)
+        if role is None or (role in roles and role not in weak):
+            continue
+        if role in roles and key in _WEAK_NAMES:
+            continue
+        roles[role] = index
+        if key in _WEAK_NAMES:
+            weak.add(role)
+        else:
+            weak.discard(role)
     return roles or None
 
 
@@ -381,7 +429,7 @@ def _scalar(value: Any) -> str | None:
 
 
 def _json_fields(obj: dict[str, Any]) -> dict[Role, list[str]]:
-    """Values per role: top-level keys first, then keys of nested objects (one level)."""
+    """Values per role: top-level keys first, then keys of nested objects (two levels)."""
     found: dict[Role, list[str]] = {}
 
     def take(key: Any, value: Any) -> bool:
@@ -397,17 +445,34 @@ def _json_fields(obj: dict[str, Any]) -> dict[Role, list[str]]:
             found[role] = values
         return bool(values)
 
-    nested: list[dict[str, Any]] = []
-    for key, value in obj.items():
-        if isinstance(value, dict):
-            nested.append(value)
-        else:
-            take(key, value)
-    for inner in nested:
-        for key, value in inner.items():
-            if not isinstance(value, dict):
-                take(key, value)
+    level: list[dict[str, Any]] = [obj]
+    for _depth in range(_JSON_DEPTH):
+        nested: list[dict[str, Any]] = []
+        for one in level:
+            for key, value in one.items():
+                typed = _typed_value(value)
+                if typed is not None:
+                    take(key, typed)
+                elif isinstance(value, dict):
+                    nested.append(value)
+                else:
+                    take(key, value)
+        level = nested
+        if not level:
+            break
     return found
+
+
+_JSON_DEPTH: Final = 3  # the top level and two of nesting (`{"fields": {"email": {...}}}`)
+
+
+def _typed_value(value: Any) -> str | None:
+    """The scalar of a typed wrapper: Firestore `{"stringValue": x}`, DynamoDB `{"S": x}`."""
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        if isinstance(key, str) and (key.endswith("Value") or key in ("S", "N")):
+            return _scalar(inner)
+    return None
 
 
 def parse_jsonl(stream: TextIO, *, origin: str) -> Iterator[LeakedCredential | BadRecord]:
@@ -460,23 +525,97 @@ def _from_json(obj: dict[str, Any], *, origin: str, line: int) -> Iterator[Parse
         )
 
 
+_JSON_ARRAY_START = re.compile(r"\s*\[\s*(?:\{|\]|$)")
+
+
+def _array_objects(stream: TextIO, chunk: int = 1 << 16) -> Iterator[tuple[int, str | None]]:
+    """(line, text) of each top-level object of a JSON array, streamed; text None when too large.
+
+    Only the current object is held, never more than `MAX_RECORD_CHARS`.
+    """
+    depth = 0
+    in_string = escaped = False
+    parts: list[str] = []
+    held = 0
+    oversize = False
+    line = 1
+    start_line = 1
+    while True:
+        data = stream.read(chunk)
+        if not data:
+            return
+        begin = 0 if depth > 0 else -1
+        for i, ch in enumerate(data):
+            if ch == "\n":
+                line += 1
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+                continue
+            if ch == '"':
+                in_string = depth > 0
+            elif ch == "{":
+                depth += 1
+                if depth == 1:
+                    begin, parts, held, oversize, start_line = i, [], 0, False, line
+            elif ch == "}" and depth > 0:
+                depth -= 1
+                if depth == 0:
+                    text = data[begin : i + 1]
+                    held += len(text)
+                    whole = None if oversize or held > MAX_RECORD_CHARS else "".join(parts) + text
+                    yield start_line, whole
+                    begin = -1
+        if depth > 0 and begin >= 0:
+            piece = data[begin:]
+            held += len(piece)
+            if held > MAX_RECORD_CHARS:
+                oversize, parts = True, []
+            elif not oversize:
+                parts.append(piece)
+
+
+def parse_json_array(stream: TextIO, *, origin: str) -> Iterator[LeakedCredential | BadRecord]:
+    """A JSON array of objects (password-manager and browser exports, dumps), streamed."""
+    for line, text in _array_objects(stream):
+        if text is None:
+            yield BadRecord(origin=origin, line=line, reason="record too large")
+            continue
+        try:
+            obj = json.loads(text)
+        except (ValueError, RecursionError):
+            yield BadRecord(origin=origin, line=line, reason="bad json")
+            continue
+        yield from _from_json(obj, origin=origin, line=line)
+
+
 # ---------------------------------------------------------------------------------------------
 # email:hash
 # ---------------------------------------------------------------------------------------------
 
 
-def parse_email_hash_line(line: str, *, origin: str, line_no: int) -> LeakedCredential | None:
-    """`email:hash` (MD5, SHA-1, SHA-256, SHA-512 hex or bcrypt; `%40` decoded) → HASH, else None."""
+def parse_email_hash_line(
+    line: str, *, origin: str, line_no: int, any_login: bool = False
+) -> LeakedCredential | None:
+    """`email:hash` (hex digest or a `$…$` hash, see feeds.hashes) → HASH, else None.
+
+    With `any_login` the login need not be an e-mail (`admin:5f4d…` in a file of such lines).
+    """
     if len(line) > MAX_FIELD_CHARS:
         return None
     found = _EMAIL_HASH.fullmatch(line)
     if found is None:
         return None
     hashed = found["hash"]
-    if hash_kind(hashed) is None:
+    algorithm = hash_algorithm(hashed)
+    if algorithm is None:
         return None
     login = canonical_login(found["email"])
-    if not email_domain(login):
+    if not login or not (any_login or email_domain(login)):
         return None
     return LeakedCredential(
         kind=CredentialKind.HASH,
@@ -484,10 +623,11 @@ def parse_email_hash_line(line: str, *, origin: str, line_no: int) -> LeakedCred
         host="",
         path="",
         login=login,
-        secret=Secret(_canonical_hash(hashed)),
+        secret=Secret(canonical_hash(hashed)),
         origin=origin,
         line=line_no,
         feed=FEED,
+        hash_algorithm=algorithm,
     )
 
 
@@ -503,8 +643,8 @@ def parse_email_hash(stream: TextIO, *, origin: str) -> Iterator[LeakedCredentia
             continue
         if not raw.strip():
             continue
-        record = parse_email_hash_line(raw, origin=origin, line_no=lines.count)
-        yield record or BadRecord(origin=origin, line=lines.count, reason="not email:hash")
+        record = parse_email_hash_line(raw, origin=origin, line_no=lines.count, any_login=True)
+        yield record or BadRecord(origin=origin, line=lines.count, reason="not login:hash")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -512,7 +652,7 @@ def parse_email_hash(stream: TextIO, *, origin: str) -> Iterator[LeakedCredentia
 # ---------------------------------------------------------------------------------------------
 
 
-def sniff_corpus(head: str, name: str) -> Literal["csv", "jsonl", "email_hash", "unknown"]:
+def sniff_corpus(head: str, name: str) -> CorpusFormat:
     """Which breach parser fits a file, from its first bytes (decoded) and its name.
 
     Content decides; the extension only settles a delimited file without a known header.
@@ -525,6 +665,8 @@ def sniff_corpus(head: str, name: str) -> Literal["csv", "jsonl", "email_hash", 
     if not lines:
         return "unknown"
     sample = lines
+    if lines[0].strip().startswith("[") and _JSON_ARRAY_START.match(head.lstrip("\ufeff")):
+        return "json"
     if sum(_is_json_object(line) for line in sample) * 2 > len(sample):
         return "jsonl"
     delimiter = sniff_delimiter(lines)
@@ -534,7 +676,8 @@ def sniff_corpus(head: str, name: str) -> Literal["csv", "jsonl", "email_hash", 
             return "csv"
     origin = name or "-"
     hashes = sum(
-        parse_email_hash_line(line, origin=origin, line_no=0) is not None for line in sample
+        parse_email_hash_line(line, origin=origin, line_no=0, any_login=True) is not None
+        for line in sample
     )
     if hashes * 2 > len(sample):
         return "email_hash"
@@ -564,6 +707,8 @@ def parse_corpus(
         return parse_csv(stream, origin=origin)
     if fmt == "jsonl":
         return parse_jsonl(stream, origin=origin)
+    if fmt == "json":
+        return parse_json_array(stream, origin=origin)
     if fmt == "email_hash":
         return parse_email_hash(stream, origin=origin)
     return iter(())

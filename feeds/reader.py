@@ -10,14 +10,17 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
 from feeds import breach, ulp
 from feeds.archive import Member, walk
+from feeds.content import Content, sniff_content
 from feeds.cookies import parse_cookies
+from feeds.hashes import crypt_algorithm
 from feeds.stealer_layout import FileRole, classify, is_noise, victim_root
-from feeds.stealer_passwords import parse_passwords
+from feeds.stealer_passwords import line_fields, parse_passwords
 from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
 from feeds.textio import LineCounter, decode_line, iter_text_lines, mostly_binary, utf8_stream
@@ -84,16 +87,24 @@ class _PathRead:
     # -- dispatch -------------------------------------------------------------------------
 
     def _member(self, member: Member) -> Iterator[FileRecord]:
+        """The content decides what a member is; its name is a hint only."""
         container, name = _container_and_name(member, self.top)
         role = classify(name)
         if role is FileRole.SYSINFO:
             yield from self._sysinfo(member, container, name)
-        elif role is FileRole.PASSWORDS:
-            yield from self._victim_folder(container, name)
-            yield from self._passwords(member, _folder_key(container, name))
-        elif role is FileRole.COOKIES:
+            return
+        content = sniff_content(member.head, name)
+        if content is Content.COOKIES or (role is FileRole.COOKIES and content is Content.TEXT):
             yield from self._victim_folder(container, name)
             yield from self._cookies(member, _folder_key(container, name))
+        elif content is Content.PASSWORD_BLOCKS or (
+            role is FileRole.PASSWORDS and content is Content.TEXT
+        ):
+            yield from self._victim_folder(container, name)
+            yield from self._passwords(member, _folder_key(container, name))
+        elif content is Content.SCREENSHOT or (content is Content.BINARY and not is_noise(name)):
+            self.totals.problems += 1
+            yield Problem(origin=member.origin, reason=f"{content.value} skipped")
         elif is_noise(name):
             return
         else:
@@ -174,9 +185,20 @@ class _PathRead:
             yield Problem(origin=member.origin, reason="binary file skipped")
             return
         if kind != "text":
-            yield from self._breach(member, kind)
+            folder = self._stealer_json(member, kind)
+            if folder is not None:
+                yield from self._victim_folder(*_container_and_name(member, self.top))
+            for rec in self._breach(member, kind):
+                yield rec if folder is None else replace(rec, feed="stealer", victim_folder=folder)
             return
         yield from self._ulp(member)
+
+    def _stealer_json(self, member: Member, kind: breach.CorpusFormat) -> str | None:
+        """The victim folder of a stealer's `Passwords.json`, else None (a breach corpus)."""
+        base = member.name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+        if kind != "json" or "password" not in base or "!" not in member.origin:
+            return None
+        return _folder_key(*_container_and_name(member, self.top))
 
     def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()
@@ -228,12 +250,13 @@ def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential 
     if b"\x00" in line:
         return None
     text, _ = decode_line(line)
-    rec = ulp.parse_ulp_line(text)
+    rec = ulp.parse_ulp_line(text) or _labelled_record(text)
     if rec is None:
         return None
     host, path = split_url(rec.url) if rec.url else ("", "")
+    algorithm = crypt_algorithm(rec.password) if rec.password[:1] in ("$", "p") else None
     return LeakedCredential(
-        kind=CredentialKind.PASSWORD,
+        kind=CredentialKind.PASSWORD if algorithm is None else CredentialKind.HASH,
         url=rec.url,
         host=host,
         path=path,
@@ -242,7 +265,17 @@ def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential 
         origin=origin,
         line=line_no,
         feed="ulp",
+        hash_algorithm=algorithm,
     )
+
+
+def _labelled_record(text: str) -> ulp.UlpRecord | None:
+    """A one-line labelled record in a text base: `URL: a USER: b PASS: c` (off the hot path)."""
+    fields = dict(line_fields(text))
+    url, password = fields.get("url", ""), fields.get("password", "")
+    if not url or not password:
+        return None
+    return ulp.UlpRecord(url=url, login=fields.get("login", ""), password=password)
 
 
 def _text_stream(stream: BinaryIO) -> TextIO:

@@ -20,20 +20,43 @@ _LABELS: dict[str, str] = {
     "hostname": "url",
     "url": "url",
     "ur1": "url",
+    "website": "url",
+    "web site": "url",
+    "site": "url",
+    "location": "url",
+    "origin": "url",
+    "server": "url",
+    "ip": "url",
     "login": "login",
     "username": "login",
+    "user name": "login",
     "user": "login",
     "user login": "login",
+    "login name": "login",
+    "email": "login",
+    "e-mail": "login",
     "u53rn4m3": "login",
     "password": "password",
     "pass": "password",
+    "passwd": "password",
+    "pwd": "password",
     "user password": "password",
     "p455w0rd": "password",
 }
+# A label at the start of a line (after indentation) or after ` | ` / whitespace on one-line
+# records, then its separator: `:`, `=`, or `:` followed by a `|` column (`Login:    | bob`).
+_LABEL_RE = re.compile(
+    r"(?:^|(?<=[\s|]))[ \t]*("
+    + "|".join(
+        sorted((re.escape(k).replace(r"\ ", r"[ \t]+") for k in _LABELS), key=len, reverse=True)
+    )
+    + r")[ \t]*(?::[ \t]*\|(?=[ \t])|:|=)",
+    re.IGNORECASE,
+)
 # `["Browser" = "Profile"]`: the software line of some builds, without a label.
 _BRACKET_SOFT_RE = re.compile(r'\s*\[\s*"([^"]*)"\s*=\s*"([^"]*)"\s*\]\s*')
 # `===============`, `====Brand====`, `---------`, `*********`.
-_SEPARATOR_RE = re.compile(r"\s*(?:[=\-*_#~]{5,}|[=\-]{3,}[^:]*?[=\-]{3,})\s*")
+_SEPARATOR_RE = re.compile(r"\s*(?:[=\-*_#~―─━]{5,}|[=\-]{3,}[^:]*?[=\-]{3,}|-{2,4})\s*")
 _EOL = "\r\n"
 
 
@@ -75,6 +98,48 @@ def _password_value(raw: str) -> str:
     if value[:1] in (" ", "\t"):
         value = value[1:]
     return value
+
+
+def line_fields(line: str) -> list[tuple[str, str]]:
+    """The labelled fields of one line, in order: `Label: value`, `Label = value`,
+    `Label:   | value`, indented or not, and one-line records (`URL: a | USER: b | PASS: c`).
+
+    A password is verbatim (one space after the separator dropped); on a one-line record it
+    runs to the next ` | Label:` only, so a password may hold spaces and colons.
+    """
+    first = _LABEL_RE.match(line)
+    if first is None:
+        return []
+    marks = [first]
+    pos = first.end()
+    while True:
+        nxt = _LABEL_RE.search(line, pos)
+        if nxt is None:
+            break
+        if _field(marks[-1].group(1)) == "password" and not line[: nxt.start()].rstrip().endswith(
+            "|"
+        ):
+            pos = nxt.end()  # inside a password, only ` | Label:` starts another field
+            continue
+        marks.append(nxt)
+        pos = nxt.end()
+    out: list[tuple[str, str]] = []
+    for i, m in enumerate(marks):
+        field = _field(m.group(1))
+        if field is None:
+            continue
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(line)
+        raw = line[m.end() : end]
+        if i + 1 < len(marks):
+            raw = raw.rstrip().removesuffix("|").rstrip()
+        value = _password_value(raw) if field == "password" else raw.strip()
+        out.append((field, value))
+    return out
+
+
+def labelled_fields(line: str) -> set[str]:
+    """The fields (`url`, `login`, `password`, `soft`...) a line labels; empty when none."""
+    return {field for field, _ in line_fields(line)}
 
 
 class _Block:
@@ -134,27 +199,25 @@ def parse_passwords(
 
     for number, raw in lines:
         line = raw.rstrip(_EOL)
-        label, colon, rest = line.partition(":")
-        field = _field(label) if colon else None
-        if field is not None:
-            value = _password_value(rest) if field == "password" else rest.strip()
-        elif not line.strip() or _SEPARATOR_RE.fullmatch(line):
-            done = flush()
-            if done is not None:
-                yield done
-            continue
-        else:
+        found = line_fields(line)
+        if not found:
+            if not line.strip() or _SEPARATOR_RE.fullmatch(line):
+                done = flush()
+                if done is not None:
+                    yield done
+                continue
             bracket = _BRACKET_SOFT_RE.fullmatch(line) if "[" in line else None
             if bracket is None:
                 continue  # banner, seller line, unknown label, continuation
-            field, value = "soft", f"{bracket.group(1).strip()} [{bracket.group(2).strip()}]"
-        if field in block.fields:
-            done = flush()
-            if done is not None:
-                yield done
-        block.fields[field] = value
-        if field == "password":
-            block.password_line = number
+            found = [("soft", f"{bracket.group(1).strip()} [{bracket.group(2).strip()}]")]
+        for field, value in found:
+            if field in block.fields:
+                done = flush()
+                if done is not None:
+                    yield done
+            block.fields[field] = value
+            if field == "password":
+                block.password_line = number
     done = flush()
     if done is not None:
         yield done

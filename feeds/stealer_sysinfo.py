@@ -196,10 +196,35 @@ def _country(fields: dict[str, str]) -> str | None:
                     continue
             if not value:
                 continue
-        if len(value) == 2 and value.isalpha():
-            return value.upper()
-        return value
+        return _iso_country(value)
     return None
+
+
+# English country names stealers write, to ISO 3166-1 alpha-2 (the common ones; others stay text).
+_COUNTRY_CODES = {
+    "united states": "US", "usa": "US", "united states of america": "US", "france": "FR",
+    "germany": "DE", "russia": "RU", "russian federation": "RU", "ukraine": "UA", "brazil": "BR",
+    "india": "IN", "china": "CN", "united kingdom": "GB", "great britain": "GB", "spain": "ES",
+    "italy": "IT", "poland": "PL", "turkey": "TR", "türkiye": "TR", "netherlands": "NL",
+    "canada": "CA", "mexico": "MX", "argentina": "AR", "colombia": "CO", "indonesia": "ID",
+    "vietnam": "VN", "viet nam": "VN", "philippines": "PH", "pakistan": "PK", "egypt": "EG",
+    "japan": "JP", "south korea": "KR", "korea": "KR", "australia": "AU", "portugal": "PT",
+    "belgium": "BE", "switzerland": "CH", "austria": "AT", "sweden": "SE", "norway": "NO",
+    "denmark": "DK", "finland": "FI", "romania": "RO", "kazakhstan": "KZ", "belarus": "BY",
+    "syria": "SY", "iran": "IR", "israel": "IL", "saudi arabia": "SA", "thailand": "TH",
+    "malaysia": "MY", "nigeria": "NG", "south africa": "ZA", "peru": "PE", "chile": "CL",
+}  # fmt: skip
+_PAREN_CODE_RE = re.compile(r"\(([A-Za-z]{2})\)")
+
+
+def _iso_country(value: str) -> str:
+    """`FR`, `fr`, `France`, `Russia (RU)` → the ISO code; anything else as written."""
+    if len(value) == 2 and value.isalpha():
+        return value.upper()
+    m = _PAREN_CODE_RE.search(value)
+    if m is not None:
+        return m.group(1).upper()
+    return _COUNTRY_CODES.get(" ".join(value.lower().split()), value)
 
 
 def parse_sysinfo(name: str, lines: Iterable[tuple[int, str]]) -> SystemInfo:

@@ -25,6 +25,8 @@ Decision rules, first that applies wins
      host: it contains a `.`, no `@`, only letters, digits, `. - _`, and its last label is not
      all digits unless the field is a dotted IPv4. `[v6]` literals count as hosts too. So
      `site.com:login:pw` and `1.2.3.4:login:pw` are host first, `mail@x.com:pw` is not.
+     3b. An Android record that lost its scheme (`SIG==@com.pkg.app/:login:pw`, the signature
+     ending in base64 padding) reads as `android://SIG==@com.pkg.app/`.
   4. Port: a field of 1-5 digits (<= 65535) right after the host is a port when a `/ ? #`
      follows it, or when a separator follows it and the rest still holds another separator
      (so a login and a password remain): `site.com:8443:login:pw` has a port,
@@ -61,6 +63,7 @@ __all__ = ["MAX_LINE_CHARS", "UlpRecord", "parse_ulp_bytes", "parse_ulp_line"]
 
 MAX_LINE_CHARS = 4096
 _MAX_SCHEME = 32
+_ANDROID = "android://"
 _REDACTED = "█"
 _SEPARATORS = ":|;"
 _WHITESPACE = " \t"
@@ -190,10 +193,20 @@ def _split(s: str) -> tuple[str, str, str] | None:
             found = _url_first(s, 0, userinfo=False)
             if found is not None:
                 return found
+        if m is not None and _is_android_authority(s[: m.start()]):
+            found = _url_first(_ANDROID + s, len(_ANDROID), userinfo=True)
+            if found is not None:
+                return found
     found = _url_last(s, k)
     if found is not None:
         return found
     return _combo(s)
+
+
+def _is_android_authority(text: str) -> bool:
+    """`<base64 signature>=@com.package` without its `android://` scheme (rule 3b)."""
+    sig, at, package = text.rpartition("@")
+    return bool(at) and sig.endswith("=") and "." in package and _is_host(package)
 
 
 def _is_scheme(text: str) -> bool:

@@ -41,6 +41,7 @@ def sighting_json(s: Sighting) -> dict[str, Any]:
         "host": c.host,
         "cookie_name": c.cookie_name,
         "cookie_expires": c.cookie_expires.isoformat() if c.cookie_expires else None,
+        "hash_algorithm": c.hash_algorithm,
         "exposure_id": s.exposure_id,
         "new": s.new_exposure,
         "infected_at": c.infected_at.isoformat() if c.infected_at else None,
@@ -222,11 +223,17 @@ def print_lookup(s: dict[str, Any]) -> None:
     out.print(table)
 
 
-def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 50) -> None:
-    for origin, reason in problems[:shown]:
-        err.print(f"[yellow]skipped[/yellow] {safe(origin)}: {safe(reason)}", soft_wrap=True)
-    if len(problems) > shown:
-        err.print(f"[yellow]… {len(problems) - shown} more skipped inputs[/yellow]")
+def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 3) -> None:
+    """One summary of what a scan skipped: a count per reason, with its first few origins."""
+    by_reason: dict[str, list[str]] = {}
+    for origin, reason in problems:
+        by_reason.setdefault(reason, []).append(origin)
+    if by_reason:
+        err.print("[yellow]skipped inputs[/yellow]")
+    for reason, origins in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        first = ", ".join(safe(o) for o in origins[:shown])
+        more = f" (+{len(origins) - shown} more)" if len(origins) > shown else ""
+        err.print(f"  {len(origins):>6}  {safe(reason)}: {first}{more}")
 
 
 def json_lines(items: Iterable[dict[str, Any]]) -> None:

@@ -146,6 +146,7 @@ class LeakedCredential:
     # Stealer logs: the victim folder this file sits in ("dump.zip!PC1"); the pipeline groups
     # a victim's records by it (monitor.victims). None for text bases and APIs.
     victim_folder: str | None = None
+    hash_algorithm: str | None = None  # kind HASH: "bcrypt", "md5", "sha1", "argon2"...
 
     def __post_init__(self) -> None:
         # The one place a leaked URL is cleaned: userinfo, query, fragment, `;params` and

@@ -4,8 +4,9 @@ A stealer log holds one folder per infected machine. The feed tags each record w
 victim folder it was read from and yields `VictimInfo` facts about that folder (system-info
 file, dated folder name). This module holds a folder's stealer matches while the walk is in
 it — the system-info file may come after the passwords — and releases them, with the victim's
-infection date and machine, as soon as the walk leaves the folder (a record of another folder
-arrives) or the path ends; a portal session cookie is tied to the portal account whose
+infection date and machine, as soon as the walk leaves the folder (a record of a folder that is
+neither above nor below it arrives) or the path ends; a folder without a system-info file of
+its own takes its victim's facts from the nearest folder above it that has one; a portal session cookie is tied to the portal account whose
 password the same machine leaked. A folder the walk comes back to (an archive whose members
 are not grouped by folder) keeps what was learnt about it while its facts are remembered
 (the latest `REMEMBERED` folders): only its matches are released early, never its facts lost.
@@ -49,7 +50,9 @@ class Victims:
     def __init__(self, key: bytes) -> None:
         self._key = key
         self._folders: OrderedDict[str, _Folder] = OrderedDict()  # most recent last
-        self._open: str | None = None  # the folder the walk is in
+        # The folders the walk is in: the current one and those above or below it that are
+        # still held (a browser sub-folder waits for its victim folder's system-info file).
+        self._open: list[str] = []
 
     def note(self, info: VictimInfo) -> Iterator[Match]:
         """A fact about a victim folder: its system-info file, or the date in its name. Yields
@@ -80,17 +83,19 @@ class Victims:
 
     def flush(self) -> Iterator[Match]:
         """Release what is still held: the end of the path."""
-        if self._open is not None:
-            yield from self._release(self._open)
-        self._open = None
+        for name in self._open:
+            yield from self._release(name)
+        self._open = []
         self._folders.clear()
 
     def _enter(self, name: str) -> Iterator[Match]:
-        if name == self._open:
+        """The walk reads a record of folder `name`: release the open folders it has left."""
+        if name in self._open:
             return
-        if self._open is not None:
-            yield from self._release(self._open)
-        self._open = name
+        left = [f for f in self._open if not _related(f, name)]
+        for f in left:
+            yield from self._release(f)
+        self._open = [f for f in self._open if f not in left] + [name]
         if name in self._folders:
             self._folders.move_to_end(name)
         else:
@@ -104,7 +109,7 @@ class Victims:
         pending, folder.pending = folder.pending, []
         if not pending:
             return
-        info = folder.info
+        info = self._with_anchor(name, folder.info)
         infected = (info.infected_at or info.folder_date) if info else None
         machine = machine_id_hash(info.machine_id, self._key) if info and info.machine_id else None
         victim = Victim(
@@ -119,6 +124,39 @@ class Victims:
                 # The same machine leaked a portal password: the cookie is that user's session.
                 m = replace(m, account=owner.account, partner=m.partner or owner.partner)
             yield replace(m, credential=cred)
+
+    def _with_anchor(self, name: str, info: VictimInfo | None) -> VictimInfo | None:
+        """A folder's facts completed by the nearest folder above it with a system-info file.
+
+        A stealer writes browser output in folders of its own naming (`Restore/`, `Browser_x/`):
+        those belong to the victim folder whose system-info file is above them.
+        """
+        parent = name
+        while info is None or info.infected_at is None or info.family is None:
+            cut = parent.rfind("/")
+            if cut <= parent.rfind("!"):
+                break
+            parent = parent[:cut]
+            up = self._folders.get(parent)
+            if up is None or up.info is None or up.info.infected_at is None:
+                continue
+            anchor = up.info
+            if info is None:
+                return anchor
+            return VictimInfo(
+                folder=info.folder,
+                infected_at=info.infected_at or anchor.infected_at,
+                folder_date=info.folder_date or anchor.folder_date,
+                machine_id=info.machine_id or anchor.machine_id,
+                family=info.family or anchor.family,
+                country=info.country or anchor.country,
+            )
+        return info
+
+
+def _related(a: str, b: str) -> bool:
+    """Whether one folder is the other or lies inside it (same archive)."""
+    return a == b or b.startswith(a + "/") or a.startswith(b + "/")
 
 
 def _portal_owner(m: Match) -> _Owner | None:

@@ -19,6 +19,7 @@ from feeds.breach import (
     parse_csv,
     parse_email_hash,
     parse_email_hash_line,
+    parse_json_array,
     parse_jsonl,
     sniff_corpus,
 )
@@ -61,6 +62,7 @@ def expected(
         origin=ORIGIN,
         line=line,
         feed="breach",
+        hash_algorithm=hash_kind(row.hash) if kind is CredentialKind.HASH and row.hash else None,
     )
 
 
@@ -281,6 +283,7 @@ def test_jsonl_bad_lines_are_counted_not_raised() -> None:
             origin=ORIGIN,
             line=line,
             feed="breach",
+            hash_algorithm="md5" if kind is CredentialKind.HASH else None,
         )
 
     assert records == [
@@ -426,8 +429,9 @@ def test_parsers_never_raise_on_arbitrary_text(text: str) -> None:
     for i, line in enumerate(text.splitlines()):
         record = parse_email_hash_line(line, origin="f", line_no=i + 1)
         assert record is None or record.kind is CredentialKind.HASH
-    assert sniff_corpus(text, "x.csv") in ("csv", "jsonl", "email_hash", "unknown")
-    assert sniff_corpus(text, "") in ("csv", "jsonl", "email_hash", "unknown")
+    _all_valid(parse_json_array(io.StringIO(text), origin="f"), max_line=max_line)
+    assert sniff_corpus(text, "x.csv") in ("csv", "jsonl", "json", "email_hash", "unknown")
+    assert sniff_corpus(text, "") in ("csv", "jsonl", "json", "email_hash", "unknown")
 
 
 @settings(max_examples=100, deadline=None)
