@@ -29,6 +29,7 @@ from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
 from monitor.store import db, embedded
+from monitor.store.store import ConnectionLost
 from monitor.suppression import Field, Rule, canonical_pattern
 from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
 from monitor.types import Exposure, Problem
@@ -657,6 +658,8 @@ def crash_line(exc: BaseException) -> str:
     """What a crash prints: its type and first line (the traceback needs --debug)."""
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    if isinstance(exc, ConnectionLost):
+        return f"database connection lost ({detail}); run the command again to finish"
     return f"unexpected error ({detail}); run with --debug for the traceback"
 
 

@@ -17,14 +17,24 @@ PLACEHOLDER_LOGINS = frozenset({"", "unknown", "none", "null", "undefined", "n/a
 # made only of token characters, with both letters and digits.
 _TOKEN_SEGMENT = re.compile(r"[A-Za-z0-9_\-.~+=%]{20,}")
 MASKED_SEGMENT = "***"
+# DNS limits: a name past them can never be a host, so it is never handed to the IDNA codec,
+# whose cost on a long label or on many labels grows faster than the input.
+MAX_HOST = 253
+MAX_LABEL = 63
+
+
+def _idna_worthy(host: str) -> bool:
+    """Could the IDNA codec turn this into a host? Only within DNS's name and label lengths."""
+    return len(host) <= MAX_HOST and all(len(label) <= MAX_LABEL for label in host.split("."))
 
 
 def canonical_host(raw: str) -> str:
-    """Lower-case, strip brackets/trailing dots, IDNA A-label. Returns "" when not a host."""
+    """Lower-case, strip brackets/trailing dots, IDNA A-label. Returns "" when not a host. A
+    non-ASCII name longer than DNS allows is returned as it is, as when the codec refuses it."""
     host = raw.strip().strip("[]").rstrip(".").lower()
     if not host or any(c in host for c in " \t\r\n/\\@"):
         return ""
-    if not host.isascii():
+    if not host.isascii() and _idna_worthy(host):
         try:
             host = host.encode("idna").decode("ascii")
         except UnicodeError:

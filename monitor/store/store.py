@@ -46,6 +46,12 @@ DatabaseUnavailable = (
     ConnectionError,
     TimeoutError,
 )
+# What says the connection itself went away (server restarted, backend terminated, network cut).
+ConnectionLost = (
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+)
 
 # What a call raises while PostgreSQL is down or restarting: retry later.
 UNAVAILABLE: tuple[type[BaseException], ...] = (

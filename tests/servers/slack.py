@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
@@ -74,6 +75,9 @@ class SlackServer:
     def __init__(self) -> None:
         self.calls: list[Seen] = []
         self.posted: list[dict[str, Any]] = []  # accepted messages, in order
+        # Called with each accepted message before its answer leaves (a test may kill the
+        # sender here: the message is then posted but the sender never learns it).
+        self.on_post: Callable[[dict[str, Any]], None] | None = None
         self._script: deque[Scripted] = deque()
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -148,6 +152,11 @@ class SlackServer:
             )
         return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
+    def _accepted(self, payload: dict[str, Any]) -> None:
+        self.posted.append(payload)
+        if self.on_post is not None:
+            self.on_post(payload)
+
     async def _webhook(self, request: web.Request) -> web.Response:
         seen = await self._record(request)
         scripted = self._scripted()
@@ -159,7 +168,7 @@ class SlackServer:
             return web.Response(status=400, text="invalid_payload")
         if block_problems(seen.payload):
             return web.Response(status=400, text="invalid_blocks")
-        self.posted.append(seen.payload)
+        self._accepted(seen.payload)
         return web.Response(text="ok")
 
     async def _post_message(self, request: web.Request) -> web.Response:
@@ -178,7 +187,7 @@ class SlackServer:
             return web.json_response({"ok": False, "error": "invalid_blocks"})
         self._ts += 1
         ts = f"1700000000.{self._ts:06d}"
-        self.posted.append(payload)
+        self._accepted(payload)
         message = {"type": "message", "text": payload.get("text", ""), "ts": ts}
         if "thread_ts" in payload:
             message["thread_ts"] = payload["thread_ts"]
