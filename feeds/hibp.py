@@ -424,11 +424,17 @@ class HibpClient:
 class HibpSection(Section):
     """`[feeds.hibp]`: the variable holding the API key, and how to reach the API."""
 
-    api_key_env: str = Field(default="HIBP_API_KEY", min_length=1)
-    base_url: str = Field(default=DEFAULT_BASE_URL, min_length=1)
-    user_agent: str = Field(default=DEFAULT_USER_AGENT, min_length=1)
-    timeout: float = Field(default=30.0, gt=0)
-    max_retries: int = Field(default=4, ge=0)
+    api_key_env: str = Field(
+        default="HIBP_API_KEY", min_length=1, description="Variable holding the HIBP API key."
+    )
+    base_url: str = Field(default=DEFAULT_BASE_URL, min_length=1, description="HIBP API URL.")
+    user_agent: str = Field(
+        default=DEFAULT_USER_AGENT,
+        min_length=1,
+        description="User-Agent sent to HIBP (it requires one).",
+    )
+    timeout: float = Field(default=30.0, gt=0, description="Seconds per request.")
+    max_retries: int = Field(default=4, ge=0, description="Retries of a failed request.")
 
 
 class HibpFeed:

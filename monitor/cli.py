@@ -518,6 +518,43 @@ def _load_or_exit(config: Path) -> Any:
 
 
 @app.command()
+def doctor(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    send_test: Annotated[
+        bool, typer.Option("--send-test", help="Send a test message on every notifier.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the deployment without changing anything; exit 0 when every check is ok, else 2."""
+    from monitor.doctor import Status, diagnose
+
+    checks = _run(
+        lambda: diagnose(
+            config,
+            env=os.environ,
+            send_test=send_test,
+            metrics_host=os.environ.get("CREDWATCH_METRICS_HOST") or None,
+            metrics_port=_port_env(),
+        )
+    )
+    if as_json:
+        print(json.dumps(output.doctor_json(checks), ensure_ascii=False, indent=2))
+    else:
+        output.print_doctor(checks)
+    if any(c.status is not Status.OK for c in checks):
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _port_env() -> int | None:
+    raw = os.environ.get("CREDWATCH_METRICS_PORT", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) > 65535:
+        raise _fail(f"CREDWATCH_METRICS_PORT: not a port number: {raw!r}")
+    return int(raw)
+
+
+@app.command()
 def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """Last scans, backlog (outbox, containments), failures."""
 

@@ -45,48 +45,95 @@ class FileSection(Section):
 class OrganisationSection(Section):
     """`[organisation]`: who is watched."""
 
-    name: Name
-    domains: Domains = ()
-    portals: Portals = ()
+    name: Name = Field(description="The organisation's name, shown in alerts.")
+    domains: Domains = Field(
+        default=(),
+        description="Watched domains: a host equal to one or under one (label boundary) matches.",
+    )
+    portals: Portals = Field(
+        default=(),
+        description="Partner portal URLs (host and path prefix): the most severe host match.",
+    )
 
 
 class PartnerSection(Section):
     """One `[[partners]]` entry."""
 
-    name: Name
-    email_domains: Domains = ()
-    security_contact: Email | None = None
+    name: Name = Field(description="The partner's name, shown in alerts.")
+    email_domains: Domains = Field(
+        default=(), description="The partner's mail domains: logins under them match."
+    )
+    security_contact: Email | None = Field(
+        default=None,
+        description="Who at the partner is told about their users' exposures (e-mail).",
+    )
 
 
 class AccountsSection(Section):
     """`[accounts]`: monitored logins, inline or in a CSV file (relative to the config file)."""
 
-    logins: Texts = ()
-    file: str | None = None
+    logins: Texts = Field(default=(), description="Monitored logins (exact, case-insensitive).")
+    file: str | None = Field(
+        default=None,
+        description="A CSV of monitored accounts (`login, partner, idp, idp_user_id`), relative to this file.",
+    )
 
 
 class ScanSection(Section):
     """`[scan]`: archive limits and parallelism."""
 
-    workdir: str | None = None
-    archive_passwords: Texts | None = None
-    max_depth: Count | None = None
-    max_member_size: Count | None = None
-    max_total_size: Count | None = None
-    max_ratio: Positive | None = None
-    max_line: Size | None = None
-    workers: Count | None = None
+    workdir: str | None = Field(
+        default=None,
+        description="Where temporary files of nested archives go (default: under the data directory).",
+    )
+    archive_passwords: Texts | None = Field(
+        default=None, description="Passwords tried on encrypted archives."
+    )
+    max_depth: Count | None = Field(
+        default=None, description="How deep archives may nest in each other."
+    )
+    max_member_size: Count | None = Field(
+        default=None, description="Largest archive member read, in bytes."
+    )
+    max_total_size: Count | None = Field(
+        default=None, description="Most bytes inflated from one archive."
+    )
+    max_ratio: Positive | None = Field(
+        default=None, description="Largest compression ratio accepted (zip bombs are refused)."
+    )
+    max_line: Size | None = Field(
+        default=None,
+        description="Longest line read, in bytes; longer ones are counted and skipped.",
+    )
+    workers: Count | None = Field(default=None, description="Paths scanned in parallel.")
 
 
 class ServeSection(Section):
     """`[serve]`: the daemon's schedule, sources, drop folder and metrics endpoint."""
 
-    nightly: Cron | None = None
-    timezone: TimeZone | None = None
-    sources: Texts = ()
-    watch_dir: str | None = None
-    metrics_host: str | None = None
-    metrics_port: Port | None = None
-    hibp_interval_minutes: Count | None = None
-    outbox_interval_seconds: Positive | None = None
-    settle_seconds: Positive | None = None
+    nightly: Cron | None = Field(
+        default=None, description="When the nightly scan of `sources` runs (crontab syntax)."
+    )
+    timezone: TimeZone | None = Field(default=None, description="The time zone of `nightly`.")
+    sources: Texts = Field(default=(), description="Files and folders the nightly scan reads.")
+    watch_dir: str | None = Field(
+        default=None,
+        description="The drop folder: each file copied here is scanned once, when complete.",
+    )
+    metrics_host: str | None = Field(
+        default=None,
+        description="Address of /metrics, /healthz and /readyz (CREDWATCH_METRICS_HOST overrides).",
+    )
+    metrics_port: Port | None = Field(
+        default=None,
+        description="Port of /metrics, /healthz and /readyz (CREDWATCH_METRICS_PORT overrides).",
+    )
+    hibp_interval_minutes: Count | None = Field(
+        default=None, description="Minutes between Have I Been Pwned polls (with [feeds.hibp])."
+    )
+    outbox_interval_seconds: Positive | None = Field(
+        default=None, description="Seconds between rounds of containment and alert delivery."
+    )
+    settle_seconds: Positive | None = Field(
+        default=None, description="Seconds a dropped file must stay unchanged before it is scanned."
+    )

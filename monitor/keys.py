@@ -58,23 +58,34 @@ async def verify(store: Store, ring: KeyRing) -> None:
     if not known:
         await store.record_first_key(key_id(ring.current), check_value(ring.current))
         known = await store.fingerprint_keys()
+    problem = refusal(known, ring)
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def refusal(known: Sequence[StoredKey], ring: KeyRing) -> str | None:
+    """Why `ring` cannot run against a database holding the `known` keys; None when it can (or
+    when the database records no key yet). Names keys by id only."""
+    if not known:
+        return None
     current = _current(known)
     if current.check_value != check_value(ring.current):
-        raise ConfigError(_mismatch(ring.current, current, known))
+        return _mismatch(ring.current, current, known)
     given = {check_value(k) for k in ring.previous}
     missing = [k.key_id for k in known if k.role == "previous" and k.check_value not in given]
     if missing:
-        raise ConfigError(
+        return (
             f"this database holds fingerprints made by retired key(s) {', '.join(missing)}; "
             f"give them in {HMAC_KEY_PREVIOUS_ENV} (comma-separated) so the exposures they "
             "fingerprinted are recognised, not created again"
         )
     unknown = [key_id(k) for k in ring.previous if check_value(k) not in _checks(known)]
     if unknown:
-        raise ConfigError(
+        return (
             f"{HMAC_KEY_PREVIOUS_ENV}: key(s) {', '.join(unknown)} never made this database's "
             "fingerprints (check for a typo or stray whitespace)"
         )
+    return None
 
 
 async def rotate(store: Store, ring: KeyRing) -> Rotation:
@@ -128,4 +139,4 @@ def _mismatch(key: bytes, current: StoredKey, known: Sequence[StoredKey]) -> str
         return f"{text} The key given has surrounding whitespace; the stored one does not."
     if check_value(key) in _checks(known):
         return f"{text} That key was retired by a rotation."
-    return f"{text} To change keys, run `credwatch rotate-key` (see its --help)."
+    return f"{text} To change keys, run `credwatch db rotate-key` (see its --help)."

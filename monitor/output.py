@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from monitor.doctor_types import Check
 from monitor.normalize import safe_url
 from monitor.pipeline import Sighting
 from monitor.plugins import PluginInfo
@@ -331,6 +332,32 @@ def plugin_items(infos: Sequence[PluginInfo]) -> list[dict[str, Any]]:
         }
         for p in infos
     ]
+
+
+_STATUS_STYLE = {"ok": "green", "warning": "yellow", "failed": "red"}
+
+
+def print_doctor(checks: Sequence[Check]) -> None:
+    """One line per check: status, name, what was found and, when not ok, what to do."""
+    out = console()
+    width = max((len(c.name) for c in checks), default=0)
+    for c in checks:
+        style = _STATUS_STYLE[c.status.value]
+        fix = f" -> {safe(c.fix)}" if c.fix and c.status.value != "ok" else ""
+        out.print(
+            f"[{style}]{c.status.value:<7}[/{style}] {safe(c.name):<{width}}  {safe(c.detail)}{fix}",
+            soft_wrap=True,
+        )
+
+
+def doctor_json(checks: Sequence[Check]) -> dict[str, Any]:
+    return {
+        "ok": all(c.status.value == "ok" for c in checks),
+        "checks": [
+            {"name": c.name, "status": c.status.value, "detail": c.detail, "fix": c.fix}
+            for c in checks
+        ],
+    }
 
 
 def scan_total(paths: Sequence[Path]) -> int:

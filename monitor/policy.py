@@ -97,9 +97,17 @@ class PolicyConfig:
 class PolicySection(Section):
     """`[policy]`: enforcement switch, rule overrides, suppression list."""
 
-    enforce: bool = False
-    rules: Table = Field(default_factory=dict)
-    suppress: Table = Field(default_factory=dict)  # login = reason
+    enforce: bool = Field(
+        default=False,
+        description="Contain automatically where the rules say so; when false, every containment is a dry run.",
+    )
+    rules: Table = Field(
+        default_factory=dict,
+        description="Per match kind (`portal_account`, `host`, ...), a `[policy.rules.<kind>]` table.",
+    )
+    suppress: Table = Field(
+        default_factory=dict, description='Logins never acted on: `login = "reason"`.'
+    )  # login = reason
 
 
 class RulesSection(Section):
@@ -128,10 +136,18 @@ Configurable = Annotated[str, AfterValidator(_configurable)]
 class SeverityRules(Section):
     """`[policy.rules.<kind>]`: severity = decision (contain, approve or alert)."""
 
-    low: Configurable | None = None
-    medium: Configurable | None = None
-    high: Configurable | None = None
-    critical: Configurable | None = None
+    low: Configurable | None = Field(
+        default=None, description="Decision for low-severity matches: contain, approve or alert."
+    )
+    medium: Configurable | None = Field(
+        default=None, description="Decision for medium-severity matches: contain, approve or alert."
+    )
+    high: Configurable | None = Field(
+        default=None, description="Decision for high-severity matches: contain, approve or alert."
+    )
+    critical: Configurable | None = Field(
+        default=None, description="Decision for critical matches: contain, approve or alert."
+    )
 
 
 def _severity_keys(table: Mapping[str, Any]) -> dict[str, Any]:

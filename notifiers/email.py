@@ -36,19 +36,29 @@ _MSGID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
 class EmailSection(Section):
     """`[notifiers.email]`: SMTP server, sender, admin recipients; password from the environment."""
 
-    host: str = Field(min_length=1)
-    sender: str = Field(min_length=1)
-    to: list[str] | str
-    port: int | None = None
-    security: str = "starttls"
-    username: str | None = Field(default=None, min_length=1)
-    password_env: str | None = None
-    partner_contacts: bool = False
-    mode: str = "each"
-    timeout: float = Field(default=30.0, ge=0.1)
-    subject_prefix: str = Field(default="[credwatch]", min_length=1)
-    cafile: str | None = Field(default=None, min_length=1)
-    attempts: int = Field(default=3, ge=1)
+    host: str = Field(min_length=1, description="SMTP server.")
+    sender: str = Field(min_length=1, description="From address.")
+    to: list[str] | str = Field(description="Admin recipients (one address or a list).")
+    port: int | None = Field(default=None, description="SMTP port (default from `security`).")
+    security: str = Field(default="starttls", description="`starttls`, `tls` or `none`.")
+    username: str | None = Field(default=None, min_length=1, description="SMTP login.")
+    password_env: str | None = Field(
+        default=None, description="Variable holding the SMTP password."
+    )
+    partner_contacts: bool = Field(
+        default=False, description="Also mail each partner's security contact about their users."
+    )
+    mode: str = Field(
+        default="each", description="`each` (one mail per alert) or `digest` (one mail per round)."
+    )
+    timeout: float = Field(default=30.0, ge=0.1, description="Seconds per SMTP exchange.")
+    subject_prefix: str = Field(
+        default="[credwatch]", min_length=1, description="Prefix of every subject."
+    )
+    cafile: str | None = Field(
+        default=None, min_length=1, description="CA bundle to verify the server."
+    )
+    attempts: int = Field(default=3, ge=1, description="Tries per message.")
 
 
 def mailbox(text: str | None) -> str | None:

@@ -44,14 +44,22 @@ _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")
 class SlackSection(Section):
     """`[notifiers.slack]`: incoming webhook (`webhook_url_env`) or bot (`token_env` + `channel`)."""
 
-    webhook_url_env: str | None = None
-    token_env: str | None = None
-    channel: str | None = Field(default=None, min_length=1)
-    api_url: str = "https://slack.com/api"
-    timeout: float = Field(default=10.0, ge=0.1)
-    attempts: int = Field(default=3, ge=1)
-    min_interval: float = Field(default=1.0, ge=0)
-    max_retry_after: float = Field(default=60.0, ge=0)
+    webhook_url_env: str | None = Field(
+        default=None, description="Variable holding an incoming-webhook URL (webhook mode)."
+    )
+    token_env: str | None = Field(
+        default=None, description="Variable holding a bot token (bot mode, threads follow-ups)."
+    )
+    channel: str | None = Field(default=None, min_length=1, description="Channel id in bot mode.")
+    api_url: str = Field(default="https://slack.com/api", description="Slack Web API URL.")
+    timeout: float = Field(default=10.0, ge=0.1, description="Seconds per request.")
+    attempts: int = Field(default=3, ge=1, description="Tries per message.")
+    min_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between two posts (Slack's rate limit)."
+    )
+    max_retry_after: float = Field(
+        default=60.0, ge=0, description="Longest Retry-After honoured, in seconds."
+    )
 
 
 def _check_url(url: str, what: str) -> None:

@@ -41,12 +41,16 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 class WebhookSection(Section):
     """`[notifiers.webhook]`: `url` or `url_env` (when the URL embeds a token), `secret_env`."""
 
-    url: str | None = Field(default=None, min_length=1)
-    url_env: str | None = None
-    secret_env: str
-    timeout: float = Field(default=10.0, ge=0.1)
-    attempts: int = Field(default=3, ge=1)
-    max_retry_after: float = Field(default=60.0, ge=0)
+    url: str | None = Field(default=None, min_length=1, description="Receiver URL.")
+    url_env: str | None = Field(
+        default=None, description="Variable holding the URL (when it embeds a token)."
+    )
+    secret_env: str = Field(description="Variable holding the signing secret.")
+    timeout: float = Field(default=10.0, ge=0.1, description="Seconds per request.")
+    attempts: int = Field(default=3, ge=1, description="Tries per message.")
+    max_retry_after: float = Field(
+        default=60.0, ge=0, description="Longest Retry-After honoured, in seconds."
+    )
 
 
 def _check_url(url: str) -> None:

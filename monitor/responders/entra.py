@@ -68,12 +68,21 @@ def is_external(data: Mapping[str, Any]) -> bool:
 class EntraSection(RestSection):
     """`[responders.entra]`: tenant, app registration, secret variable, Graph and login URLs."""
 
-    tenant: str = Field(min_length=1)
-    client_id: str = Field(min_length=1)
-    client_secret_env: str = Field(min_length=1)
-    base_url: str = Field(default="https://graph.microsoft.com", min_length=1)
-    login_url: str = Field(default="https://login.microsoftonline.com", min_length=1)
-    force_mode: Literal["change", "change_with_mfa"] = "change"
+    tenant: str = Field(min_length=1, description="Directory (tenant) id.")
+    client_id: str = Field(min_length=1, description="App registration's client id.")
+    client_secret_env: str = Field(min_length=1, description="Variable holding the client secret.")
+    base_url: str = Field(
+        default="https://graph.microsoft.com", min_length=1, description="Microsoft Graph URL."
+    )
+    login_url: str = Field(
+        default="https://login.microsoftonline.com",
+        min_length=1,
+        description="Token endpoint host.",
+    )
+    force_mode: Literal["change", "change_with_mfa"] = Field(
+        default="change",
+        description="Password change required at next sign-in, with or without MFA.",
+    )
 
 
 class EntraResponder:

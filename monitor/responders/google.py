@@ -57,10 +57,16 @@ SECTION = "responders.google"
 class GoogleSection(RestSection):
     """`[responders.google]`: service-account JSON variable, the admin to act as, API URL."""
 
-    service_account_env: str = Field(min_length=1)
-    subject: str = Field(min_length=1)
-    base_url: str = Field(default="https://admin.googleapis.com", min_length=1)
-    backoff_base: float = Field(default=1.0, ge=0)
+    service_account_env: str = Field(
+        min_length=1, description="Variable holding the service account's JSON key."
+    )
+    subject: str = Field(min_length=1, description="The admin the service account acts as.")
+    base_url: str = Field(
+        default="https://admin.googleapis.com", min_length=1, description="Admin SDK URL."
+    )
+    backoff_base: float = Field(
+        default=1.0, ge=0, description="First retry delay, in seconds (doubles each time)."
+    )
 
 
 def _b64(data: bytes) -> str:

@@ -45,10 +45,10 @@ SECTION = "responders.keycloak"
 class KeycloakSection(RestSection):
     """`[responders.keycloak]`: server URL, realm, service-account client and its secret variable."""
 
-    base_url: str = Field(min_length=1)
-    realm: str = Field(min_length=1)
-    client_id: str = Field(min_length=1)
-    client_secret_env: str = Field(min_length=1)
+    base_url: str = Field(min_length=1, description="Keycloak server URL.")
+    realm: str = Field(min_length=1, description="Realm of the users.")
+    client_id: str = Field(min_length=1, description="Service-account client id.")
+    client_secret_env: str = Field(min_length=1, description="Variable holding the client secret.")
 
 
 def epoch_ms(value: Any) -> datetime | None:

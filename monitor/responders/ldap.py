@@ -58,19 +58,25 @@ SECTION = "responders.ldap"
 class LdapSection(Section):
     """`[responders.ldap]`: directory URL and kind, service bind, where users live, TLS."""
 
-    url: str = Field(min_length=1)
-    kind: Literal["openldap", "ad"]
-    bind_dn: str = Field(min_length=1)
-    bind_password_env: str = Field(min_length=1)
-    base_dn: str = Field(min_length=1)
-    user_filter: str | None = None
-    start_tls: bool = False
-    ca_file: str | None = None
-    tls_verify: bool = True
-    disable_on_revoke: bool = False
-    timeout: float = Field(default=10.0, ge=0.001)
-    max_retries: int = Field(default=2, ge=0)
-    backoff_base: float = Field(default=0.5, ge=0)
+    url: str = Field(min_length=1, description="Directory URL (`ldap://` or `ldaps://`).")
+    kind: Literal["openldap", "ad"] = Field(description="`openldap` or `ad` (Active Directory).")
+    bind_dn: str = Field(min_length=1, description="Service account DN.")
+    bind_password_env: str = Field(
+        min_length=1, description="Variable holding the service account's password."
+    )
+    base_dn: str = Field(min_length=1, description="Where users live.")
+    user_filter: str | None = Field(default=None, description="Extra LDAP filter for users.")
+    start_tls: bool = Field(default=False, description="Upgrade `ldap://` with StartTLS.")
+    ca_file: str | None = Field(default=None, description="CA bundle to verify the server.")
+    tls_verify: bool = Field(default=True, description="Verify the server's certificate.")
+    disable_on_revoke: bool = Field(
+        default=False, description="Disable the account when sessions must be revoked."
+    )
+    timeout: float = Field(default=10.0, ge=0.001, description="Seconds per operation.")
+    max_retries: int = Field(default=2, ge=0, description="Retries of a failed operation.")
+    backoff_base: float = Field(
+        default=0.5, ge=0, description="First retry delay, in seconds (doubles each time)."
+    )
 
 
 def filetime_to_datetime(value: int) -> datetime | None:

@@ -46,10 +46,15 @@ _DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP director
 class OktaSection(RestSection):
     """`[responders.okta]`: org URL, API token variable, auth scheme and reset mode."""
 
-    base_url: str = Field(min_length=1)
-    token_env: str = Field(min_length=1)
-    auth_scheme: Literal["SSWS", "Bearer"] = "SSWS"
-    reset_mode: Literal["expire_with_temp_password", "reset_password"] = "expire_with_temp_password"
+    base_url: str = Field(min_length=1, description="Okta org URL.")
+    token_env: str = Field(min_length=1, description="Variable holding the API token.")
+    auth_scheme: Literal["SSWS", "Bearer"] = Field(
+        default="SSWS", description="`SSWS` (API token) or `Bearer` (OAuth)."
+    )
+    reset_mode: Literal["expire_with_temp_password", "reset_password"] = Field(
+        default="expire_with_temp_password",
+        description="Expire with a temporary password, or reset the password.",
+    )
 
 
 class OktaResponder:

@@ -21,10 +21,14 @@ from monitor.types import Outcome
 class RestSection(Section):
     """The keys every REST responder section has (each responder's model adds its own)."""
 
-    timeout: float = Field(default=15.0, ge=0.001)
-    max_retries: int = Field(default=3, ge=0)
-    backoff_base: float = Field(default=0.5, ge=0)
-    max_delay: float = Field(default=60.0, ge=0)
+    timeout: float = Field(default=15.0, ge=0.001, description="Seconds per request.")
+    max_retries: int = Field(default=3, ge=0, description="Retries of a failed request.")
+    backoff_base: float = Field(
+        default=0.5, ge=0, description="First retry delay, in seconds (doubles each time)."
+    )
+    max_delay: float = Field(
+        default=60.0, ge=0, description="Longest delay between retries, in seconds."
+    )
 
 
 def rest_policy(*, max_retries: int, backoff_base: float, max_delay: float) -> RetryPolicy:

@@ -38,11 +38,15 @@ EVENT_HEADER = "X-Credwatch-Event-Id"
 class WebhookSection(RestSection):
     """`[responders.webhook]`: receiver URL, signing-secret variable, how we name ourselves."""
 
-    url: str = Field(min_length=1)
-    secret_env: str = Field(min_length=1)
-    source: str = Field(default="credwatch", min_length=1)
-    external: bool = False
-    timeout: float = Field(default=10.0, ge=0.001)
+    url: str = Field(min_length=1, description="Receiver URL.")
+    secret_env: str = Field(min_length=1, description="Variable holding the signing secret.")
+    source: str = Field(
+        default="credwatch", min_length=1, description="How credwatch names itself in requests."
+    )
+    external: bool = Field(
+        default=False, description="Users it answers for are external (blocked, not reset)."
+    )
+    timeout: float = Field(default=10.0, ge=0.001, description="Seconds per request.")
 
 
 class WebhookResponder:

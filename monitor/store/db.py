@@ -119,6 +119,18 @@ async def open_pool(
     return pool
 
 
+async def open_existing_pool(dsn: str, *, password: str | None = None) -> asyncpg.Pool:
+    """Connect to a database as it is: nothing created, nothing migrated (for `credwatch doctor`)."""
+    try:
+        pool = await asyncpg.create_pool(dsn, password=password, min_size=1, max_size=2, timeout=10)
+    except (OSError, ValueError, asyncpg.PostgresError, TimeoutError) as exc:
+        where = redact(dsn)
+        reason = _scrub(str(exc), Target(dsn=dsn, embedded_root=None, password=password))
+        raise StoreError(f"cannot connect to PostgreSQL at {where}: {reason}") from None
+    assert pool is not None
+    return pool
+
+
 async def migrate_database(dsn: str, *, password: str | None = None) -> list[str]:
     """Create the DSN's database if needed and apply what is missing; returns the names applied."""
     await ensure_database(dsn, password=password)
