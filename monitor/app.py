@@ -23,6 +23,8 @@ from monitor.pipeline import Scanner, default_workdir
 from monitor.plugins import Family
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.responder import PortalHook
+from monitor.responder_roles import ResponderRoles, portal_hooks, read_roles
 from monitor.settings import SettingError
 from monitor.store import db
 from monitor.store.store import Store
@@ -87,11 +89,15 @@ async def open_app(
     previous = previous_hmac_keys(env) if need_key else ()
     notifiers: list[Notifier] = []
     responders: dict[str, Any] = {}
+    hooks: dict[str, PortalHook] = {}
+    roles = ResponderRoles()
     feeds: dict[str, ApiFeed] = {}
     if with_plugins:
         try:
             notifiers = _notifiers(config, env)
-            responders = plugins.build_enabled(Family.RESPONDERS, config.responders, env)
+            roles = read_roles(config.responders, portals=config.portals)
+            responders = plugins.build_enabled(Family.RESPONDERS, roles.sections, env)
+            hooks = portal_hooks(roles, responders)
             feeds = _feeds(config, env)
         except SettingError as exc:
             raise exc.in_file(config.path) from None
@@ -113,7 +119,14 @@ async def open_app(
             await keys.verify(store, keys.KeyRing(current=key, previous=previous))
         channels = tuple(n.name for n in notifiers)
         policy = PolicyConfig.from_mapping(config.policy)
-        responses = Responses(store, policy, responders, channels=channels)
+        responses = Responses(
+            store,
+            policy,
+            responders,
+            channels=channels,
+            portal_hooks=hooks,
+            directory=roles.directory,
+        )
         stack.push_async_callback(responses.aclose)
         files: PathFeed = plugins.build(Family.FEEDS, "files", {}, env)
         scanner = Scanner(

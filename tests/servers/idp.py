@@ -591,7 +591,16 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
 
 
 def webhook_app(idp: FakeIdP) -> web.Application:
+    """A receiver that queues requests (202); a portal asked to end sessions ends them and
+    confirms (`{"sessions_ended": true}`), counting them on the user when it knows them."""
+
     async def receive(request: web.Request) -> web.StreamResponse:
+        data = json.loads(await request.read())
+        if data.get("requested_action") == "end_portal_sessions":
+            known = idp.by_key(str(data.get("account", {}).get("login", "")))
+            if known is not None:
+                known.sessions_revoked += 1
+            return web.json_response({"sessions_ended": True}, status=200)
         return web.json_response({"received": True}, status=202)
 
     app = idp.app()
