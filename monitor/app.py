@@ -21,10 +21,13 @@ from monitor.feed import ApiFeed, PathFeed
 from monitor.notify import Notifier
 from monitor.outbox import DeliveryReport, deliver
 from monitor.pipeline import Scanner, default_workdir
+from monitor.plugin_sections import plugin_sections
 from monitor.plugins import Family
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
-from monitor.routing import Route, Routes, plugin_keys
+from monitor.responder import PortalHook
+from monitor.responder_roles import ResponderRoles, portal_hooks
+from monitor.routing import Route, Routes
 from monitor.settings import SettingError
 from monitor.store import db
 from monitor.store.store import Store
@@ -128,12 +131,19 @@ async def open_app(
     previous = previous_hmac_keys(env) if need_key else ()
     notifiers: list[Notifier] = []
     responders: dict[str, Any] = {}
+    hooks: dict[str, PortalHook] = {}
+    roles = ResponderRoles()
     feeds: dict[str, ApiFeed] = {}
     if with_plugins:
         try:
-            notifiers = _notifiers(config, env)
-            responders = plugins.build_enabled(Family.RESPONDERS, config.responders, env)
-            feeds = _feeds(config, env)
+            sections = plugin_sections(config)
+            notifiers = list(
+                plugins.build_enabled(Family.NOTIFIERS, sections.notifiers, env).values()
+            )
+            roles = sections.roles
+            responders = plugins.build_enabled(Family.RESPONDERS, sections.responders, env)
+            hooks = portal_hooks(roles, responders)
+            feeds = plugins.build_enabled(Family.FEEDS, sections.feeds, env)
         except SettingError as exc:
             raise exc.in_file(config.path) from None
     async with AsyncExitStack() as stack:
@@ -155,7 +165,14 @@ async def open_app(
         channels = tuple(n.name for n in notifiers)
         routes = _routes(config, channels)
         policy = PolicyConfig.from_mapping(config.policy)
-        responses = Responses(store, policy, responders, channels=channels)
+        responses = Responses(
+            store,
+            policy,
+            responders,
+            channels=channels,
+            portal_hooks=hooks,
+            directory=roles.directory,
+        )
         stack.push_async_callback(responses.aclose)
         files: PathFeed = plugins.build(Family.FEEDS, "files", {}, env)
         scanner = Scanner(
@@ -184,13 +201,6 @@ async def open_app(
         )
 
 
-def _notifiers(config: Config, env: Mapping[str, str]) -> list[Notifier]:
-    """One notifier per enabled section; the console alone when none is configured."""
-    sections = config.notifiers or {"console": {}}
-    own = {name: plugin_keys(section) for name, section in sections.items()}
-    return list(plugins.build_enabled(Family.NOTIFIERS, own, env).values())
-
-
 def _routes(config: Config, channels: tuple[str, ...]) -> Routes:
     """Each channel's routing keys from its `[notifiers.NAME]` table."""
     try:
@@ -199,9 +209,3 @@ def _routes(config: Config, channels: tuple[str, ...]) -> Routes:
         )
     except SettingError as exc:
         raise exc.in_file(config.path) from None
-
-
-def _feeds(config: Config, env: Mapping[str, str]) -> dict[str, ApiFeed]:
-    """The API feeds configured under [feeds.NAME] (the files feed needs no section)."""
-    sections: dict[str, Any] = {k: v for k, v in config.feeds.items() if k != "files"}
-    return plugins.build_enabled(Family.FEEDS, sections, env)

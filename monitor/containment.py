@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, Protocol
+from typing import Protocol
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
@@ -20,6 +20,8 @@ from monitor.responder import (
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
+    PortalHook,
+    PortalRef,
     Responder,
     StepResult,
     dry_run_result,
@@ -55,25 +57,6 @@ class ActionLog(Protocol):
         detail: str,
         request_id: str | None,
     ) -> None: ...
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PortalRef:
-    """The portal that issued a stolen session cookie."""
-
-    portal: str  # URL or host
-    cookie_name: str | None = None
-    expires: datetime | None = None
-
-
-class PortalHook(Protocol):
-    """Ends a user's sessions in the portal that issued a cookie, and says whether it did."""
-
-    name: ClassVar[str]
-
-    async def end_portal_sessions(
-        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
-    ) -> StepResult: ...
 
 
 class ContainmentStatus(StrEnum):

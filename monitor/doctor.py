@@ -24,6 +24,7 @@ from monitor.config import DSN_ENV, HMAC_KEY_ENV, Config, hmac_key, load_config,
 from monitor.doctor_types import Check, Status
 from monitor.errors import CredwatchError
 from monitor.notify import Alert, AlertEvent
+from monitor.plugin_sections import plugin_sections
 from monitor.plugins import Family
 from monitor.responder import AccountRef
 from monitor.settings import SettingError, env_or_file
@@ -108,21 +109,23 @@ def _config(path: Path, checks: list[Check]) -> Config | None:
     return config
 
 
-def _sections(config: Config) -> list[tuple[Family, Mapping[str, Mapping[str, Any]]]]:
-    notifiers = config.notifiers or {"console": {}}
-    feeds = {k: v for k, v in config.feeds.items() if k != "files"}
-    return [
-        (Family.FEEDS, feeds),
-        (Family.NOTIFIERS, notifiers),
-        (Family.RESPONDERS, config.responders),
-    ]
-
-
 def _build_plugins(
     config: Config, env: Mapping[str, str], checks: list[Check], built: _Built
 ) -> None:
     """Each enabled plug-in section built as `serve` builds it (secrets read, nothing sent)."""
-    for family, sections in _sections(config):
+    try:
+        by_family = plugin_sections(config).by_family()
+    except SettingError as exc:
+        checks.append(
+            Check(
+                name="responders",
+                status=Status.FAILED,
+                detail=str(exc.in_file(config.path)),
+                fix="fix the section",
+            )
+        )
+        return
+    for family, sections in by_family:
         for name, section in sections.items():
             label = f"{family.value}.{name}"
             if section.get("enabled", True) is False:
@@ -338,7 +341,7 @@ def _secrets(config: Config | None, env: Mapping[str, str]) -> frozenset[str]:
     plug-in section names (`*_env` keys)."""
     names = {HMAC_KEY_ENV, db.PASSWORD_ENV}
     if config is not None:
-        for _, sections in _sections(config):
+        for sections in (config.feeds, config.notifiers, config.responders):
             for section in sections.values():
                 names.update(
                     str(v) for k, v in section.items() if k.endswith("_env") and isinstance(v, str)

@@ -6,16 +6,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from monitor.containment import (
-    ContainmentResult,
-    ContainmentStatus,
-    PortalHook,
-    PortalRef,
-    contain,
-)
+from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
-from monitor.responder import AccountRef, Responder
+from monitor.responder import AccountRef, PortalHook, PortalRef, Responder
 from monitor.store.records import ContainmentJob
 from monitor.store.store import Store
 from monitor.store.tx import Tx
@@ -58,9 +52,15 @@ class Responses:
     def _provider_for(self, m: Match) -> str | None:
         if m.account is not None and m.account.idp:
             return m.account.idp if m.account.idp in self.responders else None
-        if len(self.responders) == 1:
-            return next(iter(self.responders))
-        return None
+        # Responders that only serve others (the directory, portal hooks) are not a default.
+        helpers = {id(h) for h in self.portal_hooks.values()}
+        idps = [
+            name
+            for name, r in self.responders.items()
+            if name != self.directory and id(r) not in helpers
+        ]
+        candidates = idps or list(self.responders)
+        return candidates[0] if len(candidates) == 1 else None
 
     async def plan(self, tx: Tx, m: Match, exposure_id: int) -> Plan:
         """Decide what to do with a new exposure; runs inside the transaction that stored it."""

@@ -56,6 +56,25 @@ class StepResult:
     todo: str = ""  # when the step did not take effect: what a human must do instead
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortalRef:
+    """The portal that issued a stolen session cookie."""
+
+    portal: str  # URL or host
+    cookie_name: str | None = None
+    expires: datetime | None = None
+
+
+class PortalHook(Protocol):
+    """Ends a user's sessions in the portal that issued a cookie, and says whether it did."""
+
+    name: ClassVar[str]
+
+    async def end_portal_sessions(
+        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
+    ) -> StepResult: ...
+
+
 class Responder(Protocol):
     """An identity provider. `find_user` raises ProviderError when the answer is unknown."""
 

@@ -53,14 +53,26 @@ SeverityName = Annotated[str, AfterValidator(_severity)]
 
 
 class RouteSection(Section):
-    """The routing keys of one `[notifiers.NAME]` table."""
+    """`[notifiers.NAME]` routing keys: what a channel receives and how it is grouped (any channel)."""
 
-    min_severity: SeverityName = "low"
-    partners: list[str] | None = None
-    kinds: Annotated[list[str], AfterValidator(_kinds)] | None = None
-    group_below: SeverityName = "critical"
-    group_by: Annotated[str, AfterValidator(_group_by)] = "partner"
-    digest: bool = Field(default=False)
+    min_severity: SeverityName = Field(
+        default="low", description="Alerts of exposures below this severity are not sent here."
+    )
+    partners: list[str] | None = Field(
+        default=None,
+        description="Only these partners' exposures (\"\" is the organisation's own); all when unset.",
+    )
+    kinds: Annotated[list[str], AfterValidator(_kinds)] | None = Field(
+        default=None, description="Only these match kinds (the policy's kinds); all when unset."
+    )
+    group_below: SeverityName = Field(
+        default="critical",
+        description="Below this severity, alerts go out as one grouped message; at or above it, alone.",
+    )
+    group_by: Annotated[str, AfterValidator(_group_by)] = Field(
+        default="partner", description='One grouped message per "partner" or per "scan".'
+    )
+    digest: bool = Field(default=False, description="Group every alert, whatever its severity.")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian packages credwatch needs: PostgreSQL server binaries (embedded database),
-# and for the test suite slapd + ldap-utils (OpenLDAP containment tests) and prometheus
-# (promtool checks /metrics). Root only; idempotent.
+# and for the test suite slapd + ldap-utils (OpenLDAP containment tests), samba (a throwaway
+# Active Directory DC for the AD containment tests) and prometheus (promtool checks /metrics).
+# Root only; idempotent.
 set -euo pipefail
 want=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || want+=(postgresql)
 if [ "${1:-}" = "--test" ]; then
   [ -x /usr/sbin/slapd ] || want+=(slapd ldap-utils)
+  [ -x /usr/bin/samba-tool ] && [ -x /usr/sbin/samba ] || want+=(samba winbind krb5-user ldb-tools)
   command -v promtool >/dev/null 2>&1 || want+=(prometheus)  # promtool checks /metrics
 fi
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
+from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -35,6 +35,7 @@ from .rest import (
     rest_policy,
     step_from_error,
     step_from_reply,
+    with_fresh_token,
 )
 
 log = logging.getLogger(__name__)
@@ -125,11 +126,12 @@ class KeycloakResponder:
         return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        reply = await self._http.request(
-            "GET", f"{self._admin}{path}", headers=await self._headers(), params=params
-        )
-        if reply.status == 401:
-            self._token.forget()
+        async def send() -> Reply:
+            return await self._http.request(
+                "GET", f"{self._admin}{path}", headers=await self._headers(), params=params
+            )
+
+        reply = await with_fresh_token(self._token, send)
         raise_for_lookup(reply)
         return reply.json() if reply.ok else None
 
@@ -158,26 +160,46 @@ class KeycloakResponder:
         password = next(
             (c for c in creds or [] if isinstance(c, dict) and c.get("type") == "password"), None
         )
+        link = rep.get("federationLink")
+        mastered_in = await self._mastered_in(link) if isinstance(link, str) and link else ""
         return IdentityUser(
             provider=self.name,
             user_id=uid,
             login=str(rep.get("username") or ""),
             email=rep.get("email"),
             password_changed_at=epoch_ms(password.get("createdDate")) if password else None,
-            # Federated (user storage) or brokered without a local password: not ours to reset.
-            external=bool(rep.get("federationLink")) or password is None,
+            # Brokered without a local password: not ours to reset. A federated user's password
+            # lives in the user storage (LDAP): reset here only when Keycloak writes it back.
+            external=not link and password is None,
             enabled=rep.get("enabled") is not False,
+            mastered_in=mastered_in,
+        )
+
+    async def _mastered_in(self, component_id: str) -> str:
+        """ "" when the federation is WRITABLE (a reset here reaches the directory); otherwise
+        where the password must be reset instead."""
+        data = await self._get(f"/components/{urllib.parse.quote(component_id, safe='')}")
+        config = data.get("config") if isinstance(data, dict) else None
+        modes = config.get("editMode") if isinstance(config, dict) else None
+        mode = modes[0] if isinstance(modes, list) and modes else None
+        if mode == "WRITABLE":
+            return ""
+        name = data.get("name") if isinstance(data, dict) else None
+        return (
+            f"the directory behind Keycloak user federation {name or component_id} "
+            f"(edit mode {mode or 'unknown'})"
         )
 
     async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
-        try:
-            reply = await self._http.request(
+        async def send() -> Reply:
+            return await self._http.request(
                 method, f"{self._admin}{path}", headers=await self._headers(), json_body=body
             )
+
+        try:
+            reply = await with_fresh_token(self._token, send)
         except ProviderError as exc:
             return step_from_error(step, exc)
-        if reply.status == 401:
-            self._token.forget()
         return step_from_reply(step, reply, done_detail=done)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -50,6 +50,8 @@ ATTRIBUTES = {
 }
 LOCKED_FOREVER = "000001010000Z"  # ppolicy: permanently locked (needs pwdLockout: TRUE)
 UAC_DISABLED = 0x2
+UAC_DONT_EXPIRE_PASSWORD = 0x10000  # "password never expires": pwdLastSet=0 ignored
+UF_PASSWORD_EXPIRED = 0x800000  # msDS-User-Account-Control-Computed: change required
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 _NO_SUCH_OBJECT = 32
 SECTION = "responders.ldap"
@@ -327,20 +329,7 @@ class LdapResponder:
         if self._kind == "ad":
             if dry_run:
                 return dry_run_result(STEP_RESET, "set a random unicodePwd and pwdLastSet=0")
-
-            def ad_op(conn: Connection) -> StepResult:
-                if not conn.extend.microsoft.modify_password(user.user_id, random_password()):
-                    return self._failed(STEP_RESET, conn)
-                # Setting unicodePwd stamps pwdLastSet=now: require the change afterwards.
-                if not conn.modify(user.user_id, {"pwdLastSet": [(MODIFY_REPLACE, [0])]}):
-                    return self._failed(STEP_RESET, conn)
-                return StepResult(
-                    step=STEP_RESET,
-                    outcome=Outcome.DONE,
-                    detail="random password set, change required at next logon (pwdLastSet=0)",
-                )
-
-            return await self._step(STEP_RESET, ad_op)
+            return await self._step(STEP_RESET, lambda conn: self._ad_reset(conn, user.user_id))
 
         if dry_run:
             return dry_run_result(STEP_RESET, "set a random password (RFC 3062) and pwdReset")
@@ -373,6 +362,54 @@ class LdapResponder:
             )
 
         return await self._step(STEP_RESET, openldap_op)
+
+    def _ad_reset(self, conn: Connection, dn: str) -> StepResult:
+        """Random unicodePwd, then pwdLastSet=0, read back from the DC's computed flags.
+
+        AD ignores pwdLastSet=0 while DONT_EXPIRE_PASSWORD is set, so the flag is cleared in
+        the same modify: the change must be required, and the detail says the flag was
+        cleared (an admin restores it for a service account once its new password is set).
+        """
+        if not conn.extend.microsoft.modify_password(dn, random_password()):
+            return self._failed(STEP_RESET, conn)
+        uac = self._uac(conn, dn)
+        # Setting unicodePwd stamps pwdLastSet=now: require the change afterwards.
+        changes: dict[str, Any] = {"pwdLastSet": [(MODIFY_REPLACE, [0])]}
+        cleared = uac is not None and bool(uac & UAC_DONT_EXPIRE_PASSWORD)
+        if cleared and uac is not None:
+            changes["userAccountControl"] = [(MODIFY_REPLACE, [uac & ~UAC_DONT_EXPIRE_PASSWORD])]
+        if not conn.modify(dn, changes):
+            failed = self._failed(STEP_RESET, conn)
+            return StepResult(
+                step=STEP_RESET,
+                outcome=Outcome.FAILED,
+                retryable=failed.retryable,
+                detail=f"random password set, the change could not be required ({failed.detail})",
+                todo="require a password change at next logon for this account",
+            )
+        computed = self._attribute(conn, dn, "msDS-User-Account-Control-Computed")
+        if computed is not None and computed.isdigit() and not int(computed) & UF_PASSWORD_EXPIRED:
+            return StepResult(
+                step=STEP_RESET,
+                outcome=Outcome.FAILED,
+                detail="random password set, but the directory does not require a change "
+                "(msDS-User-Account-Control-Computed lacks PASSWORD_EXPIRED)",
+                todo="tick 'User must change password at next logon' for this account",
+            )
+        detail = "random password set, change required at next logon (pwdLastSet=0)"
+        if cleared:
+            detail += "; 'password never expires' cleared (AD ignores pwdLastSet=0 under it)"
+        return StepResult(step=STEP_RESET, outcome=Outcome.DONE, detail=detail)
+
+    @staticmethod
+    def _attribute(conn: Connection, dn: str, name: str) -> str | None:
+        conn.search(dn, "(objectClass=*)", BASE, attributes=[name])
+        entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
+        return _first(entries[0]["raw_attributes"], name) if entries else None
+
+    def _uac(self, conn: Connection, dn: str) -> int | None:
+        raw = self._attribute(conn, dn, "userAccountControl")
+        return int(raw) if raw and raw.isdigit() else None
 
     def _disable_op(
         self, user: IdentityUser, detail: str, step: str

@@ -1,4 +1,8 @@
-"""Webhook responder: announce a compromised account to a partner portal or SOAR (signed JSON)."""
+"""Webhook responder: announce a compromised account to a partner portal or SOAR (signed JSON).
+
+As a portal's session hook (`portals = [...]` in its section) it asks the portal to end the
+user's sessions; only a reply `{"sessions_ended": true}` confirms it (202 or any other 2xx is
+"asked, not confirmed")."""
 
 from __future__ import annotations
 
@@ -13,19 +17,22 @@ from typing import Any, ClassVar, Self
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
+from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_PORTAL,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
+    PortalRef,
     StepResult,
     dry_run_result,
 )
 from monitor.retry import Sleep
 from monitor.settings import load_section, secret_from_env
 from monitor.signing import signed_headers
+from monitor.types import Outcome
 
 from .rest import RestSection, rest_policy, step_from_error, step_from_reply
 
@@ -112,9 +119,19 @@ class WebhookResponder:
             enabled=True,
         )
 
-    async def _announce(self, step: str, user: IdentityUser, done: str) -> StepResult:
+    async def _announce(
+        self, step: str, user: IdentityUser, done: str, extra: Mapping[str, Any] | None = None
+    ) -> StepResult:
+        try:
+            reply = await self._send(step, user, extra or {})
+        except ProviderError as exc:
+            return step_from_error(step, exc)
+        return step_from_reply(step, reply, done_detail=done)
+
+    async def _send(self, step: str, user: IdentityUser, extra: Mapping[str, Any]) -> Reply:
         event_id = str(uuid.uuid4())
         payload = {
+            **extra,
             "type": "credential_exposure",
             "event_id": event_id,
             "source": self._source,
@@ -131,12 +148,39 @@ class WebhookResponder:
                 EVENT_HEADER: event_id,
             }
 
+        # Sent as raw bytes so the signature covers exactly what goes on the wire.
+        return await self._http.request("POST", self._url, headers=headers, raw_body=body)
+
+    async def end_portal_sessions(
+        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
+    ) -> StepResult:
+        """Ask the portal to end every session of `user`; done only when it confirms."""
+        if dry_run:
+            return dry_run_result(STEP_PORTAL, f"ask {portal.portal} to end the user's sessions")
+        where = {"portal": {"url": portal.portal, "cookie_name": portal.cookie_name}}
         try:
-            # Sent as raw bytes so the signature covers exactly what goes on the wire.
-            reply = await self._http.request("POST", self._url, headers=headers, raw_body=body)
+            reply = await self._send(STEP_PORTAL, user, where)
         except ProviderError as exc:
-            return step_from_error(step, exc)
-        return step_from_reply(step, reply, done_detail=done)
+            return step_from_error(STEP_PORTAL, exc)
+        data = reply.json() if reply.ok else None
+        if isinstance(data, dict) and data.get("sessions_ended") is True:
+            return StepResult(
+                step=STEP_PORTAL,
+                outcome=Outcome.DONE,
+                detail=f"{portal.portal} confirmed the user's sessions ended",
+                request_id=reply.request_id,
+            )
+        if reply.ok:
+            return StepResult(
+                step=STEP_PORTAL,
+                outcome=Outcome.SKIPPED,
+                detail=f"{portal.portal} took the request (HTTP {reply.status}) but did not "
+                "confirm the sessions ended",
+                request_id=reply.request_id,
+                todo=f"confirm with the {portal.portal} team that every session of "
+                f"{user.login} is ended",
+            )
+        return step_from_reply(STEP_PORTAL, reply, done_detail="")
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:

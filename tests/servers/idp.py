@@ -389,8 +389,18 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
 # -- Keycloak ---------------------------------------------------------------------------------
 
 
+KEYCLOAK_FEDERATIONS = {"ldap-provider-1": "READ_ONLY", "ldap-writable": "WRITABLE"}
+
+
 def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
+    """Users with `external=True` are LDAP-federated (`federationLink`, default the READ_ONLY
+    provider; `extra={"federationLink": "ldap-writable"}` for a WRITABLE one): Keycloak lists no
+    credential for them, and refuses a password reset when the federation is read-only."""
     base = f"/admin/realms/{realm}"
+
+    def edit_mode(u: FakeUser) -> str | None:
+        link = rep(u).get("federationLink")
+        return KEYCLOAK_FEDERATIONS.get(link) if isinstance(link, str) else None
 
     def rep(u: FakeUser) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -403,7 +413,7 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
             **u.extra,
         }
         if u.external:
-            data["federationLink"] = "ldap-provider-1"
+            data.setdefault("federationLink", "ldap-provider-1")
         return data
 
     async def token(request: web.Request) -> web.StreamResponse:
@@ -451,8 +461,8 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
         u = idp.users.get(request.match_info["uid"])
         if u is None:
             return web.json_response({"error": "User not found"}, status=404)
-        if u.password is None or u.password_changed is None:
-            return web.json_response([])
+        if u.password is None or u.password_changed is None or u.external:
+            return web.json_response([])  # a federated user's password lives in the directory
         ms = int(u.password_changed.timestamp() * 1000)
         return web.json_response(
             [{"id": "cred-1", "type": "password", "createdDate": ms, "credentialData": "{}"}]
@@ -464,6 +474,10 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
         u = idp.users.get(request.match_info["uid"])
         if u is None:
             return web.json_response({"error": "User not found"}, status=404)
+        if u.external and edit_mode(u) != "WRITABLE":
+            return web.json_response(
+                {"errorMessage": "Can't reset password as account is read only"}, status=400
+            )
         body = await request.json()
         u.password, u.must_change = body["value"], bool(body.get("temporary"))
         u.password_changed = datetime.now(UTC)
@@ -478,8 +492,25 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
         u.sessions_revoked += 1
         return web.Response(status=204)
 
+    async def component(request: web.Request) -> web.StreamResponse:
+        if (d := denied(request)) is not None:
+            return d
+        cid = request.match_info["cid"]
+        if cid not in KEYCLOAK_FEDERATIONS:
+            return web.json_response({"error": "Could not find component"}, status=404)
+        return web.json_response(
+            {
+                "id": cid,
+                "name": cid,
+                "providerId": "ldap",
+                "providerType": "org.keycloak.storage.UserStorageProvider",
+                "config": {"editMode": [KEYCLOAK_FEDERATIONS[cid]], "vendor": ["other"]},
+            }
+        )
+
     app = idp.app()
     app.router.add_post(f"/realms/{realm}/protocol/openid-connect/token", token)
+    app.router.add_get(f"{base}/components/{{cid}}", component)
     app.router.add_get(f"{base}/users", search)
     app.router.add_route("*", f"{base}/users/{{uid}}", user)
     app.router.add_get(f"{base}/users/{{uid}}/credentials", credentials)
@@ -591,7 +622,16 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
 
 
 def webhook_app(idp: FakeIdP) -> web.Application:
+    """A receiver that queues requests (202); a portal asked to end sessions ends them and
+    confirms (`{"sessions_ended": true}`), counting them on the user when it knows them."""
+
     async def receive(request: web.Request) -> web.StreamResponse:
+        data = json.loads(await request.read())
+        if data.get("requested_action") == "end_portal_sessions":
+            known = idp.by_key(str(data.get("account", {}).get("login", "")))
+            if known is not None:
+                known.sessions_revoked += 1
+            return web.json_response({"sessions_ended": True}, status=200)
         return web.json_response({"received": True}, status=202)
 
     app = idp.app()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 
-from monitor.containment import ContainmentStatus, contain
+from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ProviderError
 from monitor.responder import AccountRef
 from monitor.responders.keycloak import KeycloakResponder
@@ -123,12 +123,14 @@ async def test_contain_temporary_password_then_logout(kc: Keycloak) -> None:
     assert kc.local.must_change and kc.local.sessions_revoked == 1
 
 
-async def test_federated_user_disabled_with_merged_put(kc: Keycloak) -> None:
-    r, log = kc.responder(), MemoryActionLog()
+async def contain_login(
+    r: KeycloakResponder, login: str, exposure_id: int
+) -> tuple[ContainmentResult, MemoryActionLog]:
+    log = MemoryActionLog()
     try:
         result = await contain(
-            exposure_id=2,
-            account=AccountRef(login="bob"),
+            exposure_id=exposure_id,
+            account=AccountRef(login=login),
             infected_at=INFECTED,
             first_seen=None,
             responder=r,
@@ -138,13 +140,65 @@ async def test_federated_user_disabled_with_merged_put(kc: Keycloak) -> None:
         )
     finally:
         await r.aclose()
+    return result, log
+
+
+async def test_brokered_user_disabled_with_merged_put(kc: Keycloak) -> None:
+    kc.idp.add(FakeUser(id="kc-9", login="gina", email="gina@partner.example", password=None))
+    result, _ = await contain_login(kc.responder(), "gina", 2)
     assert result.status is ContainmentStatus.BLOCKED
-    [put] = kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-2")
+    [put] = kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-9")
     body = put.json()
     assert body["enabled"] is False
-    assert body["federationLink"] == "ldap-provider-1"  # the rest of the representation kept
+    assert body["createdTimestamp"] == 1700000000000  # the rest of the representation kept
     assert body["requiredActions"] == []
+    assert not kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-9/reset-password")
+
+
+async def test_read_only_federated_user_needs_a_directory_reset(kc: Keycloak) -> None:
+    """Keycloak cannot write a READ_ONLY federation's password: neither block nor claim a reset."""
+    result, log = await contain_login(kc.responder(), "bob", 3)
+    assert result.status is ContainmentStatus.PARTIAL
+    assert log.steps() == [("reset_password", "skipped"), ("revoke_sessions", "done")]
+    assert "ldap-provider-1 (edit mode READ_ONLY)" in result.headline
+    assert "to do: reset the password in the directory behind Keycloak" in result.headline
+    assert not kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-2")  # never disabled
     assert not kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-2/reset-password")
+    assert kc.federated.enabled and kc.federated.sessions_revoked == 1
+
+
+async def test_writable_federated_user_is_reset_through_keycloak(kc: Keycloak) -> None:
+    carl = kc.idp.add(
+        FakeUser(
+            id="kc-3",
+            login="carl",
+            email="carl@partner.example",
+            external=True,
+            extra={"federationLink": "ldap-writable"},
+        )
+    )
+    result, log = await contain_login(kc.responder(), "carl", 4)
+    assert result.status is ContainmentStatus.CONTAINED
+    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert looks_random(carl.password) and carl.must_change and carl.enabled
+
+
+async def test_a_401_after_a_cached_token_refreshes_it_once(kc: Keycloak) -> None:
+    r = kc.responder()
+    try:
+        assert await r.find_user(AccountRef(login="partner1")) is not None
+        tokens = len(kc.idp.calls_to("POST", "/realms/partners/protocol/openid-connect/token"))
+        kc.idp.script("GET", f"{ADMIN}/users", answer(401, {"error": "HTTP 401 Unauthorized"}))
+        assert await r.find_user(AccountRef(login="partner1")) is not None
+        kc.idp.script("POST", f"{ADMIN}/users/kc-1/logout", answer(401, {"error": "x"}))
+        user = await r.find_user(AccountRef(login="partner1"))
+        assert user is not None
+        step = await r.revoke_sessions(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE
+    after = len(kc.idp.calls_to("POST", "/realms/partners/protocol/openid-connect/token"))
+    assert after == tokens + 2
 
 
 async def test_stale_is_not_reset(kc: Keycloak) -> None:
@@ -197,7 +251,8 @@ async def test_401_lookup_and_unknown_user(kc: Keycloak) -> None:
     try:
         assert await r.find_user(AccountRef(login="ghost", email="ghost@x.example")) is None
         assert await r.find_user(AccountRef(login="x", idp_user_id="missing-id")) is None
-        kc.idp.script("GET", f"{ADMIN}/users", answer(401, {"error": "HTTP 401 Unauthorized"}))
+        denied = answer(401, {"error": "HTTP 401 Unauthorized"})
+        kc.idp.script("GET", f"{ADMIN}/users", denied, denied)  # refreshed once, refused again
         with pytest.raises(ProviderError) as info:
             await r.find_user(AccountRef(login="partner1"))
     finally:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest_asyncio
 
 from monitor.containment import ContainmentStatus, contain
-from monitor.responder import AccountRef
+from monitor.responder import AccountRef, PortalRef
 from monitor.responders.webhook import WebhookResponder
 from monitor.types import Outcome
 from tests.servers.idp import FakeIdP, MemoryActionLog, RecordingSleep, answer, serve, webhook_app
@@ -113,3 +113,31 @@ async def test_retry_after_then_2xx_and_4xx_not_retried(hook: Hook) -> None:
     )
     assert dry.outcome is Outcome.DRY_RUN
     assert len(hook.idp.calls) == 3
+
+
+PORTAL_REF = PortalRef(portal="https://portal.example.test/app", cookie_name="JSESSIONID")
+
+
+async def test_portal_hook_done_only_when_the_portal_confirms(hook: Hook) -> None:
+    r = hook.responder()
+    user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+    assert user is not None
+    confirmed = await r.end_portal_sessions(user, PORTAL_REF, dry_run=False)
+    assert confirmed.outcome is Outcome.DONE
+    assert confirmed.detail == "https://portal.example.test/app confirmed the user's sessions ended"
+    sent = hook.idp.calls_to("POST", PATH)[-1].json()
+    assert sent["requested_action"] == "end_portal_sessions"
+    assert sent["portal"] == {"url": PORTAL_REF.portal, "cookie_name": "JSESSIONID"}
+
+    hook.idp.script("POST", PATH, answer(202, {"received": True}))
+    queued = await r.end_portal_sessions(user, PORTAL_REF, dry_run=False)
+    assert queued.outcome is Outcome.SKIPPED
+    assert "did not confirm" in queued.detail and "partner1@gmail.com" in queued.todo
+
+    hook.idp.script("POST", PATH, answer(403, {"error": "forbidden"}))
+    refused = await r.end_portal_sessions(user, PORTAL_REF, dry_run=False)
+    assert (refused.outcome, refused.detail) == (Outcome.FAILED, "HTTP 403 forbidden")
+
+    dry = await r.end_portal_sessions(user, PORTAL_REF, dry_run=True)
+    assert dry.outcome is Outcome.DRY_RUN
+    await r.aclose()
