@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from monitor import output, plugins
+from monitor import output, plugins, queue, worker
 from monitor.app import App, open_app
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
@@ -111,12 +111,24 @@ def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives.")],
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
+    workers: Annotated[
+        int, typer.Option(help="Local scanning processes (0: one per core; 1: this process).")
+    ] = 0,
+    cluster: Annotated[
+        bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
+    ] = False,
+    range_mb: Annotated[int, typer.Option(help="MiB of a text base per unit.")] = 64,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:
         if not p.exists():
             raise _fail(f"{p}: no such file or directory")
-    found = _run(lambda: _scan(paths, config, as_json))
+    n = workers or worker.cores()
+    if n == 1 and not cluster:
+        found = _run(lambda: _scan(paths, config, as_json))
+    else:
+        paths = [p.resolve() for p in paths]  # workers may run elsewhere: absolute paths
+        found = _run(lambda: _scan_units(paths, config, as_json, n, cluster, range_mb << 20))
     raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
 
 
@@ -158,6 +170,85 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
         style="dim",
     )
     return len(exposures)
+
+
+async def _scan_units(
+    paths: list[Path], config: Path, as_json: bool, n: int, cluster: bool, range_size: int
+) -> int:
+    """The scan cut into units: drained by `n` local processes, or by the cluster's workers."""
+    rows: list[dict[str, Any]] = []
+    exposures: set[int] = set()
+    scan_id = worker.new_scan_id()
+    entry = queue.CLUSTER if cluster else queue.local_entrypoint(scan_id)
+    procs: list[Any] = []
+
+    def on_row(row: dict[str, Any]) -> None:
+        exposures.add(int(row["exposure_id"]))
+        if as_json:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            rows.append(row)
+
+    def keep_going() -> None:  # a local worker that drained early is started again
+        for i, p in enumerate(procs):
+            if p.poll() is not None:
+                procs[i] = worker.spawn(1, worker.worker_args(config, lease=5, local=scan_id))[0]
+
+    async with _open(config) as a:
+        units = await a.scanner.enqueue(
+            paths, scan_id=scan_id, entrypoint=entry, range_size=range_size
+        )
+        if not cluster:
+            procs.extend(
+                worker.spawn(min(n, units), worker.worker_args(config, lease=5, local=scan_id))
+            )
+        try:
+            progress = await worker.follow(
+                a, scan_id, on_row, keep_going=None if cluster else keep_going
+            )
+        finally:
+            worker.stop(procs)
+        problems = await a.store.scan_problems(scan_id)
+        await a.respond_and_alert(batch=10_000)
+    if not as_json:
+        output.print_sightings(rows)
+    output.print_problems(problems)
+    err.print(
+        f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
+        f"{progress.records} records; {len(exposures)} exposure(s) found;"
+        f" {len(problems)} input(s) skipped",
+        style="dim",
+    )
+    return len(exposures)
+
+
+@app.command("worker")
+def worker_cmd(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    concurrency: Annotated[int, typer.Option(help="Scanning processes (0: one per core).")] = 0,
+    lease: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a unit is taken over.")
+    ] = 30.0,
+    local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
+) -> None:
+    """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
+    n = concurrency or worker.cores()
+    if n > 1:
+        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
+        try:
+            for p in procs:
+                p.wait()
+        finally:
+            worker.stop(procs)
+        return
+    entry = queue.local_entrypoint(local) if local else queue.CLUSTER
+
+    async def go() -> None:
+        async with _open(config) as a:
+            await worker.serve(a, entry, lease=lease, drain=bool(local))
+
+    _run(go)
 
 
 @app.command()

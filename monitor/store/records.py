@@ -118,3 +118,18 @@ class SourceRun:
     matches: int
     problems: int
     error: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanProgress:
+    """How far a scan's units are: all of them, those closed (done or failed), those failed."""
+
+    units: int
+    closed: int
+    failed: int
+    lines: int
+    records: int
+
+    @property
+    def finished(self) -> bool:
+        return self.closed >= self.units
