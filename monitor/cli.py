@@ -41,6 +41,7 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
 T = TypeVar("T")
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
@@ -190,25 +191,31 @@ async def _scan_units(
         else:
             rows.append(row)
 
-    def keep_going() -> None:  # a local worker that drained early is started again
-        for i, p in enumerate(procs):
-            if p.poll() is not None:
-                procs[i] = worker.spawn(1, worker.worker_args(config, lease=5, local=scan_id))[0]
-
     async with _open(config) as a:
         units = await a.scanner.enqueue(
             paths, scan_id=scan_id, entrypoint=entry, range_size=range_size
         )
-        if not cluster:
-            procs.extend(
-                worker.spawn(min(n, units), worker.worker_args(config, lease=5, local=scan_id))
-            )
+        drains: list[asyncio.Task[None]] = []
+
+        def keep_going() -> None:  # this process drains until every unit is closed
+            if not drains or drains[-1].done():
+                drains.append(
+                    asyncio.create_task(worker.serve(a, entry, lease=LOCAL_LEASE, drain=True))
+                )
+
+        if not cluster:  # this process drains too; n - 1 more take the other units
+            args = worker.worker_args(config, lease=LOCAL_LEASE, local=scan_id)
+            procs.extend(worker.spawn(min(n, units) - 1, args))
+            keep_going()
         try:
             progress = await worker.follow(
                 a, scan_id, on_row, keep_going=None if cluster else keep_going
             )
         finally:
             worker.stop(procs)
+            for task in drains:
+                task.cancel()
+            await asyncio.gather(*drains, return_exceptions=True)
         problems = await a.store.scan_problems(scan_id)
         await a.respond_and_alert(batch=10_000)
     if not as_json:
