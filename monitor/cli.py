@@ -118,7 +118,9 @@ def scan(
     cluster: Annotated[
         bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
     ] = False,
-    range_mb: Annotated[int, typer.Option(help="MiB of a text base per unit.")] = 64,
+    range_size: Annotated[
+        int, typer.Option(help="Bytes of a text base per unit.")
+    ] = worker.DEFAULT_RANGE,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:
@@ -129,7 +131,7 @@ def scan(
         found = _run(lambda: _scan(paths, config, as_json))
     else:
         paths = [p.resolve() for p in paths]  # workers may run elsewhere: absolute paths
-        found = _run(lambda: _scan_units(paths, config, as_json, n, cluster, range_mb << 20))
+        found = _run(lambda: _scan_units(paths, config, as_json, n, cluster, range_size))
     raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
 
 

@@ -250,7 +250,6 @@ class Scanner:
         hit: tuple[str, Report] | None = None,
     ) -> None:
         """Run the feed over `path` in a thread, match there, store here (the match site)."""
-        totals = FeedTotals()
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
         stop = threading.Event()
