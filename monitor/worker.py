@@ -82,14 +82,19 @@ async def follow(
 ) -> ScanProgress:
     """Hand each hit of the scan to `on_row` as it is written, until every unit is closed.
     `keep_going` is called on each round (to restart local workers that exited early)."""
-    last = 0
+    last, seen = 0, set[int]()
     while True:
         progress = await app.store.scan_progress(scan_id)
+        # Ids are taken before commit: a hit committed late can sit below `last`, so the last
+        # round, once every unit is closed, reads them all again and hands out the unseen ones.
+        after = 0 if progress.finished else last
         while True:
-            rows = await app.store.scan_hits(scan_id, after=last)
+            rows = await app.store.scan_hits(scan_id, after=after)
             for hit_id, row in rows:
-                last = hit_id
-                on_row(json.loads(row))
+                after = last = max(last, hit_id)
+                if hit_id not in seen:
+                    seen.add(hit_id)
+                    on_row(json.loads(row))
             if len(rows) < 1000:
                 break
         if progress.finished:
