@@ -14,8 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
-from feeds import breach, ulp
+from feeds import breach, ranges, ulp
 from feeds.archive import Member, walk
+from feeds.archive.sniff import sniff_archive
 from feeds.content import Content, sniff_content
 from feeds.cookies import parse_cookies
 from feeds.hashes import crypt_algorithm
@@ -53,6 +54,26 @@ class FileFeed:
 
     def read(self, path: Path, ctx: ReadContext, totals: FeedTotals) -> Iterator[FileRecord]:
         return _PathRead(path, ctx, totals).run()
+
+    def split(self, path: Path, range_size: int) -> list[tuple[int, int]] | None:
+        """Byte ranges `path` can be read in (see feeds.ranges), or None when it is one unit:
+        a folder, an archive or compressed file, a stealer-log member, UTF-16, a breach corpus,
+        or a text base no larger than one range."""
+        if range_size <= 0 or not path.is_file():
+            return None
+        size = path.stat().st_size
+        if size <= range_size:
+            return None
+        with path.open("rb") as f:
+            head = f.read(64 << 10)
+        name = path.name
+        if sniff_archive(head) is not None or classify(name) is not FileRole.IGNORE:
+            return None
+        if is_noise(name) or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return None
+        if _sniff(head, name) != "text":
+            return None
+        return ranges.spans(size, range_size)
 
 
 class _NoOptions(Section):
@@ -203,12 +224,17 @@ class _PathRead:
     def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()
         c = self.ctx
-        with member.open() as raw:
-            stream = utf8_stream(raw)
+        before, first, end = 0, 0, -1
+        if c.span is None:
+            opened = member.open()
+        else:  # one byte range of a plain file: line numbers stay those of the whole file
+            opened, before, first, end = ranges.open_range(self.top, *c.span, key=c.span_key)
+        with opened as raw:
+            stream = utf8_stream(raw) if first == 0 else raw
             for line_no, line in candidate_lines(
                 stream, c.screen, counters, max_line=c.max_line, on_bytes=c.progress
             ):
-                cred = _ulp_credential(line, line_no, member.origin)
+                cred = _ulp_credential(line, before + line_no, member.origin)
                 if cred is None:
                     counters.unparsed += 1
                     continue
@@ -217,6 +243,8 @@ class _PathRead:
         self.totals.lines += counters.lines
         self.totals.bytes += counters.bytes
         self.totals.skipped_lines += counters.too_long + counters.binary
+        if c.span is not None and end < self.top.stat().st_size:
+            ranges.remember(c.span_key, end, before + counters.lines)
 
     def _breach(self, member: Member, kind: breach.CorpusFormat) -> Iterator[LeakedCredential]:
         with member.open() as raw:

@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from monitor import hardening, logs, output, plugins, triage
+from monitor import hardening, logs, output, plugins, queue, triage, worker
 from monitor.app import App, open_app
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
@@ -49,6 +49,7 @@ suppress_app = typer.Typer(
 app.add_typer(suppress_app, name="suppress")
 
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
 T = TypeVar("T")
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
@@ -166,12 +167,29 @@ def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives.")],
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Local scanning processes (1: this process, the default; 0: one per core)."
+        ),
+    ] = 1,
+    cluster: Annotated[
+        bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
+    ] = False,
+    range_size: Annotated[
+        int, typer.Option(help="Bytes of a text base per unit.")
+    ] = worker.DEFAULT_RANGE,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:
         if not p.exists():
             raise _fail(f"{p}: no such file or directory")
-    found = _run(lambda: _scan(paths, config, as_json))
+    n = workers or worker.cores()
+    if n == 1 and not cluster:
+        found = _run(lambda: _scan(paths, config, as_json))
+    else:
+        paths = [p.resolve() for p in paths]  # workers may run elsewhere: absolute paths
+        found = _run(lambda: _scan_units(paths, config, as_json, n, cluster, range_size))
     raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
 
 
@@ -216,6 +234,91 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
         style="dim",
     )
     return len(exposures)
+
+
+async def _scan_units(
+    paths: list[Path], config: Path, as_json: bool, n: int, cluster: bool, range_size: int
+) -> int:
+    """The scan cut into units: drained by `n` local processes, or by the cluster's workers."""
+    rows: list[dict[str, Any]] = []
+    exposures: set[int] = set()
+    scan_id = worker.new_scan_id()
+    entry = queue.CLUSTER if cluster else queue.local_entrypoint(scan_id)
+    procs: list[Any] = []
+
+    def on_row(row: dict[str, Any]) -> None:
+        exposures.add(int(row["exposure_id"]))
+        if as_json:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            rows.append(row)
+
+    async with _open(config) as a:
+        units = await a.scanner.enqueue(
+            paths, scan_id=scan_id, entrypoint=entry, range_size=range_size
+        )
+        drains: list[asyncio.Task[None]] = []
+
+        def keep_going() -> None:  # this process drains until every unit is closed
+            if not drains or drains[-1].done():
+                drains.append(
+                    asyncio.create_task(worker.serve(a, entry, lease=LOCAL_LEASE, drain=True))
+                )
+
+        if not cluster:  # this process drains too; n - 1 more take the other units
+            args = worker.worker_args(config, lease=LOCAL_LEASE, local=scan_id)
+            procs.extend(worker.spawn(min(n, units) - 1, args))
+            keep_going()
+        try:
+            progress = await worker.follow(
+                a, scan_id, on_row, keep_going=None if cluster else keep_going
+            )
+        finally:
+            worker.stop(procs)
+            for task in drains:
+                task.cancel()
+            await asyncio.gather(*drains, return_exceptions=True)
+        problems = await a.store.scan_problems(scan_id)
+        await a.respond_and_alert(batch=10_000)
+    if not as_json:
+        output.print_sightings(rows)
+    output.print_problems(problems)
+    err.print(
+        f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
+        f"{progress.records} records; {len(exposures)} exposure(s) found;"
+        f" {len(problems)} input(s) skipped",
+        style="dim",
+    )
+    return len(exposures)
+
+
+@app.command("worker")
+def worker_cmd(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    concurrency: Annotated[int, typer.Option(help="Scanning processes (0: one per core).")] = 0,
+    lease: Annotated[
+        float, typer.Option(help="Seconds without a heartbeat before a unit is taken over.")
+    ] = 30.0,
+    local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
+) -> None:
+    """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
+    n = concurrency or worker.cores()
+    if n > 1:
+        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
+        try:
+            for p in procs:
+                p.wait()
+        finally:
+            worker.stop(procs)
+        return
+    entry = queue.local_entrypoint(local) if local else queue.CLUSTER
+
+    async def go() -> None:
+        async with _open(config) as a:
+            await worker.serve(a, entry, lease=lease, drain=bool(local))
+
+    _run(go)
 
 
 @app.command()

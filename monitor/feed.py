@@ -56,6 +56,8 @@ class ReadContext:
     max_line: int = 1 << 20
     screen: Screen | None = None  # None: every line is parsed (huge account lists)
     progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
+    span: tuple[int, int] | None = None  # read only this byte range of a plain text file
+    span_key: str = ""  # the file's identity (path, size, mtime): what line counts are cached under
 
 
 @dataclass(slots=True)
@@ -91,6 +93,11 @@ class PathFeed(Protocol):
 
     def read(self, path: Path, ctx: ReadContext, totals: FeedTotals) -> Iterator[FileRecord]:
         """Every record under `path`, in order; blocking. Bad input is a Problem, never fatal."""
+        ...
+
+    def split(self, path: Path, range_size: int) -> list[tuple[int, int]] | None:
+        """The byte ranges `path` may be read in separately (`ReadContext.span`), or None when
+        it must be read as one unit."""
         ...
 
 

@@ -12,12 +12,12 @@ import logging
 import os
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 from monitor.config import Config
-from monitor.errors import resource_fault
+from monitor.errors import FeedError, resource_fault
 from monitor.feed import (
     ApiFeed,
     ArchiveLimits,
@@ -30,6 +30,7 @@ from monitor.feed import (
 )
 from monitor.matcher import match
 from monitor.normalize import split_url
+from monitor.queue import Unit
 from monitor.routing import Routes
 from monitor.screen import build_screen
 from monitor.store.records import SourceTotals
@@ -79,6 +80,7 @@ class PlanLike(Protocol):
     def alert(self) -> bool: ...
 
 
+Report = Callable[["Sighting"], str]  # a sighting as the scan output shows it (JSON, hints only)
 OnSighting = Callable[[Sighting], Awaitable[None] | None]
 OnProblem = Callable[[Problem], Awaitable[None] | None]
 
@@ -161,13 +163,103 @@ class Scanner:
             kind=kind, location=location, identity=identity_of(path)
         )
         totals = FeedTotals()
+        try:
+            await self._read(
+                path,
+                self.context,
+                source_id,
+                totals,
+                on_sighting=on_sighting,
+                on_problem=on_problem,
+            )
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:1000]
+            await asyncio.shield(self._finish(source_id, "failed", totals, error))
+            raise
+        await asyncio.shield(self._finish(source_id, "done", totals, None))
+        return SourceResult(location=location, source_id=source_id, status="done", totals=totals)
+
+    async def enqueue(
+        self,
+        paths: Sequence[Path],
+        *,
+        scan_id: str,
+        entrypoint: str,
+        range_size: int,
+        kind: str = "file",
+    ) -> int:
+        """Record each path as a source and queue its units (byte ranges of a large text base,
+        else the whole path) in the same transaction; returns how many units were queued."""
+        count = 0
+        for path in paths:
+            spans = await asyncio.to_thread(self.feed.split, path, range_size)
+            units = await self.store.start_source_units(
+                kind=kind,
+                location=str(path),
+                identity=identity_of(path),
+                scan_id=scan_id,
+                spans=list(spans) if spans else [None],
+                entrypoint=entrypoint,
+            )
+            count += len(units)
+        return count
+
+    async def run_unit(self, unit: Unit, *, report: Report) -> None:
+        """Read one unit, store its matches with the scan's report of each, close the unit.
+        A unit already closed is skipped; one run again after a lost lease stores nothing
+        twice (sightings, alerts and reports are unique on what was found, not on the run)."""
+        if not await self.store.unit_open(unit.unit_id):
+            return
+        path = Path(unit.path)
+        totals = FeedTotals()
+        status, error = "done", None
+        try:
+            if await asyncio.to_thread(identity_of, path) != unit.identity:
+                raise FeedError("the input changed after it was queued")
+            span = (
+                (unit.start, unit.stop)
+                if unit.start is not None and unit.stop is not None
+                else None
+            )
+            ctx = replace(self.context, span=span, span_key=unit.identity, progress=None)
+            await self._read(path, ctx, unit.source_id, totals, hit=(unit.scan_id, report))
+        except Exception as exc:
+            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            log.warning("unit failed", extra={"unit": unit.unit_id, "error": type(exc).__name__})
+        t = totals
+        await self.store.finish_unit(
+            unit,
+            status=status,
+            totals=SourceTotals(
+                lines=t.lines,
+                bytes=t.bytes,
+                records=t.records,
+                matches=t.matches,
+                problems=t.problems,
+                skipped_lines=t.skipped_lines,
+            ),
+            error=error,
+        )
+
+    async def _read(
+        self,
+        path: Path,
+        context: ReadContext,
+        source_id: int,
+        totals: FeedTotals,
+        *,
+        on_sighting: OnSighting | None = None,
+        on_problem: OnProblem | None = None,
+        hit: tuple[str, Report] | None = None,
+    ) -> None:
+        """Run the feed over `path` in a thread, match there, store here (the match site)."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
         stop = threading.Event()
 
         def produce() -> None:
             try:
-                records = self.feed.read(path, self.context, totals)
+                records = self.feed.read(path, context, totals)
                 for item in matches(records, self.watch, Victims(self.key), totals):
                     if stop.is_set():
                         return
@@ -179,8 +271,6 @@ class Scanner:
 
         producer = loop.run_in_executor(None, produce)
         stored_problems = 0
-        error: str | None = None
-        status = "done"
         try:
             while True:
                 item = await queue.get()
@@ -190,7 +280,7 @@ class Scanner:
                     raise item
                 if isinstance(item, Match):
                     try:
-                        sighting = await self._store(item, source_id)
+                        sighting = await self._store(item, source_id, hit)
                     except RowRefused as exc:
                         item = Problem(origin=_origin(item), reason=f"not storable ({_kind(exc)})")
                         totals.problems += 1
@@ -205,9 +295,8 @@ class Scanner:
                 log.warning("input skipped", extra={"origin": item.origin, "reason": item.reason})
                 if on_problem is not None:
                     await _maybe_await(on_problem(item))
-        except BaseException as exc:
+        except BaseException:
             stop.set()
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
             # Drain so the producer thread is never blocked on a full queue.
             while not producer.done():
                 try:
@@ -215,10 +304,7 @@ class Scanner:
                 except asyncio.QueueEmpty:
                     await asyncio.sleep(0.01)
             raise
-        finally:
-            await asyncio.shield(self._finish(source_id, status, totals, error))
         await producer
-        return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
     async def ingest(
         self,
@@ -270,7 +356,9 @@ class Scanner:
         )
         await self.store.finish_source(source_id, status=status, totals=totals, error=error)
 
-    async def _store(self, m: Match, source_id: int) -> Sighting:
+    async def _store(
+        self, m: Match, source_id: int, hit: tuple[str, Report] | None = None
+    ) -> Sighting:
         async with self.store.transaction() as tx:
             rec = await tx.record_match(
                 m, key=self.key, source_id=source_id, previous=self.previous_keys
@@ -296,12 +384,23 @@ class Scanner:
                     origin=_origin(m),
                     summary=rec.material,
                 )
-        return Sighting(
-            match=m,
-            exposure_id=rec.exposure_id,
-            new_exposure=rec.new_exposure,
-            new_sighting=rec.new_sighting,
-        )
+            sighting = Sighting(
+                match=m,
+                exposure_id=rec.exposure_id,
+                new_exposure=rec.new_exposure,
+                new_sighting=rec.new_sighting,
+            )
+            if hit is not None:
+                scan_id, report = hit
+                c = m.credential
+                await tx.add_scan_hit(
+                    scan_id=scan_id,
+                    exposure_id=rec.exposure_id,
+                    origin=c.origin,
+                    line=c.line or 0,
+                    row=report(sighting),
+                )
+        return sighting
 
 
 def targets_of(config: Config) -> Targets:

@@ -9,9 +9,12 @@ from importlib import resources
 
 import asyncpg
 
+from monitor import queue
+
 log = logging.getLogger(__name__)
 
 _LOCK_KEY = 0x63776D67  # "cwmg": serialises migrations across processes
+QUEUE_VERSION = 11  # the work queue's own tables are installed with this migration
 _NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
@@ -51,6 +54,8 @@ async def migrate(conn: asyncpg.Connection) -> list[str]:
                 continue
             async with conn.transaction():
                 await conn.execute(mg.sql)
+                if mg.version == QUEUE_VERSION:
+                    await queue.install(conn)
                 await conn.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                     mg.version,

@@ -172,3 +172,18 @@ def rule_from_row(row: Any) -> Rule:
         created_by=row["created_by"],
         created_at=row["created_at"],
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanProgress:
+    """How far a scan's units are: all of them, those closed (done or failed), those failed."""
+
+    units: int
+    closed: int
+    failed: int
+    lines: int
+    records: int
+
+    @property
+    def finished(self) -> bool:
+        return self.closed >= self.units

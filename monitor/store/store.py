@@ -9,6 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
+from monitor.queue import Unit, enqueue
 from monitor.store.actions import PgActionLog
 from monitor.store.queries import sql
 from monitor.store.records import (
@@ -18,6 +19,7 @@ from monitor.store.records import (
     ClaimedAlert,
     ContainmentJob,
     Quarantined,
+    ScanProgress,
     SightingRow,
     SourceRun,
     SourceTotals,
@@ -151,6 +153,85 @@ class Store:
             await conn.execute(
                 sql("source_problem"), source_id, db_text(origin, WIDE), db_text(reason)
             )
+
+    # -- work units ---------------------------------------------------------------------------
+
+    async def start_source_units(
+        self,
+        *,
+        kind: str,
+        location: str,
+        identity: str,
+        scan_id: str,
+        spans: Sequence[tuple[int, int] | None],
+        entrypoint: str,
+    ) -> list[Unit]:
+        """Record a source, its units (a byte range each, or None for the whole path) and queue
+        them, in one transaction: a source is never recorded without its units, nor the reverse."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            source_id = int(await conn.fetchval(sql("source_start"), kind, location, identity))
+            units = []
+            for span in spans:
+                start, stop = span if span is not None else (None, None)
+                unit_id = await conn.fetchval(
+                    sql("unit_add"), scan_id, source_id, location, start, stop, identity
+                )
+                units.append(
+                    Unit(
+                        unit_id=int(unit_id),
+                        scan_id=scan_id,
+                        source_id=source_id,
+                        path=location,
+                        identity=identity,
+                        start=start,
+                        stop=stop,
+                    )
+                )
+            await enqueue(conn, entrypoint, units)
+        return units
+
+    async def unit_open(self, unit_id: int) -> bool:
+        """Is the unit still to be done (not closed by an earlier run)?"""
+        async with self._pool.acquire() as conn:
+            return bool(await conn.fetchval(sql("unit_status"), unit_id) == "queued")
+
+    async def finish_unit(
+        self, unit: Unit, *, status: str, totals: SourceTotals, error: str | None
+    ) -> None:
+        """Close a unit once with its counters; the source's last unit closes the source."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql("unit_source_lock"), unit.source_id)
+            await conn.execute(
+                sql("unit_finish"),
+                unit.unit_id,
+                status,
+                totals.lines,
+                totals.bytes,
+                totals.records,
+                totals.matches,
+                totals.problems,
+                totals.skipped_lines,
+                error,
+            )
+            await conn.execute(sql("unit_source_finish"), unit.source_id)
+
+    async def scan_progress(self, scan_id: str) -> ScanProgress:
+        async with self._pool.acquire() as conn:
+            r = await conn.fetchrow(sql("scan_progress"), scan_id)
+        return ScanProgress(**{k: int(v) for k, v in dict(r).items()})
+
+    async def scan_hits(
+        self, scan_id: str, *, after: int, limit: int = 1000
+    ) -> list[tuple[int, str]]:
+        """The hits a scan reported after hit `after`: (id, JSON row) each, in order."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("scan_hits_since"), scan_id, after, limit)
+        return [(int(r["id"]), str(r["row"])) for r in rows]
+
+    async def scan_problems(self, scan_id: str) -> list[tuple[str, str]]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("scan_problems"), scan_id)
+        return [(str(r["origin"]), str(r["reason"])) for r in rows]
 
     @contextlib.asynccontextmanager
     async def source_lock(self, identity: str) -> AsyncIterator[bool]:

@@ -9,7 +9,7 @@ import asyncpg
 from monitor.store import repo
 from monitor.store.queries import sql
 from monitor.store.records import Recorded, rule_from_row
-from monitor.store.text import db_text
+from monitor.store.text import WIDE, db_text
 from monitor.suppression import Rule
 from monitor.types import Match
 
@@ -54,6 +54,14 @@ class Tx:
             event_key=event_key,
             origin=origin,
             summary=summary,
+        )
+
+    async def add_scan_hit(
+        self, *, scan_id: str, exposure_id: int, origin: str, line: int, row: str
+    ) -> None:
+        """Report a hit of a scan (its output row, hints only), once per exposure and place."""
+        await self._conn.execute(
+            sql("scan_hit_add"), scan_id, exposure_id, db_text(origin, WIDE), line, row
         )
 
     async def set_exposure_status(self, exposure_id: int, status: str, reason: str | None) -> None:

@@ -1,0 +1,107 @@
+"""Byte ranges of a plain text base: how a file is cut into units and how one range is read.
+
+A line belongs to the range it starts in. A range [start, stop) is read from the first line
+start at or after `start` to the first line start at or after `stop`, so consecutive ranges
+read every line exactly once whatever the range size. Line numbers stay those of the whole
+file: the reader counts the newlines before its first line (from the nearest point this process
+already knows in the same file, so a worker taking consecutive ranges counts each byte about
+once per worker).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+from typing import BinaryIO
+
+_STEP = 8 << 20
+_known: dict[tuple[str, int], int] = {}  # (file identity, line start) -> lines before it
+_known_lock = threading.Lock()
+
+
+def spans(size: int, range_size: int) -> list[tuple[int, int]]:
+    """The ranges a file of `size` bytes is cut into."""
+    return [(a, min(a + range_size, size)) for a in range(0, size, range_size)]
+
+
+def line_start(f: BinaryIO, offset: int, size: int) -> int:
+    """The first line start at or after `offset` (`size` when no line starts there)."""
+    if offset <= 0:
+        return 0
+    if offset >= size:
+        return size
+    f.seek(offset - 1)
+    pos = offset - 1
+    while True:
+        data = f.read(64 << 10)
+        if not data:
+            return size
+        nl = data.find(b"\n")
+        if nl != -1:
+            return pos + nl + 1
+        pos += len(data)
+
+
+def lines_before(f: BinaryIO, offset: int, key: str) -> int:
+    """How many newlines the file holds before `offset` (a line start)."""
+    with _known_lock:
+        base, count = 0, 0
+        for (k, at), n in _known.items():
+            if k == key and base < at <= offset:
+                base, count = at, n
+    f.seek(base)
+    todo = offset - base
+    while todo > 0:
+        data = f.read(min(_STEP, todo))
+        if not data:
+            break
+        count += data.count(b"\n")
+        todo -= len(data)
+    remember(key, offset, count)
+    return count
+
+
+def remember(key: str, offset: int, count: int) -> None:
+    """Note that `count` lines come before `offset` in the file known as `key`."""
+    with _known_lock:
+        if len(_known) > 4096:
+            _known.clear()
+        _known[(key, offset)] = count
+
+
+class RangeReader(io.RawIOBase):
+    """The bytes of a file from one line start up to another (the range's own lines)."""
+
+    def __init__(self, f: BinaryIO, start: int, end: int) -> None:
+        self._f = f
+        self._left = end - start
+        f.seek(start)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            return 0
+        want = min(len(buffer), self._left)
+        data = self._f.read(want)
+        n = len(data)
+        buffer[:n] = data
+        self._left -= n
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def open_range(path: Path, start: int, stop: int, key: str) -> tuple[BinaryIO, int, int, int]:
+    """Open the lines of range [start, stop) of `path`: (stream, lines before it, first byte,
+    end byte)."""
+    f = path.open("rb")
+    size = path.stat().st_size
+    first = line_start(f, start, size)
+    end = line_start(f, stop, size)
+    before = lines_before(f, first, key)
+    return io.BufferedReader(RangeReader(f, first, end), _STEP), before, first, end

@@ -1,0 +1,110 @@
+"""The work queue: scan units carried to workers by PGQueuer, a queue in PostgreSQL itself.
+
+The one module that knows PGQueuer. A unit's payload is a path, byte offsets and ids, never a
+secret. Units are enqueued on the connection of the transaction that records their source, so
+both commit together. A worker that dies holding a unit stops its heartbeat; after
+`lease` seconds another worker picks the unit up again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+
+CLUSTER = "credwatch_unit"  # the entrypoint every `credwatch worker` serves
+
+
+def local_entrypoint(scan_id: str) -> str:
+    """The entrypoint of one local scan's units: only that scan's own processes serve it."""
+    return f"credwatch_local_{scan_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Unit:
+    """One piece of work: a byte range of a text base (`start`/`stop`), or a whole path."""
+
+    unit_id: int
+    scan_id: str
+    source_id: int
+    path: str
+    identity: str  # the source identity (path, size, mtime) the unit was cut from
+    start: int | None = None
+    stop: int | None = None
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Unit:
+        data: dict[str, Any] = json.loads(payload)
+        return cls(**data)
+
+
+async def install(conn: asyncpg.Connection) -> None:
+    """Create PGQueuer's tables, types and triggers (run by the migration step, once)."""
+    from pgqueuer.db import AsyncpgDriver
+    from pgqueuer.queries import Queries
+
+    await Queries(AsyncpgDriver(conn)).install()
+
+
+async def enqueue(conn: asyncpg.Connection, entrypoint: str, units: Sequence[Unit]) -> None:
+    """Queue units on `conn`: inside the caller's transaction, they commit with it."""
+    if not units:
+        return
+    from pgqueuer.db import AsyncpgDriver
+    from pgqueuer.queries import Queries
+
+    await Queries(AsyncpgDriver(conn)).enqueue(
+        [entrypoint] * len(units),
+        [u.encode() for u in units],
+        [0] * len(units),
+        dedupe_key=[f"unit:{u.unit_id}" for u in units],
+    )
+
+
+Handler = Callable[[Unit], Awaitable[None]]
+
+
+async def serve(
+    dsn: str,
+    entrypoint: str,
+    handle: Handler,
+    *,
+    lease: float = 30.0,
+    drain: bool = False,
+) -> None:
+    """Take units of `entrypoint` one at a time and hand them to `handle` until stopped (or,
+    with `drain`, until none is left). A unit's heartbeat is renewed while it runs."""
+    from pgqueuer import PgQueuer
+    from pgqueuer.models import Job
+    from pgqueuer.types import QueueExecutionMode
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        pgq = PgQueuer.from_asyncpg_connection(conn)
+
+        @pgq.entrypoint(entrypoint, on_failure="hold")
+        async def run(job: Job) -> None:
+            if job.payload is None:
+                return
+            await handle(Unit.decode(job.payload))
+
+        await pgq.run(
+            batch_size=1,
+            dequeue_timeout=timedelta(seconds=1),
+            mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
+            heartbeat_timeout=timedelta(seconds=lease),
+            shutdown_on_listener_failure=True,
+            log_aggregation_interval=timedelta(0),
+        )
+    finally:
+        await conn.close()

@@ -1,0 +1,2 @@
+-- Serialise the completion of a source's units (the last one closes the source).
+SELECT id FROM sources WHERE id = $1 FOR UPDATE

@@ -1,0 +1,108 @@
+"""Workers: processes that take scan units from the queue, and a scan that follows its units.
+
+`credwatch worker` serves the cluster's queue; a local `credwatch scan` queues its units under
+its own entrypoint and starts one worker process per core to drain them. Either way the units'
+hits are written with their sightings and the scan command prints them as they arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from monitor import output, queue
+from monitor.app import App
+from monitor.pipeline import Sighting
+from monitor.store import db
+from monitor.store.records import ScanProgress
+
+log = logging.getLogger(__name__)
+
+FOLLOW_EVERY = 0.2  # seconds between two looks at a scan's progress
+DEFAULT_RANGE = 64 << 20  # bytes of a text base per unit
+
+
+def new_scan_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def report(s: Sighting) -> str:
+    """A sighting as `scan --json` prints it (hints only, never a secret)."""
+    return json.dumps(output.sighting_json(s), ensure_ascii=False)
+
+
+async def serve(app: App, entrypoint: str, *, lease: float, drain: bool) -> None:
+    """Serve units of `entrypoint` in this process until stopped (or drained)."""
+    dsn = (await asyncio.to_thread(db.resolve_target)).dsn
+
+    async def handle(unit: queue.Unit) -> None:
+        log.info("unit taken", extra={"unit": unit.unit_id, "scan": unit.scan_id})
+        await app.scanner.run_unit(unit, report=report)
+
+    await queue.serve(dsn, entrypoint, handle, lease=lease, drain=drain)
+
+
+def spawn(count: int, args: Sequence[str]) -> list[subprocess.Popen[bytes]]:
+    """Start `count` worker processes (`credwatch worker --concurrency 1 ARGS`)."""
+    cmd = [sys.executable, "-m", "monitor.cli", "worker", "--concurrency", "1", *args]
+    return [subprocess.Popen(cmd) for _ in range(count)]
+
+
+def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def worker_args(config: Path, *, lease: float, local: str = "") -> list[str]:
+    args = ["--config", str(config), "--lease", str(lease)]
+    return [*args, "--local", local] if local else args
+
+
+async def follow(
+    app: App,
+    scan_id: str,
+    on_row: Callable[[dict[str, object]], None],
+    *,
+    keep_going: Callable[[], None] | None = None,
+) -> ScanProgress:
+    """Hand each hit of the scan to `on_row` as it is written, until every unit is closed.
+    `keep_going` is called on each round (to restart local workers that exited early)."""
+    last, seen = 0, set[int]()
+    while True:
+        progress = await app.store.scan_progress(scan_id)
+        # Ids are taken before commit: a hit committed late can sit below `last`, so the last
+        # round, once every unit is closed, reads them all again and hands out the unseen ones.
+        after = 0 if progress.finished else last
+        while True:
+            rows = await app.store.scan_hits(scan_id, after=after)
+            for hit_id, row in rows:
+                after = last = max(last, hit_id)
+                if hit_id not in seen:
+                    seen.add(hit_id)
+                    on_row(json.loads(row))
+            if len(rows) < 1000:
+                break
+        if progress.finished:
+            return progress
+        if keep_going is not None:
+            keep_going()
+        await asyncio.sleep(FOLLOW_EVERY)
+
+
+def cores() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
