@@ -45,8 +45,10 @@ _LABELS: dict[str, str] = {
 }
 # A label at the start of a line (after indentation) or after ` | ` / whitespace on one-line
 # records, then its separator: `:`, `=`, or `:` followed by a `|` column (`Login:    | bob`).
+# Indentation is only taken at the start of the line: elsewhere the label must follow the
+# whitespace or `|` directly, so a search never re-scans a run of blanks (linear time).
 _LABEL_RE = re.compile(
-    r"(?:^|(?<=[\s|]))[ \t]*("
+    r"(?:^[ \t]*|(?<=[\s|]))("
     + "|".join(
         sorted((re.escape(k).replace(r"\ ", r"[ \t]+") for k in _LABELS), key=len, reverse=True)
     )
