@@ -7,19 +7,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
-# File name (lower-case) → family, when the name alone decides it.
-_FAMILY_BY_NAME = {
-    "system.txt": "lumma",
-    "system_info.txt": "stealc",
-    "system info.txt": "raccoon",
-    "systeminfo.txt": "raccoon",
-    "userinfo.txt": "meduza",
-    "_information.txt": "cryptbot",
-    "system_information.txt": "banshee",
-}
+from feeds.stealer_family import Content, banner_tags, family_of
+
 # `Label: value`, optionally bulleted with `-` (StealC, Lumma, Raccoon); labels may hold `()`.
 _LINE_RE = re.compile(r"\s*(?:-\s*)?([A-Za-z][A-Za-z0-9 _()/.\-]{0,40}?)\s*:\s*(.*?)\s*")
-_META_RE = re.compile(r"\bM\s*\|\s*E\s*\|\s*T\s*\|\s*A\b|\bMETA\b")
 _SIG_RE = re.compile(r"\s*[(\[].*$")  # `(sig:...)` and similar trailing notes
 _OFFSET_RE = re.compile(
     r"\(?\s*(?:UTC|GMT)?\s*([+-]?)\s*(\d{1,2})(?::?(\d{2}))?(?!\d)", re.IGNORECASE
@@ -83,6 +74,7 @@ _DATES: dict[str, tuple[tuple[str, Callable[[str], datetime | None], bool], ...]
     "rhadamanthys": (("install date", _RHADA, True),),
     "meduza": (("log date", _MEDUZA, False),),
     "raccoon": (),
+    "atomic": (),
 }
 _GENERIC_DATES = (
     ("log date", _MDY, False),
@@ -97,42 +89,21 @@ _ID_LABELS = ("hwid", "machineid", "machine id", "uid", "guid", "bot_id", "user 
 _COUNTRY_LABELS = ("country", "country code", "location")
 
 
-def _fields(lines: Iterable[tuple[int, str]]) -> tuple[dict[str, str], bool]:
-    """First value of each label (lower-case), and whether a META banner was seen."""
+def _content(lines: Iterable[tuple[int, str]]) -> Content:
+    """First value of each label (lower-case), every label seen, and the banner tags."""
     fields: dict[str, str] = {}
-    meta = False
+    labels: set[str] = set()
+    banners: set[str] = set()
     for _number, raw in lines:
-        if not meta and _META_RE.search(raw):
-            meta = True
+        banners |= banner_tags(raw)
         m = _LINE_RE.fullmatch(raw)
         if m is None:
             continue
         label = " ".join(m.group(1).lower().split())
+        labels.add(label)
         if label not in fields and m.group(2):
             fields[label] = m.group(2)
-    return fields, meta
-
-
-def _family(name: str, fields: dict[str, str], meta: bool) -> str | None:
-    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
-    if "lummac2 build" in fields:
-        return "lumma"
-    family = _FAMILY_BY_NAME.get(base)
-    if family is not None:
-        return family
-    if base == "userinformation.txt" or "log date" in fields:
-        if (
-            "traffic name" in fields
-            or "wallpaper hash" in fields
-            or ("install date" in fields and "log date" not in fields)
-        ):
-            return "rhadamanthys"
-        return "meta" if meta else "redline"
-    if base == "information.txt" or "work dir" in fields:
-        if "zip (autofills)" in fields or "build" in fields or _CTIME(fields.get("date", "")):
-            return "risepro"
-        return "vidar"
-    return None
+    return Content(fields, labels, banners)
 
 
 def _offset(fields: dict[str, str]) -> timezone | None:
@@ -229,8 +200,9 @@ def _iso_country(value: str) -> str:
 
 def parse_sysinfo(name: str, lines: Iterable[tuple[int, str]]) -> SystemInfo:
     """Read a system-info file (`name` is its member path, used to tell the family)."""
-    fields, meta = _fields(lines)
-    family = _family(name, fields, meta)
+    content = _content(lines)
+    fields = dict(content.fields)
+    family = family_of(name, content)
     return SystemInfo(
         infected_at=_infected_at(family, fields),
         machine_id=_machine_id(fields),

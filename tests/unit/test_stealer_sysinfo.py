@@ -18,6 +18,7 @@ from tests.gen.stealer import (
     sysinfo_file,
     victim_folder,
 )
+from tests.gen.sysinfo_families import SHARED_NAMES, atomic_sysinfo, azorult_sysinfo
 
 HWID = "63B68E8B4439C38B4A31EED5198473DF"
 # Day 4 and month 7 tell D/M from M/D; 17h tells 12h from 24h; single digits test padding.
@@ -233,3 +234,37 @@ def test_never_raises_on_date_like_junk(texts: list[str], name: str) -> None:
         assert (
             datetime(2000, 1, 1, tzinfo=UTC) <= info.infected_at < datetime(2100, 1, 1, tzinfo=UTC)
         )
+
+
+@pytest.mark.parametrize("name", SHARED_NAMES)
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_from_content_under_any_name(family: str, name: str) -> None:
+    """A full system-info file names its family whatever the file is called."""
+    lines = sysinfo_file(family, infected_at=MOMENTS[0], hwid=HWID)
+    assert parse_sysinfo(f"victim/{name}", numbered(lines)).family == family
+
+
+@pytest.mark.parametrize("name", SHARED_NAMES)
+def test_macos_atomic_is_not_redline(name: str) -> None:
+    info = parse_sysinfo(f"victim/{name}", numbered(atomic_sysinfo(country="JP")))
+    assert (info.family, info.country) == ("atomic", "JP")
+    unbranded = numbered(atomic_sysinfo(banner=False))
+    assert parse_sysinfo("victim/UserInformation.txt", unbranded).family == "atomic"
+    # Without a banner the name tells the two macOS families apart.
+    assert parse_sysinfo("victim/system_information.txt", unbranded).family == "banshee"
+
+
+@pytest.mark.parametrize("name", SHARED_NAMES)
+def test_azorult_system_txt_is_not_lumma(name: str) -> None:
+    info = parse_sysinfo(f"victim/{name}", numbered(azorult_sysinfo(country="DE")))
+    assert (info.family, info.country) == ("azorult", "DE")
+
+
+def test_name_breaks_ties_only() -> None:
+    """A bare `Log date:` line is RedLine in `UserInformation.txt`, Meduza in `UserInfo.txt`;
+    a product banner beats the name."""
+    line = ["Log date: 7/4/2024 5:43:07 PM"]
+    assert parse_sysinfo("UserInformation.txt", numbered(line)).family == "redline"
+    assert parse_sysinfo("UserInfo.txt", numbered(line)).family == "meduza"
+    vidar = ["-- VIDAR STEALER --", "Date: 19/07/2025 17:14:05"]
+    assert parse_sysinfo("System.txt", numbered(vidar)).family == "vidar"
