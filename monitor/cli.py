@@ -666,7 +666,13 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
             backlog = asdict(await a.store.backlog())
             sources = [asdict(r) for r in await a.store.recent_sources(10)]
             quarantined = [asdict(q) for q in await a.store.quarantined(20)]
-        return {"backlog": backlog, "recent_sources": sources, "quarantined": quarantined}
+            skipped = [asdict(s) for s in await a.store.skipped(10)]
+        return {
+            "backlog": backlog,
+            "recent_sources": sources,
+            "quarantined": quarantined,
+            "skipped": skipped,
+        }
 
     data = _run(go)
     if as_json:

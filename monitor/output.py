@@ -229,12 +229,18 @@ def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 3) -> No
     by_reason: dict[str, list[str]] = {}
     for origin, reason in problems:
         by_reason.setdefault(reason, []).append(origin)
-    if by_reason:
-        err.print("[yellow]skipped inputs[/yellow]")
-    for reason, origins in sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        first = ", ".join(safe(o) for o in origins[:shown])
-        more = f" (+{len(origins) - shown} more)" if len(origins) > shown else ""
-        err.print(f"  {len(origins):>6}  {safe(reason)}: {first}{more}")
+    ranked = sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    print_skipped([(reason, len(origins), origins[:shown]) for reason, origins in ranked])
+
+
+def print_skipped(rows: Sequence[tuple[str, int, Sequence[str]]], out: Console = err) -> None:
+    """`skipped inputs`, then per reason: its count and first origins (rows ranked already)."""
+    if rows:
+        out.print("[yellow]skipped inputs[/yellow]")
+    for reason, count, origins in rows:
+        first = ", ".join(safe(o) for o in origins)
+        more = f" (+{count - len(origins)} more)" if count > len(origins) else ""
+        out.print(f"  {count:>6}  {safe(reason)}: {first}{more}")
 
 
 def json_lines(items: Iterable[dict[str, Any]]) -> None:
@@ -308,6 +314,8 @@ def print_status(data: dict[str, Any]) -> None:
                 str(q["quarantined_at"])[:19],
             )  # fmt: skip
         out.print(quarantine)
+    skipped = data.get("skipped") or []
+    print_skipped([(s["reason"], s["count"], s["origins"]) for s in skipped], out)
 
 
 def print_plugins(infos: Sequence[PluginInfo]) -> None:

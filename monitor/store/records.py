@@ -128,6 +128,15 @@ class SourceRun:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Skipped:
+    """What recent source runs skipped for one reason: how often, and the first few origins."""
+
+    reason: str
+    count: int
+    origins: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Quarantined:
     """A dropped file given up on: where it was, how often it was tried, and why it failed."""
 

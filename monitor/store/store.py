@@ -21,6 +21,7 @@ from monitor.store.records import (
     Quarantined,
     ScanProgress,
     SightingRow,
+    Skipped,
     SourceRun,
     SourceTotals,
     StoredKey,
@@ -399,6 +400,16 @@ class Store:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(sql("status_sources"), limit)
         return [SourceRun(**dict(r)) for r in rows]
+
+    async def skipped(self, sources: int = 10, shown: int = 3) -> list[Skipped]:
+        """What the latest `sources` runs skipped: a count per reason, most frequent first,
+        with the first `shown` origins of each."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("status_skipped"), sources, shown)
+        return [
+            Skipped(reason=str(r["reason"]), count=int(r["n"]), origins=list(r["origins"]))
+            for r in rows
+        ]
 
     # -- containment: claim, (act), record --------------------------------------------------
 
