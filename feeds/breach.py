@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TextIO
 
-from feeds.hashes import canonical_hash, crypt_algorithm, hash_algorithm
+from feeds.hashes import NT_NAMES, canonical_hash, crypt_algorithm, hash_algorithm
 from monitor.normalize import canonical_login, email_domain, split_url
 from monitor.types import CredentialKind, LeakedCredential, Secret
 
@@ -27,7 +27,7 @@ _HEAD_LINES: Final = 50
 _DELIMITERS: Final = (",", ";", "\t", "|")
 
 CorpusFormat = Literal["csv", "jsonl", "json", "email_hash", "unknown"]
-Role = Literal["email", "username", "password", "hash", "url", "domain"]
+Role = Literal["email", "username", "password", "hash", "nt_hash", "url", "domain"]
 
 # Column / key names (normalised: lower-case, runs of space, "-" and "." turned into "_").
 _ROLE_NAMES: Final[dict[str, Role]] = {
@@ -73,8 +73,6 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
             "passhash",
             "hashes",
             "pwd_hash",
-            "ntlm",
-            "nt_hash",
             "md5",
             "sha1",
             "sha256",
@@ -82,6 +80,7 @@ _ROLE_NAMES: Final[dict[str, Role]] = {
         ),
         "hash",
     ),
+    **dict.fromkeys(NT_NAMES, "nt_hash"),
     **dict.fromkeys(
         (
             "url",
@@ -201,8 +200,10 @@ def _credential(
     url_raw: str,
     origin: str,
     line: int | None,
+    ntlm: bool = False,
 ) -> Parsed:
-    """One record from the fields of a row; a BadRecord when it carries nothing usable."""
+    """One record from the fields of a row; a BadRecord when it carries nothing usable.
+    `ntlm`: the hash came from a column or key that names NTLM."""
     if max(len(login_raw), len(password), len(hashed), len(url_raw)) > MAX_FIELD_CHARS:
         return BadRecord(origin=origin, line=line, reason="field too large")
     login = canonical_login(login_raw)
@@ -216,7 +217,7 @@ def _credential(
         kind, secret = CredentialKind.PASSWORD, Secret(password)
     elif hashed.strip():
         kind, secret = CredentialKind.HASH, Secret(canonical_hash(hashed.strip()))
-        algorithm = hash_algorithm(hashed.strip())
+        algorithm = hash_algorithm(hashed.strip(), ntlm=ntlm)
     else:
         kind, secret = CredentialKind.ACCOUNT, None
     return LeakedCredential(
@@ -403,12 +404,14 @@ def _from_row(
         return BadRecord(origin=origin, line=line, reason="field too large")
     login = _cell(row, roles, "email").strip() or _cell(row, roles, "username").strip()
     password, hashed = _cell(row, roles, "password"), _cell(row, roles, "hash")
+    nt_hash = _cell(row, roles, "nt_hash")
     if guessed and hashed and not hash_kind(hashed.strip()):
         password, hashed = hashed, ""  # a guessed hash column holding a plain password
     return _credential(
         login_raw=login,
         password=password,
-        hashed=hashed,
+        hashed=hashed if hashed.strip() or not nt_hash.strip() else nt_hash,
+        ntlm=not hashed.strip() and bool(nt_hash.strip()),
         url_raw=_cell(row, roles, "url").strip() or _cell(row, roles, "domain").strip(),
         origin=origin,
         line=line,
@@ -509,6 +512,8 @@ def _from_json(obj: dict[str, Any], *, origin: str, line: int) -> Iterator[Parse
     url = (fields.get("url") or fields.get("domain") or [""])[0]
     passwords = fields.get("password", [])
     hashes = fields.get("hash", [])
+    ntlm = not hashes and "nt_hash" in fields
+    hashes = hashes or fields.get("nt_hash", [])
     if passwords:
         for password in passwords:
             yield _credential(
@@ -517,7 +522,13 @@ def _from_json(obj: dict[str, Any], *, origin: str, line: int) -> Iterator[Parse
     elif hashes:
         for hashed in hashes:
             yield _credential(
-                login_raw=login, password="", hashed=hashed, url_raw=url, origin=origin, line=line
+                login_raw=login,
+                password="",
+                hashed=hashed,
+                url_raw=url,
+                origin=origin,
+                line=line,
+                ntlm=ntlm,
             )
     else:
         yield _credential(

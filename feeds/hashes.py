@@ -6,6 +6,8 @@ The rule, in every file kind:
   * bare hex (32, 40, 64 or 128 digits: MD5 or NTLM, SHA-1, SHA-256, SHA-512) is a hash only
     when something says so: a column or key named like a hash, or a file whose lines are
     mostly `login:hex`. A lone hex-looking value among plaintext passwords stays a password.
+  * 32 hex digits are MD5 unless their column, key or label names NTLM (`ntlm`, `nt`,
+    `nthash`, ...): then they are `ntlm`. The shape alone cannot tell the two apart.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import re
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _HEX_ALGORITHMS = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
+# Column / key / label names (lower-case, separators as `_`) that say a value is an NT hash.
+NT_NAMES = frozenset(
+    {"ntlm", "nt", "nthash", "nt_hash", "ntlm_hash", "ntlmhash", "nt_password", "nthash_hex"}
+)
 _CRYPT = (
     (re.compile(r"\$2[abxy]?\$\d\d\$[./A-Za-z0-9]{53}"), "bcrypt"),
     (
@@ -48,9 +54,11 @@ def hex_algorithm(value: str) -> str | None:
     return algorithm if algorithm and _HEX.fullmatch(value) else None
 
 
-def hash_algorithm(value: str) -> str | None:
-    """The algorithm a value's shape names (self-describing or bare hex), else None."""
-    return crypt_algorithm(value) or hex_algorithm(value)
+def hash_algorithm(value: str, *, ntlm: bool = False) -> str | None:
+    """The algorithm a value's shape names (self-describing or bare hex), else None; `ntlm`
+    when the value's column or label names NTLM and it has an NT hash's shape (32 hex)."""
+    algorithm = crypt_algorithm(value) or hex_algorithm(value)
+    return "ntlm" if ntlm and algorithm == "md5" else algorithm
 
 
 def canonical_hash(value: str) -> str:
