@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from feeds.cookies import parse_cookie_line
@@ -75,3 +76,15 @@ def sniff_content(head: bytes, name: str) -> Content:
     if is_password_blocks(lines):
         return Content.PASSWORD_BLOCKS
     return Content.TEXT
+
+
+def unknown_format(head: bytes, parses: Callable[[str], bool]) -> bool:
+    """A text member whose sampled head lines mostly do not parse (`parses` says which do):
+    neither ULP nor any shape sniffed before. UTF-16 heads are left to the line readers."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    lines = _sample(head)
+    if not lines:
+        return False
+    good = sum(parses(line) for line in lines)
+    return good * 2 < len(lines)

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 from feeds import breach, ranges, ulp
 from feeds.archive import Member, walk
 from feeds.archive.sniff import sniff_archive
-from feeds.content import Content, sniff_content
+from feeds.content import Content, sniff_content, unknown_format
 from feeds.cookies import parse_cookies
 from feeds.hashes import crypt_algorithm
 from feeds.stealer_layout import FileRole, classify, is_noise, victim_root
@@ -212,6 +212,10 @@ class _PathRead:
             for rec in self._breach(member, kind):
                 yield rec if folder is None else replace(rec, feed="stealer", victim_folder=folder)
             return
+        head_unit = self.ctx.span is None or self.ctx.span[0] == 0  # the unit holding the head
+        if head_unit and unknown_format(member.head, _parses_as_text_base):
+            self.totals.problems += 1
+            yield Problem(origin=member.origin, reason="unknown format")
         yield from self._ulp(member)
 
     def _stealer_json(self, member: Member, kind: breach.CorpusFormat) -> str | None:
@@ -295,6 +299,11 @@ def _ulp_credential(line: bytes, line_no: int, origin: str) -> LeakedCredential 
         feed="ulp",
         hash_algorithm=algorithm,
     )
+
+
+def _parses_as_text_base(line: str) -> bool:
+    """Whether one head line is a ULP, combo or one-line labelled record (the format sniff)."""
+    return _ulp_credential(line.encode("utf-8", errors="replace"), 0, "") is not None
 
 
 def _labelled_record(text: str) -> ulp.UlpRecord | None:

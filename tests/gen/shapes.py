@@ -152,3 +152,18 @@ def login_hash_lines(*, email: bool) -> str:
 
 def netscape_cookies(domain: str, names: Sequence[str]) -> str:
     return "\n".join(cookie_file([(f".{domain}", n, f"v-{n}-0123456789") for n in names])) + "\n"
+
+
+def prose_lines(n: int, *, seed: int = 7) -> str:
+    """Text that is no credential shape at all: notes, autofill dumps, stack traces."""
+    words = ("victim", "browser", "profile", "history", "autofill", "form", "value", "saved")
+    lines = []
+    for i in range(n):
+        a, b = words[(seed + i) % len(words)], words[(seed * 3 + i) % len(words)]
+        lines.append(f"{a.title()} {b} entry number {i} was opened at noon")
+    return "\n".join(lines) + "\n"
+
+
+def ulp_lines(items: Sequence[Login]) -> str:
+    """`url:login:password` lines."""
+    return "".join(f"{it.url}:{it.login}:{it.password}\n" for it in items)
