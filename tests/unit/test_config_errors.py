@@ -1,4 +1,4 @@
-"""Every config table, core and plug-in: an unknown key, a value of the wrong type and a missing
+"""Every config table, core (`[log]` included) and plug-in: an unknown key, a value of the wrong type and a missing
 required key each give one error naming the file, the table and the key."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from monitor.config import load_config
 from monitor.config_reference import section_model
 from monitor.config_sections import (
     AccountsSection,
+    LogSection,
     OrganisationSection,
     PartnerSection,
     ScanSection,
@@ -43,6 +44,7 @@ CORE: dict[str, tuple[type[Section], dict[str, Any]]] = {
     "scan": (ScanSection, {}),
     "serve": (ServeSection, {}),
     "policy": (PolicySection, {}),
+    "log": (LogSection, {}),
 }
 PLUGINS: dict[str, dict[str, Any]] = {
     "feeds.hibp": {},
@@ -194,3 +196,15 @@ def test_cli_error_keeps_the_table_header(tmp_path: Path) -> None:
     )  # fmt: skip
     assert res.returncode == 2, res.stderr
     assert f"[notifiers.slack] {UNKNOWN}: unknown key" in res.stderr
+
+
+def test_log_table_is_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "log", {"format": "json", "level": "INFO"}))
+    assert (config.log.format, config.log.level) == ("json", "INFO")
+    assert load_config(write(tmp_path, "scan", {})).log.format is None
+
+
+def test_log_table_refuses_an_unknown_format(tmp_path: Path) -> None:
+    path = write(tmp_path, "log", {"format": "xml"})
+    with pytest.raises(ConfigError, match=r"\[log\] format: input should be 'console' or 'json'"):
+        load_config(path)
