@@ -143,6 +143,14 @@ def _drop_userinfo(rest: str) -> str:
     return rest[last + 1 :]
 
 
+def _without_bad_port(authority: str) -> str:
+    """`bob:pa` is a login and part of a password, not a host and a port: a port is digits."""
+    if authority.startswith("["):
+        return authority
+    host, colon, port = authority.partition(":")
+    return host if colon and port and not port.isdigit() else authority
+
+
 def safe_url(url: str, *, limit: int = 2048) -> str:
     """The URL without userinfo, query, fragment or `;params` (they can carry passwords, tokens
     and session ids), a token-looking path segment masked; `android://…@pkg/` keeps only the
@@ -156,7 +164,7 @@ def safe_url(url: str, *, limit: int = 2048) -> str:
         return f"android://{package}/"[:limit]
     rest = _drop_userinfo(rest.replace("\\", "/"))
     authority, path = _split_authority(rest, special=True)
-    authority = authority.rpartition("@")[2].split(";", 1)[0]
+    authority = _without_bad_port(authority.rpartition("@")[2].split(";", 1)[0])
     path = "/".join(_safe_segment(segment) for segment in path.split("/"))
     prefix = f"{scheme}://" if sep else ""
     return f"{prefix}{authority}{path}"[:limit]

@@ -222,6 +222,9 @@ HOSTILE_USERINFO = [
     ("https://bob:pa/SeCrEt@[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"),
     ("https://bob:pa/SeCrEt@portal.example/@team/x", "https://portal.example/@team/x"),
     ("bob:pa/SeCrEt@portal.example/x", "portal.example/x"),
+    # no `@` left to tell where the host is: what follows the login is never kept as a port
+    ("https://bob:SeCrEt", "https://bob"),
+    ("bob:SeCrEt/x", "bob/x"),
 ]
 
 
