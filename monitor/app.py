@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor import keys, plugins
+from monitor import keys, logs, plugins
 from monitor.config import Config, hmac_key, load_config, previous_hmac_keys
 from monitor.feed import ApiFeed, PathFeed
 from monitor.notify import Notifier
@@ -126,6 +126,7 @@ async def open_app(
     (so their credentials need not be set)."""
     env = os.environ if env is None else env
     config = load_config(config_path)
+    logs.from_file(level=config.log.level, fmt=config.log.format)
     watch = build_watchlist(config)
     key = hmac_key(env) if need_key else b""
     previous = previous_hmac_keys(env) if need_key else ()

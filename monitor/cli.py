@@ -83,11 +83,19 @@ def _installed_version() -> str:
 @app.callback()
 def _options(
     log_format: Annotated[
-        str, typer.Option(envvar=logs.FORMAT_ENV, help="Log lines: console or json.")
-    ] = "console",
+        str | None,
+        typer.Option(
+            envvar=logs.FORMAT_ENV,
+            help="Log lines: console or json (default: [log] format, else console).",
+        ),
+    ] = None,
     log_level: Annotated[
-        str, typer.Option(envvar=logs.LEVEL_ENV, help="DEBUG, INFO, WARNING or ERROR.")
-    ] = "WARNING",
+        str | None,
+        typer.Option(
+            envvar=logs.LEVEL_ENV,
+            help="DEBUG, INFO, WARNING or ERROR (default: [log] level, else WARNING).",
+        ),
+    ] = None,
     debug: Annotated[
         bool, typer.Option("--debug", help="Debug logs, and a traceback on a crash.")
     ] = False,
@@ -99,7 +107,8 @@ def _options(
     """Find an organisation's leaked credentials in stealer logs and breach corpora."""
     FLAGS.debug = debug
     try:
-        logs.configure(level="DEBUG" if debug else log_level, fmt=log_format.lower())
+        level = "DEBUG" if debug else log_level
+        logs.choose(level=level, fmt=log_format.lower() if log_format else None)
     except ValueError as exc:
         raise _fail(str(exc)) from None
 

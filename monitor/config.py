@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from monitor.config_sections import (
     AccountsSection,
     FileSection,
+    LogSection,
     OrganisationSection,
     PartnerSection,
     ScanSection,
@@ -70,6 +71,14 @@ class ServeConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LogConfig:
+    """`[log]`; None where the file leaves the choice to the command line or the default."""
+
+    format: str | None = None
+    level: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     """The whole file; plug-in sections and `[policy]` stay tables (checked, read-only)."""
 
@@ -82,6 +91,7 @@ class Config:
     accounts_file: Path | None
     scan: ScanConfig
     serve: ServeConfig
+    log: LogConfig = field(default_factory=lambda: LogConfig())
     policy: Mapping[str, Any] = field(default_factory=dict)
     notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     responders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -108,6 +118,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
     scan = load_section(ScanSection, top.scan, section="scan", file=path)
     serve = load_section(ServeSection, top.serve, section="serve", file=path)
     PolicyConfig.from_mapping(top.policy, file=path)  # checked here, built by its users
+    log = load_section(LogSection, top.log, section="log", file=path)
     return Config(
         path=path,
         organisation=org.name,
@@ -118,6 +129,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
         accounts_file=accounts_file,
         scan=_scan(scan, path),
         serve=_serve(serve, path),
+        log=LogConfig(format=log.format, level=log.level),
         policy=MappingProxyType(top.policy),
         notifiers=_frozen(top.notifiers),
         responders=_frozen(top.responders),

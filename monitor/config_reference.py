@@ -23,6 +23,7 @@ from monitor import plugins
 from monitor.config import ScanConfig, ServeConfig
 from monitor.config_sections import (
     AccountsSection,
+    LogSection,
     OrganisationSection,
     PartnerSection,
     ScanSection,
@@ -55,6 +56,7 @@ def core_tables() -> list[Table]:
         Table(header="[accounts]", model=AccountsSection),
         Table(header="[scan]", model=ScanSection, defaults=ScanConfig()),
         Table(header="[serve]", model=ServeSection, defaults=ServeConfig()),
+        Table(header="[log]", model=LogSection),
         Table(header="[policy]", model=PolicySection),
         Table(header="[policy.rules.<kind>]", model=SeverityRules),
         Table(header="[notifiers.<name>] (routing, any channel)", model=RouteSection),

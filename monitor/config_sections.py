@@ -7,6 +7,8 @@ stay raw tables: each plug-in validates its own section.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from monitor.config_fields import (
@@ -37,6 +39,7 @@ class FileSection(Section):
     scan: Table = Field(default_factory=dict)
     serve: Table = Field(default_factory=dict)
     policy: Table = Field(default_factory=dict)
+    log: Table = Field(default_factory=dict)
     notifiers: Tables = Field(default_factory=dict)
     responders: Tables = Field(default_factory=dict)
     feeds: Tables = Field(default_factory=dict)
@@ -136,4 +139,18 @@ class ServeSection(Section):
     )
     settle_seconds: Positive | None = Field(
         default=None, description="Seconds a dropped file must stay unchanged before it is scanned."
+    )
+
+
+class LogSection(Section):
+    """`[log]`: log lines; `--log-format` / `--log-level` and their environment variables win."""
+
+    format: Literal["console", "json"] | None = Field(
+        default=None,
+        description="`console` (key=value text) or `json` (one JSON object a line); "
+        "CREDWATCH_LOG_FORMAT overrides.",
+    )
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+        default=None,
+        description="Least severe level written (default WARNING); CREDWATCH_LOG_LEVEL overrides.",
     )

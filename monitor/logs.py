@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import TextIO
 
 import structlog
@@ -14,6 +15,20 @@ from structlog.typing import EventDict, Processor, WrappedLogger
 FORMATS = ("console", "json")
 FORMAT_ENV = "CREDWATCH_LOG_FORMAT"
 LEVEL_ENV = "CREDWATCH_LOG_LEVEL"
+DEFAULT_FORMAT = "console"
+DEFAULT_LEVEL = "WARNING"
+
+
+@dataclass(slots=True)
+class _Given:
+    """What the command line or the environment chose (None: left to the config file)."""
+
+    level: str | None = None
+    fmt: str | None = None
+    stream: TextIO | None = None
+
+
+_GIVEN = _Given()
 
 
 def _inert(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
@@ -63,3 +78,19 @@ def configure(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def choose(*, level: str | None, fmt: str | None, stream: TextIO | None = None) -> None:
+    """Configure from the command line or the environment (None: not given there), and remember
+    the choice: a config file's `[log]` table only fills what it left unset (`from_file`)."""
+    _GIVEN.level, _GIVEN.fmt, _GIVEN.stream = level, fmt, stream
+    configure(level=level or DEFAULT_LEVEL, fmt=fmt or DEFAULT_FORMAT, stream=stream)
+
+
+def from_file(*, level: str | None, fmt: str | None) -> None:
+    """Apply the config file's `[log]` values where the command line and environment set none."""
+    level = _GIVEN.level or level
+    fmt = _GIVEN.fmt or fmt
+    if level == _GIVEN.level and fmt == _GIVEN.fmt:
+        return  # nothing the file adds
+    configure(level=level or DEFAULT_LEVEL, fmt=fmt or DEFAULT_FORMAT, stream=_GIVEN.stream)

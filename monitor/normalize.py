@@ -105,6 +105,52 @@ def _safe_segment(segment: str) -> str:
     return MASKED_SEGMENT if _looks_like_token(segment) else segment
 
 
+# An `@` and the host it would introduce: what follows, up to the next `/?#` or the end.
+_AT_HOST = re.compile(r"@([^@/?#]*)(?=[/?#]|$)")
+
+
+def _plausible_host(authority: str) -> bool:
+    """Is `authority` what can only be a host: a dotted name, `[v6]` or localhost?"""
+    host = _host_from_authority(authority)
+    return "." in host or ":" in host or host == "localhost"
+
+
+def _is_host_port(authority: str) -> bool:
+    """`name.example:8443`: a dotted host and a port of digits, which no userinfo looks like."""
+    name, colon, port = authority.rpartition("@")[2].rpartition(":")
+    return bool(colon) and port.isdigit() and "." in canonical_host(name)
+
+
+def _drop_userinfo(rest: str) -> str:
+    """`rest` (after `scheme://`) without a userinfo whose password holds an unencoded `/`, `?`
+    or `#`: `bob:pa/ss@portal.example/x` → `portal.example/x`.
+
+    The rule: when the authority (up to the first `/?#`) holds a `:` and an `@` follows that
+    cut, the userinfo ends at the last such `@` followed by a dotted host, `[v6]` or
+    localhost, or when none is, at the last such `@`. Leaving a password in place is worse
+    than losing a path, so an ambiguous URL is read the way that keeps no secret; the one
+    exception is an authority that is a dotted host and a numeric port
+    (`portal.example:8443/login?mail=a@b.example`), kept as it is."""
+    cut = min((i for i in (rest.find(c) for c in _AUTHORITY_END) if i != -1), default=-1)
+    if cut == -1 or ":" not in rest[:cut]:
+        return rest
+    last = rest.rfind("@")
+    if last < cut or _is_host_port(rest[:cut]):
+        return rest
+    for at in reversed(list(_AT_HOST.finditer(rest, cut))):
+        if _plausible_host(at.group(1)):
+            return rest[at.start() + 1 :]
+    return rest[last + 1 :]
+
+
+def _without_bad_port(authority: str) -> str:
+    """`bob:pa` is a login and part of a password, not a host and a port: a port is digits."""
+    if authority.startswith("["):
+        return authority
+    host, colon, port = authority.partition(":")
+    return host if colon and port and not port.isdigit() else authority
+
+
 def safe_url(url: str, *, limit: int = 2048) -> str:
     """The URL without userinfo, query, fragment or `;params` (they can carry passwords, tokens
     and session ids), a token-looking path segment masked; `android://…@pkg/` keeps only the
@@ -116,8 +162,9 @@ def safe_url(url: str, *, limit: int = 2048) -> str:
     if scheme.lower() == "android":
         package = rest.rpartition("@")[2].split("/", 1)[0].split(";", 1)[0]
         return f"android://{package}/"[:limit]
+    rest = _drop_userinfo(rest.replace("\\", "/"))
     authority, path = _split_authority(rest, special=True)
-    authority = authority.rpartition("@")[2].split(";", 1)[0]
+    authority = _without_bad_port(authority.rpartition("@")[2].split(";", 1)[0])
     path = "/".join(_safe_segment(segment) for segment in path.split("/"))
     prefix = f"{scheme}://" if sep else ""
     return f"{prefix}{authority}{path}"[:limit]

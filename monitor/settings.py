@@ -8,7 +8,8 @@ section names the environment variable that holds one, and `secret_from_env` rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -45,6 +46,14 @@ class Section(BaseModel):
     renamed: ClassVar[Mapping[str, str]] = {}
 
 
+def _table(data: Any) -> bool:
+    return data is None or isinstance(data, Mapping)
+
+
+# What pydantic puts in an error's location for a member of a union: `list[str]`, `function-after`.
+_UNION_TAG = re.compile(r"[\[\]\-]")
+
+
 def load_section(
     model: type[S], data: Mapping[str, Any], *, section: str, file: Path | str | None = None
 ) -> S:
@@ -58,8 +67,25 @@ def load_section(
         return model.model_validate(dict(data))
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
+        key = ".".join(_key_path(data, first["loc"]))
         raise SettingError(section, key, _problem(first), file=file) from None
+
+
+def _key_path(data: Any, loc: Sequence[int | str]) -> list[str]:
+    """The keys and indexes of `loc` as the file has them, without the tags pydantic adds for a
+    member of a union (`to.list[str].0` is `to.0`)."""
+    out: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and isinstance(data, list | tuple):
+            data = data[part] if 0 <= part < len(data) else None
+        elif isinstance(part, str) and isinstance(data, Mapping) and part in data:
+            data = data[part]
+        elif isinstance(part, str) and not _UNION_TAG.search(part) and _table(data):
+            data = None  # a key the model expects and the file lacks
+        else:
+            continue
+        out.append(str(part))
+    return out
 
 
 def env_or_file(variable: str, env: Mapping[str, str], *, strip: bool = True) -> str:

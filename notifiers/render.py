@@ -85,6 +85,17 @@ def mrkdwn_escape(text: str) -> str:
     return _MENTION.sub("@" + _WORD_JOINER, text)
 
 
+# Slack mrkdwn has no escape for its emphasis marks, so in text from a dump each becomes a
+# look-alike that Slack does not read as markup.
+_MRKDWN_MARKS = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
+def mrkdwn_inert(text: str) -> str:
+    """`mrkdwn_escape`, and `*`, `_`, `~`, backticks made look-alikes: no bold, italic, strike or
+    code can be opened or closed by the text."""
+    return mrkdwn_escape(text).translate(_MRKDWN_MARKS)
+
+
 def fit_mrkdwn(text: str, limit: int) -> str:
     """Shorten escaped mrkdwn to `limit` characters without leaving half an `&amp;` entity."""
     if len(text) <= limit:
@@ -220,7 +231,7 @@ def describe(alert: Alert) -> AlertView:
     login = hostile(e.login) or "(no login)"
     host = hostile(e.host) or "(no host)"
     kind = _kind_words(e)
-    reasons = ", ".join(r.value for r in e.reasons) or "none"
+    reasons = ", ".join(r.value.replace("_", " ") for r in e.reasons) or "none"
     facts = (
         Fact(label="What leaked", value=_what(e)),
         Fact(label="Account", value=(_t(_account(e)),)),
@@ -280,8 +291,10 @@ def plain(line: Line) -> str:
 def _mrkdwn(line: Line) -> str:
     out = []
     for span in line:
-        text = mrkdwn_escape(span.text)
-        out.append(f"`{text.replace('`', 'ˋ')}`" if span.code else text)
+        if span.code:  # inside a code span only a backtick is markup
+            out.append(f"`{mrkdwn_escape(span.text).replace('`', 'ˋ')}`")
+        else:
+            out.append(mrkdwn_inert(span.text))
     return "".join(out)
 
 
@@ -312,7 +325,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         },
     ]
     return {
-        "text": fit_mrkdwn(mrkdwn_escape(view.summary), SLACK_FALLBACK_MAX),
+        "text": fit_mrkdwn(mrkdwn_inert(view.summary), SLACK_FALLBACK_MAX),
         "blocks": blocks[:SLACK_BLOCKS_MAX],
     }
 

@@ -14,13 +14,14 @@ BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters in 
 
 
 def _row(alert: Alert) -> str:
-    row = dict(zip(render.DIGEST_COLUMNS, render.digest_row(alert), strict=True))
+    values = (render.mrkdwn_inert(v) for v in render.digest_row(alert))
+    row = dict(zip(render.DIGEST_COLUMNS, values, strict=True))
     text = (
         f"*[{row['Severity']}]* {row['Event']}: {row['Kind']} of {row['Login']} "
         f"for {row['Host']}\npartner {row['Partner']}; infected {row['Infected']}; "
         f"done: {row['What was done']}; exposure {row['Exposure']}"
     )
-    return render.fit_mrkdwn(render.mrkdwn_escape(text), ROW_MAX)
+    return render.fit_mrkdwn(text, ROW_MAX)
 
 
 def slack_digest(alerts: Sequence[Alert]) -> dict[str, Any]:

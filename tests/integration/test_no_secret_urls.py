@@ -128,3 +128,50 @@ async def test_scrub_migration_cleans_stored_urls_like_safe_url(pool: asyncpg.Po
             stored = await conn.fetchval("SELECT url FROM exposures WHERE id = $1", exposure)
             seen = await conn.fetchval("SELECT url FROM sightings WHERE exposure_id = $1", exposure)
             assert stored == seen == safe_url(url), url
+
+
+# What the previous cleaning stored for a password holding `/`, `?` or `#` (the part of the
+# password before it kept as a host and port), and URLs the new rule leaves as they are.
+STORED_BEFORE = [
+    "https://bob:pa/SeCrEt@portal.example/x",
+    "https://bob:pa/SeCrEt@portal.example/@team/x",
+    "https://bob:pa/SeCrEt@intranet/x",
+    "https://bob:pa/SeCrEt@[2001:db8::1]:8443/x",
+    "https://bob:pa/SeCrEt@localhost:8080/x",
+    "bob:pa/SeCrEt@portal.example/x",
+    "https://bob:SeCrEt",
+    "https://h.example:8443/a@b.example/x",
+    "https://h.example:8443/x",
+    "https://[2001:db8::1]:8443/x",
+    "https://medium.example/@user.name/post",
+    "android://com.example.app/",
+    "https://h.example/kairos",
+    "",
+]
+
+
+async def test_userinfo_scrub_migration_cleans_stored_urls_like_safe_url(
+    pool: asyncpg.Pool,
+) -> None:
+    scrub = next(m for m in available() if m.name.startswith("013_"))
+    async with pool.acquire() as conn:
+        ids = []
+        for i, url in enumerate(STORED_BEFORE):
+            exposure = await conn.fetchval(
+                "INSERT INTO exposures (fingerprint, kind, url, reasons, severity)"
+                " VALUES ($1, 'password', $2, '{host}', 2) RETURNING id",
+                f"fp-userinfo-{i}",
+                url,
+            )
+            await conn.execute(
+                "INSERT INTO sightings (exposure_id, origin, feed, url) VALUES ($1, 'o', 'file', $2)",
+                exposure,
+                url,
+            )
+            ids.append(exposure)
+        await conn.execute(scrub.sql)
+        for exposure, url in zip(ids, STORED_BEFORE, strict=True):
+            stored = await conn.fetchval("SELECT url FROM exposures WHERE id = $1", exposure)
+            seen = await conn.fetchval("SELECT url FROM sightings WHERE exposure_id = $1", exposure)
+            assert stored == seen == safe_url(url), url
+            assert "SeCrEt" not in stored and ":pa" not in stored

@@ -5,8 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
+from pathlib import Path
 
 import pytest
+import structlog
+from typer.testing import CliRunner
 
 from monitor import logs
 
@@ -15,7 +18,7 @@ from monitor import logs
 def stream() -> io.StringIO:
     out = io.StringIO()
     yield out
-    logs.configure(level="WARNING")
+    logs.choose(level=None, fmt=None)
 
 
 def test_console_line_has_event_and_context(stream: io.StringIO) -> None:
@@ -63,3 +66,75 @@ def test_bad_format_or_level_is_refused() -> None:
         logs.configure(fmt="xml")
     with pytest.raises(ValueError, match="log level"):
         logs.configure(level="LOUD")
+
+
+def _renderer() -> object:
+    (handler,) = logging.getLogger().handlers
+    formatter = handler.formatter
+    assert isinstance(formatter, structlog.stdlib.ProcessorFormatter)
+    return formatter.processors[-1]
+
+
+def test_config_file_fills_what_the_command_line_left_unset(stream: io.StringIO) -> None:
+    logs.choose(level=None, fmt=None, stream=stream)
+    logs.from_file(level="INFO", fmt="json")
+    logging.getLogger("monitor.daemon").info("from the file's level", extra={"n": 1})
+    assert json.loads(stream.getvalue())["n"] == 1
+
+
+def test_command_line_and_environment_win_over_the_config_file(stream: io.StringIO) -> None:
+    logs.choose(level="ERROR", fmt="console", stream=stream)
+    logs.from_file(level="DEBUG", fmt="json")
+    logging.getLogger("monitor.daemon").warning("below the command line's level")
+    logging.getLogger("monitor.daemon").error("written", extra={"n": 2})
+    (line,) = stream.getvalue().splitlines()
+    assert "written" in line and "n=2" in line and not line.startswith("{")
+
+
+def test_each_setting_is_decided_on_its_own(stream: io.StringIO) -> None:
+    logs.choose(level=None, fmt="console", stream=stream)
+    logs.from_file(level="INFO", fmt="json")
+    logging.getLogger("x").info("the file's level, the command line's format")
+    assert "the file's level" in stream.getvalue() and not stream.getvalue().startswith("{")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "file", "level", "renderer"),
+    [
+        ([], {}, {}, logging.WARNING, structlog.dev.ConsoleRenderer),
+        ([], {}, {"level": "INFO", "fmt": "json"}, logging.INFO, structlog.processors.JSONRenderer),
+        (["--log-level", "ERROR"], {}, {"level": "DEBUG"}, logging.ERROR, None),
+        ([], {logs.LEVEL_ENV: "ERROR"}, {"level": "DEBUG"}, logging.ERROR, None),
+        (
+            [],
+            {logs.FORMAT_ENV: "json"},
+            {"fmt": "console", "level": "INFO"},
+            logging.INFO,
+            structlog.processors.JSONRenderer,
+        ),
+        (["--log-format", "console"], {}, {"fmt": "json"}, None, structlog.dev.ConsoleRenderer),
+    ],
+)
+def test_cli_options_take_precedence(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    file: dict[str, str],
+    level: int | None,
+    renderer: type | None,
+) -> None:
+    from monitor.cli import app
+
+    for name in (logs.LEVEL_ENV, logs.FORMAT_ENV):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        res = CliRunner().invoke(app, [*args, "init", str(tmp_path / "c.toml")], env=env)
+        assert res.exit_code == 0, res.output
+        logs.from_file(level=file.get("level"), fmt=file.get("fmt"))
+        if level is not None:
+            assert logging.getLogger().level == level
+        if renderer is not None:
+            assert isinstance(_renderer(), renderer)
+    finally:
+        logs.choose(level=None, fmt=None)

@@ -206,3 +206,67 @@ def test_every_leaked_credential_holds_the_safe_url() -> None:
         origin="ulp.txt",
     )
     assert c.url == "https://portal.example/kairos"
+
+
+# A userinfo password with each character that ends an authority, or that a naive split takes
+# for a delimiter, left unencoded as stealers write it.
+HOSTILE_USERINFO = [
+    ("https://bob:pa/SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:pa#SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:pa?SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:pa@SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:pa:SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:p@/SeCrEt?#:@portal.example/x?q=1", "https://portal.example/x"),
+    ("https://bob:pa\\SeCrEt@portal.example/x", "https://portal.example/x"),
+    ("https://bob:pa/SeCrEt@intranet/x", "https://intranet/x"),
+    ("https://bob:pa/SeCrEt@[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"),
+    ("https://bob:pa/SeCrEt@portal.example/@team/x", "https://portal.example/@team/x"),
+    ("bob:pa/SeCrEt@portal.example/x", "portal.example/x"),
+    # no `@` left to tell where the host is: what follows the login is never kept as a port
+    ("https://bob:SeCrEt", "https://bob"),
+    ("bob:SeCrEt/x", "bob/x"),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), HOSTILE_USERINFO)
+def test_safe_url_drops_a_password_holding_delimiters(raw: str, expected: str) -> None:
+    assert safe_url(raw) == expected
+    assert safe_url(safe_url(raw)) == expected  # idempotent
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://portal.example:8443/login?mail=a@b.example",
+        "https://medium.example/@user.name/post",
+        "https://portal.example/login?next=/a:b@c.example",
+    ],
+)
+def test_safe_url_keeps_an_at_sign_that_is_not_userinfo(raw: str) -> None:
+    host_and_path = raw.split("?", 1)[0]
+    assert safe_url(raw) == host_and_path
+
+
+@pytest.mark.parametrize(("raw", "expected"), HOSTILE_USERINFO)
+def test_hostile_userinfo_reaches_neither_record_nor_json(raw: str, expected: str) -> None:
+    import json
+
+    from monitor.output import sighting_json
+    from monitor.pipeline import Sighting
+    from monitor.types import Match
+
+    c = LeakedCredential(
+        kind=CredentialKind.PASSWORD,
+        url=raw,
+        host="portal.example",
+        path="/x",
+        login="bob",
+        secret=Secret("SeCrEt"),
+        origin="ulp.txt",
+    )
+    assert c.url == expected
+    m = Match(credential=c, reasons=(Reason.HOST,), severity=Severity.HIGH)
+    sighting = Sighting(match=m, exposure_id=1, new_exposure=True, new_sighting=True)
+    out = json.dumps(sighting_json(sighting))
+    assert "SeCrEt" not in out and "bob:" not in out
+    assert json.loads(out)["url"] == expected

@@ -439,3 +439,33 @@ def test_from_config_rejects_bad_sections(section: dict[str, Any], message: str)
     with pytest.raises(ConfigError) as info:
         EmailNotifier.from_config(section, {"P": "pw"})
     assert str(info.value) == message
+
+
+async def test_plain_text_part_keeps_hostile_text_on_its_line_and_unclickable(
+    plain: SmtpServer,
+) -> None:
+    login = "*b* _i_ ~s~ `c`\r\nWhat was done: nothing\u202e https://evil.example/x <b>"
+    await notifier_for(plain).send(make_alert(login=login, host="evil.example"))
+    found = parts(plain.messages[0].message())
+    text, html = found["text/plain"], found["text/html"]
+    assert "\u202e" not in text and "https://" not in text
+    assert [line for line in text.splitlines() if line.startswith("What was done:")] == [
+        "What was done: random password set, sessions revoked"
+    ]
+    account = [line for line in text.splitlines() if line.startswith("Account: ")]
+    assert account == [
+        "Account: *b* _i_ ~s~ `c` What was done: nothing hxxps[://]evil[.]example/x <b> "
+        "(monitored account)"
+    ]
+    assert html.count("<b>") == html.count("<b>What was done:</b>") and "&lt;b&gt;" in html
+    assert "\u202e" not in html and "https://evil" not in html
+
+
+async def test_digest_plain_text_keeps_each_alert_on_its_lines(plain: SmtpServer) -> None:
+    login = "x\r\n2. [critical] forged line\u2028 https://evil.example"
+    await notifier_for(plain).send_digest([make_alert(login=login), make_alert(alert_id=2)])
+    text = parts(plain.messages[0].message())["text/plain"]
+    numbered = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
+    assert len(numbered) == 2
+    assert "x 2[.] [critical] forged line hxxps[://]evil[.]example" in numbered[0] + numbered[1]
+    assert "\u2028" not in text and "https://" not in text

@@ -412,3 +412,48 @@ def test_from_config_rejects_bad_sections(
     with pytest.raises(ConfigError) as info:
         SlackNotifier.from_config(section, env)
     assert str(info.value) == message
+
+
+MARKS_LOGIN = "*bold* _it_ ~strike~ `code` <!here> x@evil.example"
+MARKS_INERT = "∗bold∗ ˍitˍ ∼strike∼ ˋcodeˋ &lt;!here&gt; x@evil[.]example"
+
+
+def _mrkdwn_texts(payload: dict[str, Any]) -> list[str]:
+    texts = [payload["text"]]
+    for block in payload["blocks"]:
+        text = block.get("text", {})
+        if text.get("type") == "mrkdwn":
+            texts.append(text["text"])
+        texts += [f["text"] for f in block.get("fields", []) + block.get("elements", [])]
+    return texts
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+async def test_emphasis_marks_from_a_dump_stay_inert(
+    server: SlackServer, make: Make, grouped: bool
+) -> None:
+    alert = make_alert(
+        login=MARKS_LOGIN,
+        host="*a*_b_~c~`d`.example",
+        origin="x.zip!*PC*/_P_~`.txt",
+        cookie_name="_ga*",
+    )
+    notifier = bot(make, server)
+    if grouped:
+        await notifier.send_digest([alert, make_alert(alert_id=2)])
+    else:
+        await notifier.send(alert)
+    payload = server.calls[0].payload
+    assert block_problems(payload) == []
+    texts = _mrkdwn_texts(payload)
+    joined = "\n".join(texts)
+    for raw in ("*bold*", "_it_", "~strike~", "`code`", "*a*", "_b_", "~c~", "`d`"):
+        assert raw not in joined
+    assert MARKS_INERT in joined
+    assert "∗a∗ˍbˍ∼c∼ˋdˋ[.]example" in joined
+    if not grouped:
+        assert "*Account:*" in joined  # the notifier's own markup is kept
+        assert f"`{Secret(PLANTED).hint}`" in joined  # the masked hint stays a code span
+        assert "x[.]zip!∗PC∗/ˍPˍ∼ˋ[.]txt" in joined
+    else:
+        assert "*[critical]*" in joined
