@@ -35,6 +35,7 @@ _BANNERS = (
     ("raccoon stealer", "raccoon"),
     ("redline stealer", "redline"),
     ("banshee stealer", "banshee"),
+    ("starstealer", "starstealer"),
 )
 _META_RE = re.compile(r"\bM\s*\|\s*E\s*\|\s*T\s*\|\s*A\b|\bMETA\b")
 
@@ -80,6 +81,7 @@ def _windows_redline(c: Content) -> bool:
 # Ordered rules: (families the content allows, default first; test on the content).
 _RULES: tuple[tuple[tuple[str, ...], Callable[[Content], bool]], ...] = (
     (("atomic",), lambda c: "atomic" in c.banners),
+    (("starstealer",), lambda c: "starstealer" in c.banners),
     (("banshee",), lambda c: "banshee" in c.banners),
     (("atomic", "banshee"), _macos),
     (("lumma",), lambda c: "lumma" in c.banners or c.has("lummac2 build")),

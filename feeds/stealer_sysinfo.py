@@ -75,6 +75,8 @@ _DATES: dict[str, tuple[tuple[str, Callable[[str], datetime | None], bool], ...]
     "meduza": (("log date", _MEDUZA, False),),
     "raccoon": (),
     "atomic": (),
+    # StarStealer `Time: 11/3/2024 9:41:07 PM`, no zone given.
+    "starstealer": (("time", _MDY, False),),
 }
 _GENERIC_DATES = (
     ("log date", _MDY, False),

@@ -268,3 +268,20 @@ def test_name_breaks_ties_only() -> None:
     assert parse_sysinfo("UserInfo.txt", numbered(line)).family == "meduza"
     vidar = ["-- VIDAR STEALER --", "Date: 19/07/2025 17:14:05"]
     assert parse_sysinfo("System.txt", numbered(vidar)).family == "vidar"
+
+
+def test_starstealer_banner_gives_its_family_and_its_us_style_date() -> None:
+    lines = [
+        "StarStealer by F A T H E R",
+        "―" * 40,
+        "Time: 11/3/2024 9:41:07 PM",
+        "―" * 40,
+        "Hwid: 0F1E2D3C4B5A",
+        "UserName: someone",
+        "Country: France",
+        "Country Code: FR",
+    ]
+    info = parse_sysinfo("Information.txt", list(enumerate(lines, 1)))
+    assert info.family == "starstealer"  # not the name's guess (vidar's file name)
+    assert info.infected_at == datetime(2024, 11, 3, 21, 41, 7, tzinfo=UTC)
+    assert info.country == "FR"
