@@ -135,6 +135,10 @@ async def open_app(
     hooks: dict[str, PortalHook] = {}
     roles = ResponderRoles()
     feeds: dict[str, ApiFeed] = {}
+    try:  # the files feed's section takes no key: a typo under [feeds.files] is refused
+        files: PathFeed = plugins.build(Family.FEEDS, "files", config.feeds.get("files", {}), env)
+    except SettingError as exc:
+        raise exc.in_file(config.path) from None
     if with_plugins:
         try:
             sections = plugin_sections(config)
@@ -175,7 +179,6 @@ async def open_app(
             directory=roles.directory,
         )
         stack.push_async_callback(responses.aclose)
-        files: PathFeed = plugins.build(Family.FEEDS, "files", {}, env)
         scanner = Scanner(
             store,
             config,

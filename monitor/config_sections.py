@@ -7,9 +7,9 @@ stay raw tables: each plug-in validates its own section.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from monitor.config_fields import (
     Count,
@@ -142,6 +142,11 @@ class ServeSection(Section):
     )
 
 
+def _upper(value: object) -> object:
+    """Level names in any case, as the command-line flag takes them."""
+    return value.upper() if isinstance(value, str) else value
+
+
 class LogSection(Section):
     """`[log]`: log lines; `--log-format` / `--log-level` and their environment variables win."""
 
@@ -150,7 +155,9 @@ class LogSection(Section):
         description="`console` (key=value text) or `json` (one JSON object a line); "
         "CREDWATCH_LOG_FORMAT overrides.",
     )
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(
+    level: Annotated[
+        Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None, BeforeValidator(_upper)
+    ] = Field(
         default=None,
         description="Least severe level written (default WARNING); CREDWATCH_LOG_LEVEL overrides.",
     )

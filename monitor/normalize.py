@@ -83,9 +83,10 @@ def split_url(url: str) -> tuple[str, str]:
         return android_package_host(package), ""
     if not scheme and rest.startswith("//"):
         rest = rest[2:]
-    authority, path = _split_authority(
-        rest, special=scheme in ("", "http", "https", "ftp", "ws", "wss")
-    )
+    special = scheme in ("", "http", "https", "ftp", "ws", "wss")
+    if special:  # the same userinfo rule as safe_url: a password may hold `/`, `?` or `#`
+        rest = _drop_userinfo(rest.replace("\\", "/"))
+    authority, path = _split_authority(rest, special=special)
     host = _host_from_authority(authority)
     if path:
         path = urllib.parse.unquote(path)

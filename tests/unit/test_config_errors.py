@@ -208,3 +208,22 @@ def test_log_table_refuses_an_unknown_format(tmp_path: Path) -> None:
     path = write(tmp_path, "log", {"format": "xml"})
     with pytest.raises(ConfigError, match=r"\[log\] format: input should be 'console' or 'json'"):
         load_config(path)
+
+
+def test_a_key_under_feeds_files_is_refused_with_file_section_and_key(tmp_path: Path) -> None:
+    import asyncio
+
+    from monitor.app import open_app
+
+    cfg = tmp_path / "credwatch.toml"
+    cfg.write_text(
+        '[organisation]\nname = "A"\ndomains = ["a.example"]\n\n[feeds.files]\nworkers = 4\n'
+    )
+
+    async def go() -> None:
+        async with open_app(cfg, need_key=False, with_plugins=False):
+            raise AssertionError("a typo under [feeds.files] must be refused")
+
+    with pytest.raises(SettingError) as caught:
+        asyncio.run(go())
+    assert str(caught.value) == f"{cfg}: [feeds.files] workers: unknown key"

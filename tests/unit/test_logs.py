@@ -138,3 +138,11 @@ def test_cli_options_take_precedence(
             assert isinstance(_renderer(), renderer)
     finally:
         logs.choose(level=None, fmt=None)
+
+
+@pytest.mark.parametrize("written", ["info", "Info", "INFO"])
+def test_log_level_in_the_file_takes_any_case(written: str) -> None:
+    from monitor.config_sections import LogSection
+    from monitor.settings import load_section
+
+    assert load_section(LogSection, {"level": written}, section="log").level == "INFO"

@@ -270,3 +270,11 @@ def test_hostile_userinfo_reaches_neither_record_nor_json(raw: str, expected: st
     out = json.dumps(sighting_json(sighting))
     assert "SeCrEt" not in out and "bob:" not in out
     assert json.loads(out)["url"] == expected
+
+
+@pytest.mark.parametrize("password", ["pa/ss", "pa#ss", "pa?ss", "p@ss", "pa:ss"])
+def test_split_url_finds_the_host_behind_any_userinfo_password(password: str) -> None:
+    assert split_url(f"https://bob:{password}@portal.example/kairos") == (
+        "portal.example",
+        "/kairos",
+    )
