@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor import doctor_host, keys, plugins
+from monitor import doctor_host, keys, logs, plugins
 from monitor.config import DSN_ENV, HMAC_KEY_ENV, Config, hmac_key, load_config, previous_hmac_keys
 from monitor.doctor_types import Check, Status
 from monitor.errors import CredwatchError
@@ -87,6 +87,7 @@ async def diagnose(
 def _config(path: Path, checks: list[Check]) -> Config | None:
     try:
         config = load_config(path)
+        logs.from_file(level=config.log.level, fmt=config.log.format)
     except CredwatchError as exc:
         checks.append(
             Check(
