@@ -158,3 +158,21 @@ async def test_readyz_reports_quarantined_files_and_stays_ready(pool: asyncpg.Po
         assert await reply.json() == {"status": "ready", "quarantined_files": 1}
     finally:
         await client.close()
+
+
+async def test_a_lasting_fault_warns_once_then_stays_quiet_until_it_changes(
+    setup: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A database that stays down is not an ERROR (nor a WARNING) every second."""
+    import logging
+
+    async with open_app(setup) as app:
+        daemon = Daemon(app=app, options=DaemonOptions(watch_dir=None, serve_metrics=False))
+        down = ConnectionRefusedError(111, "Connection refused")
+        with caplog.at_level(logging.DEBUG, logger="monitor.daemon"):
+            for exc in (down, down, down, OSError(28, "No space left on device"), down):
+                daemon._transient(exc)
+    lines = [r for r in caplog.records if r.getMessage() == "work loop error, retrying"]
+    assert [r.levelname for r in lines] == ["WARNING", "DEBUG", "DEBUG", "WARNING", "WARNING"]
+    assert all(getattr(r, "error", "") and getattr(r, "kind", "") == "os" for r in lines)
+    assert "Connection refused" in lines[0].error  # type: ignore[attr-defined]
