@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the Debian packages credwatch needs: PostgreSQL server binaries (embedded database),
 # and for the test suite slapd + ldap-utils (OpenLDAP containment tests), samba (a throwaway
-# Active Directory DC for the AD containment tests) and prometheus (promtool checks /metrics).
+# Active Directory DC for the AD containment tests), prometheus (promtool checks /metrics) and
+# docker-compose (validates docker-compose.yml offline).
 # Root only; idempotent.
 set -euo pipefail
 want=()
@@ -10,6 +11,7 @@ if [ "${1:-}" = "--test" ]; then
   [ -x /usr/sbin/slapd ] || want+=(slapd ldap-utils)
   [ -x /usr/bin/samba-tool ] && [ -x /usr/sbin/samba ] || want+=(samba winbind krb5-user ldb-tools)
   command -v promtool >/dev/null 2>&1 || want+=(prometheus)  # promtool checks /metrics
+  command -v docker-compose >/dev/null 2>&1 || want+=(docker-compose)  # checks the compose file
 fi
 [ ${#want[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then

@@ -74,3 +74,18 @@ def test_compose_shape_services_secrets_and_health() -> None:
     assert "127.0.0.1:9185:9185" in services["credwatch"]["ports"]
     drop = [v for v in services["credwatch"]["volumes"] if v.split(":")[1:2] == ["/srv/drop"]]
     assert drop and drop[0].startswith("./")  # a bind mount of a host folder, not a volume
+
+
+def test_docker_compose_config_accepts_the_file() -> None:
+    """`docker-compose config` validates the file offline (no engine needed)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("docker-compose")
+    if exe is None:
+        pytest.skip("docker-compose missing: scripts/system-deps.sh --test installs it")
+    res = subprocess.run(
+        [exe, "-f", str(ROOT / "docker-compose.yml"), "config", "-q"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
