@@ -226,19 +226,8 @@ class Scanner:
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("unit failed", extra={"unit": unit.unit_id, "error": type(exc).__name__})
-        t = totals
         await self.store.finish_unit(
-            unit,
-            status=status,
-            totals=SourceTotals(
-                lines=t.lines,
-                bytes=t.bytes,
-                records=t.records,
-                matches=t.matches,
-                problems=t.problems,
-                skipped_lines=t.skipped_lines,
-            ),
-            error=error,
+            unit, status=status, totals=_source_totals(totals), error=error
         )
 
     async def _read(
@@ -279,15 +268,12 @@ class Scanner:
                 if isinstance(item, BaseException):
                     raise item
                 if isinstance(item, Match):
-                    try:
-                        sighting = await self._store(item, source_id, hit)
-                    except RowRefused as exc:
-                        item = Problem(origin=_origin(item), reason=f"not storable ({_kind(exc)})")
-                        totals.problems += 1
-                    else:
+                    kept = await self._keep(item, source_id, totals, hit)
+                    if isinstance(kept, Sighting):
                         if on_sighting is not None:
-                            await _maybe_await(on_sighting(sighting))
+                            await _maybe_await(on_sighting(kept))
                         continue
+                    item = kept
                 assert isinstance(item, Problem)
                 if stored_problems < MAX_PROBLEMS_STORED:
                     stored_problems += 1
@@ -335,9 +321,15 @@ class Scanner:
                 if m is None:
                     continue
                 totals.matches += 1
-                sighting = await self._store(m, source_id)
-                if on_sighting is not None:
-                    await _maybe_await(on_sighting(sighting))
+                kept = await self._keep(m, source_id, totals)
+                if isinstance(kept, Problem):
+                    await self.store.add_problem(source_id, kept.origin, kept.reason)
+                    log.warning(
+                        "input skipped",
+                        extra={"feed": feed.name, "origin": kept.origin, "reason": kept.reason},
+                    )
+                elif on_sighting is not None:
+                    await _maybe_await(on_sighting(kept))
         except BaseException as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
             raise
@@ -346,15 +338,19 @@ class Scanner:
         return SourceResult(location=location, source_id=source_id, status=status, totals=totals)
 
     async def _finish(self, source_id: int, status: str, t: FeedTotals, error: str | None) -> None:
-        totals = SourceTotals(
-            lines=t.lines,
-            bytes=t.bytes,
-            records=t.records,
-            matches=t.matches,
-            problems=t.problems,
-            skipped_lines=t.skipped_lines,
+        await self.store.finish_source(
+            source_id, status=status, totals=_source_totals(t), error=error
         )
-        await self.store.finish_source(source_id, status=status, totals=totals, error=error)
+
+    async def _keep(
+        self, m: Match, source_id: int, totals: FeedTotals, hit: tuple[str, Report] | None = None
+    ) -> Sighting | Problem:
+        """Store a match; a row PostgreSQL refuses for its own content is a counted problem."""
+        try:
+            return await self._store(m, source_id, hit)
+        except RowRefused as exc:
+            totals.problems += 1
+            return Problem(origin=_origin(m), reason=f"not storable ({_kind(exc)})")
 
     async def _store(
         self, m: Match, source_id: int, hit: tuple[str, Report] | None = None
@@ -401,6 +397,17 @@ class Scanner:
                     row=report(sighting),
                 )
         return sighting
+
+
+def _source_totals(t: FeedTotals) -> SourceTotals:
+    return SourceTotals(
+        lines=t.lines,
+        bytes=t.bytes,
+        records=t.records,
+        matches=t.matches,
+        problems=t.problems,
+        skipped_lines=t.skipped_lines,
+    )
 
 
 def targets_of(config: Config) -> Targets:

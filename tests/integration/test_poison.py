@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -97,6 +97,31 @@ async def test_a_row_the_database_refuses_is_a_problem(
     )
     assert result.status == "done" and result.totals.problems == 1
     assert [p.reason for p in problems] == ["not storable (DataError)"]
+    logins = {r["login"] for r in await pool.fetch("SELECT login FROM exposures")}
+    assert logins == {f"row1@{DOMAIN}", f"row3@{DOMAIN}"}
+    stored = await pool.fetch("SELECT reason FROM source_problems")
+    assert [r["reason"] for r in stored] == ["not storable (DataError)"]
+
+
+class _ApiFeed:
+    """An exposure API answering the same three records (the middle one unstorable)."""
+
+    name = "poison-api"
+
+    async def records(self, targets: object) -> AsyncIterator[LeakedCredential | Problem]:
+        for record in _Feed().read(Path("api"), None, FeedTotals()):  # type: ignore[arg-type]
+            assert isinstance(record, LeakedCredential)
+            yield record
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_an_api_row_the_database_refuses_is_a_problem(
+    pool: asyncpg.Pool, tmp_path: Path, workdir: Path
+) -> None:
+    result = await scanner(pool, tmp_path, workdir).ingest(_ApiFeed())  # type: ignore[arg-type]
+    assert result.status == "done" and result.totals.problems == 1
     logins = {r["login"] for r in await pool.fetch("SELECT login FROM exposures")}
     assert logins == {f"row1@{DOMAIN}", f"row3@{DOMAIN}"}
     stored = await pool.fetch("SELECT reason FROM source_problems")
