@@ -27,8 +27,3 @@ def harden() -> None:
     libc = ctypes.CDLL(libc_name, use_errno=True)
     if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         log.warning("process could not be made non-dumpable", extra={"errno": ctypes.get_errno()})
-
-
-def core_limit() -> tuple[int, int]:
-    """The current core-dump limits (soft, hard), for `doctor` and tests."""
-    return resource.getrlimit(resource.RLIMIT_CORE)
