@@ -315,7 +315,10 @@ async def test_limiter_spacing_in_real_time(hibp: HibpServer) -> None:
     stamps = [r.at for r in hibp.requests]
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert len(gaps) == 4
-    assert min(gaps) >= 0.045
+    # arrival times carry the event loop's jitter: one gap may be a few ms short
+    # when the one before it arrived late, but the window as a whole keeps the pace
+    assert stamps[-1] - stamps[0] >= 4 * 0.05 - 0.01
+    assert min(gaps) >= 0.03
 
 
 async def test_limiter_is_shared_by_concurrent_calls(hibp: HibpServer) -> None:
