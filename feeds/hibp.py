@@ -18,7 +18,7 @@ from pydantic import Field
 from yarl import URL
 
 from monitor.errors import ConfigError, ProviderError
-from monitor.feed import Targets
+from monitor.feed import DomainAnswer, Targets
 from monitor.http import ALL_5XX, HttpClient, statuses
 from monitor.normalize import canonical_host, canonical_login, split_url
 from monitor.retry import RetryPolicy
@@ -381,6 +381,24 @@ class HibpClient:
         """Alias (local part) → breach names, for an e-mail domain (raw)."""
         return self._alias_map(await self._get("breacheddomain", domain))
 
+    async def subscribed_domains(self) -> list[str]:
+        """The domains the key's owner verified for domain search (`GET /subscribeddomains`),
+        canonical; junk entries are dropped and counted."""
+        data = await self._get("subscribeddomains")
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.junk += 1
+            return []
+        out: list[str] = []
+        for item in data:
+            name = valid_domain(item.get("DomainName")) if isinstance(item, dict) else ""
+            if name:
+                out.append(name)
+            else:
+                self.junk += 1
+        return out
+
     async def breach(self, name: str) -> BreachInfo | None:
         """One breach's metadata (cached); None when HIBP does not know the name."""
         if name in self._breaches:
@@ -580,6 +598,31 @@ class HibpFeed:
                     feed=FEED,
                     first_seen=info.added_date if info else None,
                 )
+
+    async def domain_search(self, domain: str) -> DomainAnswer:
+        """HIBP's domain search for one e-mail domain: only a domain the key's owner verified is
+        asked about (`subscribeddomains`); breaches per address, and stealer-log addresses when
+        the subscription includes them. Counts only."""
+        host = valid_domain(domain)
+        status = await self.client.subscription_status()
+        if not host or host not in await self.client.subscribed_domains():
+            return DomainAnswer(source=FEED, verified=False)
+        breached = await self.client.breached_domain(host)
+        per_breach: dict[str, int] = {}
+        for names in breached.values():
+            for name in set(names):
+                if _BREACH_NAME.match(name):
+                    per_breach[name] = per_breach.get(name, 0) + 1
+        stealer = None
+        if status.includes_stealer_logs:
+            stealer = len(await self.client.stealer_logs_by_email_domain(host))
+        return DomainAnswer(
+            source=FEED,
+            verified=True,
+            accounts=len(breached),
+            breaches=tuple(sorted(per_breach.items(), key=lambda kv: (-kv[1], kv[0]))),
+            stealer_log_accounts=stealer,
+        )
 
 
 def _account(*, url: str, host: str, path: str, login: str, origin: str) -> LeakedCredential:

@@ -9,23 +9,30 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 
-from monitor import hardening, logs, output, plugins, queue, triage, worker
-from monitor.app import App, open_app
+from monitor import cli_lookup, hardening, logs, output, plugins, queue, triage, worker
+from monitor.app import App
+from monitor.cli_common import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_FOUND,
+    ConfigOpt,
+    JsonOpt,
+    _fail,
+    _open,
+    _run,
+)
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
 from monitor.example_config import EXAMPLE
 from monitor.keys import KeyRing, Rotation, rotate_database
 from monitor.lifecycle import State, Verb
-from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
 from monitor.store import db, embedded
@@ -47,14 +54,9 @@ suppress_app = typer.Typer(
     help="Suppression rules by login, host pattern or partner.", no_args_is_help=True
 )
 app.add_typer(suppress_app, name="suppress")
+cli_lookup.register(app)
 
-EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
-T = TypeVar("T")
-ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
 
 
 @dataclass(slots=True)
@@ -111,27 +113,6 @@ def _options(
         logs.choose(level=level, fmt=log_format.lower() if log_format else None)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-
-
-def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
-    except CredwatchError as exc:
-        output.error(str(exc))
-        raise typer.Exit(EXIT_ERROR) from None
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise typer.Exit(130) from None
-
-
-def _fail(message: str) -> typer.Exit:
-    output.error(message)
-    return typer.Exit(EXIT_ERROR)
-
-
-def _open(config: Path, **kwargs: Any) -> AbstractAsyncContextManager[App]:
-    """The application, announcing an embedded database on stderr."""
-    return open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs)
 
 
 @app.command()
@@ -720,30 +701,6 @@ def export(
         writer.writerow(
             {k: output.csv_cell(",".join(v) if isinstance(v, list) else v) for k, v in item.items()}
         )
-
-
-@app.command()
-def lookup(
-    domain: Annotated[str, typer.Argument(help="A domain, e.g. francetravail.fr")],
-    config: ConfigOpt = DEFAULT_CONFIG,
-    as_json: JsonOpt = False,
-) -> None:
-    """What the store knows about a domain: exposures on it or with e-mails under it."""
-    host = canonical_host(domain.strip().removeprefix("*."))
-    if not host:
-        raise _fail(f"not a domain: {domain!r}")
-
-    async def go() -> list[Exposure]:
-        async with _open(config, need_key=False, with_plugins=False) as a:
-            return await a.store.lookup_domain(host)
-
-    exposures = _run(go)
-    summary = output.lookup_summary(host, exposures)
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        output.print_lookup(summary)
-    raise typer.Exit(EXIT_FOUND if exposures else EXIT_CLEAN)
 
 
 @db_app.command("migrate")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 from monitor.types import LeakedCredential, Problem, VictimInfo
 
@@ -110,3 +110,24 @@ class ApiFeed(Protocol):
     def records(self, targets: Targets) -> AsyncIterator[LeakedCredential | Problem]: ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainAnswer:
+    """What an exposure API says about one e-mail domain, for an ad-hoc lookup (counts only).
+
+    `verified` is False when the API answers only for domains its subscriber proved to own and
+    this one is not among them: then nothing else was asked."""
+
+    source: str
+    verified: bool
+    accounts: int = 0  # distinct addresses under the domain found in breaches
+    breaches: tuple[tuple[str, int], ...] = ()  # breach name → addresses, most first
+    stealer_log_accounts: int | None = None  # None: the subscription does not cover them
+
+
+@runtime_checkable
+class DomainSearch(Protocol):
+    """An API feed that can also answer for any one e-mail domain (HIBP's domain search)."""
+
+    async def domain_search(self, domain: str) -> DomainAnswer: ...

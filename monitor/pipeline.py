@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -291,6 +292,42 @@ class Scanner:
                     await asyncio.sleep(0.01)
             raise
         await producer
+
+    async def survey(
+        self,
+        paths: Sequence[Path],
+        watch: Watchlist,
+        *,
+        on_match: Callable[[Match, bytes], None],
+        on_problem: Callable[[Problem], None],
+    ) -> FeedTotals:
+        """Read-only: read `paths` with the same feed, archive limits and match site as a scan,
+        screened for `watch`, and hand each match (with the key that hashed its machine id) to
+        `on_match` in the reading thread. Nothing is stored: no source, exposure or alert."""
+        context = replace(self.context, screen=screen_for(watch), progress=None)
+        key = secrets.token_bytes(32)  # machine ids, hashed for counting, forgotten after
+        stop = threading.Event()
+
+        def run() -> FeedTotals:
+            total = FeedTotals()
+            for path in paths:
+                totals = FeedTotals()
+                records = self.feed.read(path, context, totals)
+                for item in matches(records, watch, Victims(key), totals):
+                    if stop.is_set():
+                        return total
+                    if isinstance(item, Match):
+                        on_match(item, key)
+                    else:
+                        on_problem(item)
+                for f in fields(FeedTotals):
+                    setattr(total, f.name, getattr(total, f.name) + getattr(totals, f.name))
+            return total
+
+        try:
+            return await asyncio.to_thread(run)
+        finally:
+            stop.set()
 
     async def ingest(
         self,

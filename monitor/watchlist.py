@@ -163,6 +163,20 @@ def build_watchlist(config: Config) -> Watchlist:
     )
 
 
+def domain_watchlist(domain: str) -> Watchlist:
+    """A watchlist of one domain alone (canonical), for an ad-hoc lookup: hosts and e-mail
+    logins under it match, nothing else (no portal, partner or account)."""
+    return Watchlist(
+        organisation=domain,
+        domains=frozenset({domain}),
+        portals=(),
+        partners=(),
+        email_domains={domain: None},
+        accounts={},
+        all_domains=frozenset({domain}),
+    )
+
+
 def _partner_of(login: str, email_domains: Mapping[str, str | None]) -> str | None:
     host = canonical_host(login.rpartition("@")[2]) if "@" in login else ""
     while host:
@@ -172,4 +186,4 @@ def _partner_of(login: str, email_domains: Mapping[str, str | None]) -> str | No
     return None
 
 
-__all__ = ["Watchlist", "android_package_host", "build_watchlist"]
+__all__ = ["Watchlist", "android_package_host", "build_watchlist", "domain_watchlist"]

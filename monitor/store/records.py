@@ -196,3 +196,19 @@ class ScanProgress:
     @property
     def finished(self) -> bool:
         return self.closed >= self.units
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainSighting:
+    """One sighting of a stored exposure of a domain, for a lookup (no secret, hints neither)."""
+
+    fingerprint: str
+    kind: str
+    host: str
+    login: str
+    url: str
+    infected_at: datetime | None  # the sighting's, else the exposure's
+    origin: str | None  # None: an exposure without a sighting
+    victim_hash: str | None
+    family: str | None
+    country: str | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -18,6 +18,7 @@ from monitor.store.records import (
     Backlog,
     ClaimedAlert,
     ContainmentJob,
+    DomainSighting,
     Quarantined,
     ScanProgress,
     SightingRow,
@@ -319,12 +320,54 @@ class Store:
             row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
         return Exposure.from_row(row) if row else None
 
-    async def lookup_domain(self, domain: str) -> list[Exposure]:
-        """Exposures whose host or login e-mail domain is `domain` or under it."""
+    async def domain_sightings(self, domain: str) -> list[DomainSighting]:
+        """Every sighting of the exposures whose host or login e-mail domain is `domain` or
+        under it (label boundary), with its machine's facts."""
         escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(sql("lookup_domain"), domain, f"%.{escaped}")
-        return [Exposure.from_row(r) for r in rows]
+            rows = await conn.fetch(sql("lookup_domain_sightings"), domain, f"%.{escaped}")
+        return [
+            DomainSighting(
+                fingerprint=r["fingerprint"],
+                kind=r["kind"],
+                host=r["host"],
+                login=r["login"],
+                url=r["url"],
+                infected_at=r["infected_at"] or r["exposure_infected_at"],
+                origin=r["origin"],
+                victim_hash=r["victim_hash"],
+                family=r["family"],
+                country=r["country"],
+            )
+            for r in rows
+        ]
+
+    async def lookup_started(
+        self,
+        *,
+        actor: str,
+        domain: str,
+        scanned: bool,
+        paths: Sequence[str],
+        since: datetime | None,
+    ) -> int:
+        """The audit line of an ad-hoc lookup, written before it reads anything."""
+        async with self._pool.acquire() as conn:
+            return int(
+                await conn.fetchval(
+                    sql("lookup_audit_start"),
+                    db_text(actor),
+                    db_text(domain),
+                    scanned,
+                    [db_text(p, WIDE) for p in paths],
+                    since,
+                )
+            )
+
+    async def lookup_finished(self, lookup_id: int, counts: Mapping[str, int]) -> None:
+        """The lookup's result counts, on its audit line."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("lookup_audit_finish"), lookup_id, json.dumps(dict(counts)))
 
     async def exposures_since(self, moment: datetime) -> list[Exposure]:
         async with self._pool.acquire() as conn:

@@ -194,14 +194,16 @@ async def test_cli_json_contract_and_exit_codes(dsn: str, tmp_path: Path) -> Non
     assert bad.returncode == 2 and "nope.toml" in bad.stderr
     look = run_cli(["lookup", "--config", cfg, "--json", "francetravail.fr"], dsn, tmp_path)
     assert look.returncode == 1, look.stderr
-    summary = json.loads(look.stdout)
-    assert summary["portals"] == ["https://portail-partenaire.francetravail.fr/kairos"]
-    assert "of38.formation@gmail.com" in summary["accounts"]
-    assert summary["latest_infection"].startswith("2025-06-02")
+    store = json.loads(look.stdout)["store"]
+    portals = {p["url"] for p in store["portals"]}
+    assert "https://portail-partenaire.francetravail.fr/kairos/login" in portals
+    assert "of38.formation@gmail.com" in {a["login"] for a in store["top_accounts"]}
+    assert store["infections"]["latest"].startswith("2025-06-02")
     partner = run_cli(
         ["lookup", "--config", cfg, "--json", "formation-isere.example"], dsn, tmp_path
     )
-    assert json.loads(partner.stdout)["accounts"] == ["m.martin@formation-isere.example"]
+    accounts = json.loads(partner.stdout)["store"]["top_accounts"]
+    assert [a["login"] for a in accounts] == ["m.martin@formation-isere.example"]
 
 
 async def test_cli_status_export_and_actions(dsn: str, tmp_path: Path) -> None:

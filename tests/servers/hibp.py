@@ -48,6 +48,7 @@ class HibpData:
     by_email: dict[str, list[Any]] = field(default_factory=dict)
     breached_domain: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     breaches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscribed_domains: list[str] = field(default_factory=list)  # verified for domain search
 
 
 def breach_model(name: str, *, domain: str, added: str, breach_date: str) -> dict[str, Any]:
@@ -71,6 +72,17 @@ def breach_model(name: str, *, domain: str, added: str, breach_date: str) -> dic
         "IsMalware": False,
         "IsStealerLog": False,
         "IsSubscriptionFree": False,
+    }
+
+
+def subscribed_domain(name: str, pwned: int) -> dict[str, Any]:
+    """A verified domain in the documented shape of `GET /subscribeddomains`."""
+    return {
+        "DomainName": name,
+        "PwnCount": pwned,
+        "PwnCountExcludingSpamLists": pwned,
+        "PwnCountExcludingSpamListsAtLastSubscriptionRenewal": pwned,
+        "NextSubscriptionRenewal": "2031-01-01T00:00:00",
     }
 
 
@@ -150,6 +162,13 @@ class HibpServer:
                     "DomainSearchMaxBreachedAccounts": 25,
                     "IncludesStealerLogs": data.includes_stealer_logs,
                 }
+            )
+        if path == "/subscribeddomains":
+            return web.json_response(
+                [
+                    subscribed_domain(d, len(data.breached_domain.get(d, {})))
+                    for d in data.subscribed_domains
+                ]
             )
         kind, _, arg = path.strip("/").partition("/")
         tables: dict[str, Any] = {

@@ -1,0 +1,44 @@
+"""What every command module shares: exit codes, common options, running and failing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from monitor import output
+from monitor.app import App, open_app
+from monitor.errors import CredwatchError
+from monitor.output import err
+
+EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+T = TypeVar("T")
+ConfigOpt = Annotated[
+    Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except CredwatchError as exc:
+        output.error(str(exc))
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    output.error(message)
+    return typer.Exit(EXIT_ERROR)
+
+
+def _open(config: Path, **kwargs: Any) -> AbstractAsyncContextManager[App]:
+    """The application, announcing an embedded database on stderr."""
+    return open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs)
