@@ -691,7 +691,7 @@ def export(
         async with _open(config, need_key=False, with_plugins=False) as a:
             return await a.store.exposures_since(moment)
 
-    items = output.lookup_summary("*", _run(go))["items"]
+    items = output.exposure_items(_run(go))
     if fmt == "jsonl":
         output.json_lines(items)
         return

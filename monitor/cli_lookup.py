@@ -18,7 +18,7 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor import plugins
+from monitor import output, plugins
 from monitor.app import App
 from monitor.cli_common import (
     EXIT_CLEAN,
@@ -41,11 +41,12 @@ from monitor.domain_lookup import (
 )
 from monitor.errors import CredwatchError, ProviderError
 from monitor.feed import ApiFeed, DomainSearch
-from monitor.lookup_output import print_result, result_json, save
+from monitor.lookup_output import audit_json, print_audit, print_result, result_json, save
 from monitor.normalize import canonical_host, under_domain
 from monitor.output import err, safe
 from monitor.plugins import Family
 from monitor.settings import SettingError
+from monitor.store.records import LookupAudit
 from monitor.types import Match, Problem
 from monitor.watchlist import domain_watchlist
 
@@ -236,5 +237,24 @@ async def _hibp(a: App, domain: str) -> ApiSide:
     return ApiSide(state=HibpState.ANSWERED, answer=answer)
 
 
+def lookups(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit trail of ad-hoc lookups: who looked up which domain, when, how many results."""
+
+    async def go() -> list[LookupAudit]:
+        async with _open(config, need_key=False, with_plugins=False) as a:
+            return await a.store.lookups(limit)
+
+    rows = _run(go)
+    if as_json:
+        output.json_lines(audit_json(r) for r in rows)
+    else:
+        print_audit(rows)
+
+
 def register(app: typer.Typer) -> None:
     app.command("lookup")(lookup)
+    app.command("lookups")(lookups)

@@ -28,6 +28,7 @@ from monitor.domain_lookup import (
     Summary,
 )
 from monitor.output import safe
+from monitor.store.records import LookupAudit
 
 ROLE_LABEL = {Role.EMPLOYEE: "employees", Role.USER: "users", Role.THIRD_PARTY: "third parties"}
 ROLE_ONE = {Role.EMPLOYEE: "employee", Role.USER: "user", Role.THIRD_PARTY: "third party"}
@@ -250,3 +251,41 @@ def save(r: LookupResult, target: Path) -> list[Path]:
             fh.write(text)
         written.append(path)
     return written
+
+
+def audit_json(a: LookupAudit) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "actor": a.actor,
+        "domain": a.domain,
+        "scanned": a.scanned,
+        "paths": list(a.paths),
+        "since": _iso(a.since),
+        "started_at": a.started_at.isoformat(),
+        "finished_at": _iso(a.finished_at),
+        "counts": dict(a.counts),
+    }
+
+
+def print_audit(rows: list[LookupAudit]) -> None:
+    out = report_console()
+    if not rows:
+        out.print("no lookup recorded")
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for col in ("at", "who", "domain", "read", "results"):
+        table.add_column(col, overflow="fold")
+    for a in rows:
+        c = a.counts
+        results = (
+            "interrupted"
+            if a.finished_at is None
+            else f"store {c.get('store_credentials', 0)}"
+            + (f", library {c.get('library_credentials', 0)}" if a.scanned else "")
+        )
+        read = f"{len(a.paths)} path(s)" if a.scanned else "store"
+        table.add_row(
+            a.started_at.isoformat(timespec="seconds")[:19], safe(a.actor), safe(a.domain),
+            read, results,
+        )  # fmt: skip
+    out.print(table)

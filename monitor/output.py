@@ -154,74 +154,27 @@ def print_sightings(rows: list[dict[str, Any]]) -> None:
     console().print(table)
 
 
-def lookup_summary(domain: str, exposures: list[Exposure]) -> dict[str, Any]:
-    infected = [e.infected_at for e in exposures if e.infected_at]
-    return {
-        "domain": domain,
-        "exposures": len(exposures),
-        "accounts": sorted({e.login for e in exposures if e.login}),
-        "latest_infection": max(infected).isoformat() if infected else None,
-        "portals": sorted({e.portal for e in exposures if e.portal}),
-        "items": [
-            {
-                "exposure_id": e.id,
-                "kind": e.kind.value,
-                "login": e.login,
-                "host": e.host,
-                "reasons": [r.value for r in e.reasons],
-                "severity": e.severity.label,
-                "status": e.status.value,
-                "partner": e.partner,
-                "portal": e.portal,
-                "secret_hint": e.secret_hint,
-                "infected_at": e.infected_at.isoformat() if e.infected_at else None,
-                "first_seen": e.first_seen.isoformat(),
-                "last_seen": e.last_seen.isoformat(),
-                "sightings": e.sightings,
-            }
-            for e in exposures
-        ],
-    }
-
-
-def print_lookup(s: dict[str, Any]) -> None:
-    out = console()
-    out.print(
-        f"[bold]{safe(s['domain'])}[/bold]: {s['exposures']} exposure(s), "
-        f"{len(s['accounts'])} account(s), latest infection {s['latest_infection'] or 'unknown'}"
-    )
-    if s["portals"]:
-        out.print("portals hit: " + safe(", ".join(s["portals"])))
-    if not s["items"]:
-        return
-    table = _table()
-    for col in (
-        "id",
-        "severity",
-        "status",
-        "kind",
-        "login",
-        "host",
-        "reasons",
-        "secret",
-        "infected",
-        "sightings",
-    ):
-        table.add_column(col)
-    for i in s["items"]:
-        table.add_row(
-            str(i["exposure_id"]),
-            i["severity"],
-            i["status"],
-            i["kind"],
-            safe(i["login"] or "-"),
-            safe(i["host"] or "-"),
-            ",".join(i["reasons"]),
-            safe(i["secret_hint"] or "-"),
-            (i["infected_at"] or "-")[:10],
-            str(i["sightings"]),
-        )
-    out.print(table)
+def exposure_items(exposures: list[Exposure]) -> list[dict[str, Any]]:
+    """Exposures as `export` writes them (hints only, never secrets)."""
+    return [
+        {
+            "exposure_id": e.id,
+            "kind": e.kind.value,
+            "login": e.login,
+            "host": e.host,
+            "reasons": [r.value for r in e.reasons],
+            "severity": e.severity.label,
+            "status": e.status.value,
+            "partner": e.partner,
+            "portal": e.portal,
+            "secret_hint": e.secret_hint,
+            "infected_at": e.infected_at.isoformat() if e.infected_at else None,
+            "first_seen": e.first_seen.isoformat(),
+            "last_seen": e.last_seen.isoformat(),
+            "sightings": e.sightings,
+        }
+        for e in exposures
+    ]
 
 
 def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 3) -> None:

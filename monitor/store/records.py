@@ -212,3 +212,18 @@ class DomainSighting:
     victim_hash: str | None
     family: str | None
     country: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupAudit:
+    """One ad-hoc lookup as audited: who asked about which domain, when, and how many results."""
+
+    id: int
+    actor: str
+    domain: str
+    scanned: bool
+    paths: tuple[str, ...]
+    since: datetime | None
+    started_at: datetime
+    finished_at: datetime | None  # None: interrupted
+    counts: Mapping[str, int]

@@ -19,6 +19,7 @@ from monitor.store.records import (
     ClaimedAlert,
     ContainmentJob,
     DomainSighting,
+    LookupAudit,
     Quarantined,
     ScanProgress,
     SightingRow,
@@ -368,6 +369,25 @@ class Store:
         """The lookup's result counts, on its audit line."""
         async with self._pool.acquire() as conn:
             await conn.execute(sql("lookup_audit_finish"), lookup_id, json.dumps(dict(counts)))
+
+    async def lookups(self, limit: int = 50) -> list[LookupAudit]:
+        """The audit trail of ad-hoc lookups, newest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("lookups_list"), limit)
+        return [
+            LookupAudit(
+                id=r["id"],
+                actor=r["actor"],
+                domain=r["domain"],
+                scanned=r["scanned"],
+                paths=tuple(r["paths"]),
+                since=r["since"],
+                started_at=r["started_at"],
+                finished_at=r["finished_at"],
+                counts=json.loads(r["counts"]) if r["counts"] else {},
+            )
+            for r in rows
+        ]
 
     async def exposures_since(self, moment: datetime) -> list[Exposure]:
         async with self._pool.acquire() as conn:

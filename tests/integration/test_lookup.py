@@ -163,6 +163,11 @@ async def test_lookup_of_an_unwatched_domain_counts_each_role_exactly_and_stores
     assert counts["library_employee"] == len(lib.expected[Role.EMPLOYEE])
     assert counts["library_third_party"] == len(lib.expected[Role.THIRD_PARTY])
     assert not any(isinstance(v, str) for v in counts.values())
+    trail = await arun("lookups", "--json", "--config", cfg, dsn=dsn, home=tmp_path)
+    assert trail.returncode == 0, trail.stderr
+    [line] = [json.loads(x) for x in trail.stdout.splitlines()]
+    assert (line["actor"], line["domain"], line["scanned"]) == ("auditor@example.org", DOMAIN, True)
+    assert line["counts"]["library_user"] == len(lib.expected[Role.USER])
 
 
 async def test_human_report_fits_80_columns_and_save_writes_masked_json_and_html(

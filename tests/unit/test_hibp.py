@@ -555,3 +555,44 @@ async def test_feed_propagates_an_invalid_key() -> None:
             await feed.aclose()
     assert caught.value.status == 401
     assert len(server.requests) == 1
+
+
+# ------------------------------------------------------------------------------------------------
+# Domain search (ad-hoc lookups)
+# ------------------------------------------------------------------------------------------------
+
+
+async def test_domain_search_asks_only_about_a_verified_domain() -> None:
+    data = HibpData(subscribed_domains=["acme.example"])
+    data.breached_domain["acme.example"] = {"a": ["Adobe", "Adobe", "LinkedIn"], "b": ["Adobe"]}
+    data.breached_domain["other.example"] = {"c": ["Adobe"]}
+    data.by_email_domain["acme.example"] = {"a": ["netflix.com"], "d": ["x.example"]}
+    async with HibpServer(data) as server, client(server, rpm=None) as c:
+        feed = HibpFeed(c)
+        verified = await feed.domain_search("ACME.example")
+        other = await feed.domain_search("other.example")
+    assert verified.verified and verified.accounts == 2
+    assert verified.breaches == (("Adobe", 2), ("LinkedIn", 1))
+    assert verified.stealer_log_accounts == 2
+    assert not other.verified and other.accounts == 0
+    assert server.paths() == [
+        "/subscription/status",
+        "/subscribeddomains",
+        "/breacheddomain/acme.example",
+        "/stealerlogsbyemaildomain/acme.example",
+        "/subscribeddomains",
+    ]
+    assert_headers_on_every_request(server)
+
+
+async def test_domain_search_without_stealer_logs_and_with_an_invalid_key() -> None:
+    data = HibpData(subscribed_domains=["acme.example"], includes_stealer_logs=False)
+    data.breached_domain["acme.example"] = {"a": ["Adobe"]}
+    async with HibpServer(data) as server:
+        async with client(server, rpm=None) as c:
+            answer = await HibpFeed(c).domain_search("acme.example")
+        assert answer.verified and answer.stealer_log_accounts is None
+        async with client(server, api_key="0" * 32, rpm=None) as bad:
+            with pytest.raises(ProviderError) as caught:
+                await HibpFeed(bad).domain_search("acme.example")
+    assert caught.value.status == 401
