@@ -78,7 +78,7 @@ def lookup(
         bool,
         typer.Option(
             "--scan",
-            help="Also read the dump library ([serve] sources and watch_dir), read-only.",
+            help="Also read the dump library (the sources and drop folder of serve), read-only.",
         ),
     ] = False,
     since: Annotated[

@@ -273,19 +273,21 @@ def print_audit(rows: list[LookupAudit]) -> None:
         out.print("no lookup recorded")
         return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for col in ("at", "who", "domain", "read", "results"):
-        table.add_column(col, overflow="fold")
+    table.add_column("at", no_wrap=True)
+    table.add_column("who", overflow="fold")
+    table.add_column("domain", overflow="fold")
+    table.add_column("read", no_wrap=True)
+    table.add_column("store", justify="right")
+    table.add_column("library", justify="right")
     for a in rows:
         c = a.counts
-        results = (
-            "interrupted"
-            if a.finished_at is None
-            else f"store {c.get('store_credentials', 0)}"
-            + (f", library {c.get('library_credentials', 0)}" if a.scanned else "")
-        )
-        read = f"{len(a.paths)} path(s)" if a.scanned else "store"
+        done = a.finished_at is not None
         table.add_row(
-            a.started_at.isoformat(timespec="seconds")[:19], safe(a.actor), safe(a.domain),
-            read, results,
-        )  # fmt: skip
+            f"{a.started_at:%Y-%m-%d %H:%M}",
+            safe(a.actor),
+            safe(a.domain),
+            f"{len(a.paths)} path(s)" if a.scanned else "store",
+            str(c.get("store_credentials", 0)) if done else "interrupted",
+            str(c.get("library_credentials", 0)) if done and a.scanned else "",
+        )
     out.print(table)
