@@ -193,12 +193,19 @@ async def _read(a: App, domain: str, paths: Sequence[Path], since: datetime | No
         nonlocal problems
         problems += 1
 
-    if err.is_terminal:
-        err.print(f"reading {len(paths)} path(s) for {safe(domain)}…", style="dim")
+    bar = output.ScanProgress.start(list(paths)) if err.is_terminal else None
     started = time.monotonic()
-    totals = await a.scanner.survey(
-        paths, domain_watchlist(domain), on_match=on_match, on_problem=on_problem
-    )
+    try:
+        totals = await a.scanner.survey(
+            paths,
+            domain_watchlist(domain),
+            on_match=on_match,
+            on_problem=on_problem,
+            progress=bar.advance if bar else None,
+        )
+    finally:
+        if bar:
+            bar.stop()
     return LibraryRead(
         paths=tuple(str(p) for p in paths),
         lines=totals.lines,

@@ -300,11 +300,12 @@ class Scanner:
         *,
         on_match: Callable[[Match, bytes], None],
         on_problem: Callable[[Problem], None],
+        progress: Callable[[int], None] | None = None,
     ) -> FeedTotals:
         """Read-only: read `paths` with the same feed, archive limits and match site as a scan,
         screened for `watch`, and hand each match (with the key that hashed its machine id) to
         `on_match` in the reading thread. Nothing is stored: no source, exposure or alert."""
-        context = replace(self.context, screen=screen_for(watch), progress=None)
+        context = replace(self.context, screen=screen_for(watch), progress=progress)
         key = secrets.token_bytes(32)  # machine ids, hashed for counting, forgotten after
         stop = threading.Event()
 

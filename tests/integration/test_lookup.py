@@ -41,15 +41,15 @@ sources = [{sources}]
 
 
 def run(*args: str, dsn: str, home: Path, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        CREDWATCH_DSN=dsn,
-        CREDWATCH_HMAC_KEY=TEST_KEY.decode(),
-        CREDWATCH_HOME=str(home),
-        CREDWATCH_ACTOR="auditor@example.org",
-        HIBP_KEY=API_KEY,
+    env = {
+        **os.environ,
+        "CREDWATCH_DSN": dsn,
+        "CREDWATCH_HMAC_KEY": TEST_KEY.decode(),
+        "CREDWATCH_HOME": str(home),
+        "CREDWATCH_ACTOR": "auditor@example.org",
+        "HIBP_KEY": API_KEY,
         **extra,
-    )
+    }
     return subprocess.run(
         [sys.executable, "-m", "monitor.cli", *args],
         capture_output=True,
@@ -247,6 +247,8 @@ async def test_hibp_domain_search_beside_the_local_answer(dsn: str, tmp_path: Pa
                           "--config", cfg, dsn=dsn, home=tmp_path)  # fmt: skip
         other = await arun("lookup", "supplier.example", "--json", "--config", cfg, "--scan",
                            dsn=dsn, home=tmp_path)  # fmt: skip
+        refused = await arun("lookup", DOMAIN, "--json", "--config", cfg,
+                             dsn=dsn, home=tmp_path, HIBP_KEY="0" * 32)  # fmt: skip
         paths = server.paths()
     answer = json.loads(done.stdout)
     jsonschema.validate(answer, schema())
@@ -260,5 +262,8 @@ async def test_hibp_domain_search_beside_the_local_answer(dsn: str, tmp_path: Pa
     assert answer["hibp"]["stealer_log_accounts"] == 1
     unverified = json.loads(other.stdout)
     assert unverified["hibp"]["state"] == "not_verified"
+    assert refused.returncode == 1, refused.stderr  # the local answer stands
+    failed = json.loads(refused.stdout)["hibp"]
+    assert failed["state"] == "failed" and "401" in failed["detail"]
     assert "/breacheddomain/supplier.example" not in paths  # never asked about another's domain
     assert f"/breacheddomain/{DOMAIN}" in paths
