@@ -149,7 +149,7 @@ async def _lookup(
             actor=actor(),
             domain=domain,
             scanned=bool(library),
-            paths=[str(p) for p in library],
+            paths=[str(p.resolve()) for p in library],
             since=since,
         )
         store = Tally(domain, since=since)
