@@ -127,7 +127,7 @@ class _Walker:
 
             yield Member(origin=origin, name=name, size=size, head=head, _opener=opener)
             return
-        budget = Budget(self.limits)
+        budget = Budget(self.limits, physical=size)
         yield from self._archive(
             _Found(kind=kind, origin=origin, name=name, depth=0, budget=budget, path=path)
         )
