@@ -15,11 +15,6 @@ from feeds.archive.zip_salvage import salvage_zip
 from feeds.archive.zip_sanity import unsound_entries
 from monitor.types import Problem
 
-try:  # AES-encrypted zip members (WinZip AE-1/AE-2) need pyzipper; ZipCrypto does not.
-    import pyzipper
-except ImportError:  # pragma: no cover - optional dependency
-    pyzipper = None
-
 _AES_METHOD = 99
 _UTF8_NAME = 0x800
 _ENCRYPTED = 0x1
@@ -51,8 +46,10 @@ def zip_entries(path: Path, box: Container) -> Entries:
 
         def aes_archive() -> Any:
             if not aes:
-                if pyzipper is None:
-                    raise ArchiveError("AES-encrypted zip member, pyzipper not installed")
+                try:  # WinZip AES needs pyzipper (imported here: it is slow to import)
+                    import pyzipper
+                except ImportError:  # pragma: no cover - optional dependency
+                    raise ArchiveError("AES-encrypted zip member, pyzipper not installed") from None
                 if salvaged:
                     raise ArchiveError("AES-encrypted member in a truncated zip")
                 aes.append(stack.enter_context(pyzipper.AESZipFile(str(path))))

@@ -40,9 +40,9 @@ def test_slow_member_becomes_a_problem_and_the_next_one_is_read(
     work = tmp_path / "work"
     work.mkdir()
     ctx = ReadContext(limits=ArchiveLimits(), passwords=(), workdir=work, member_cpu_seconds=0.3)
-    started = time.monotonic()
     out = list(FileFeed().read(path, ctx, FeedTotals()))
-    assert time.monotonic() - started < 5  # 200 x 0.05 s = 10 s without the watchdog
+    slow_read = [r for r in out if isinstance(r, LeakedCredential) and r.host == "slow.example"]
+    assert len(slow_read) < 50  # 0.3 s of CPU is about 6 lines at 0.05 s each, not 200
     problems = [r for r in out if isinstance(r, Problem)]
     assert [(p.origin.rsplit("/", 1)[-1], p.reason) for p in problems] == [
         ("dump.zip!a_slow.txt", "member over its time budget (0.3 s of CPU)")
