@@ -71,7 +71,9 @@ def test_fuzz_any_bytes_under_any_name(name: str, data: bytes) -> None:
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=40)
 @given(
-    members=st.lists(st.tuples(st.sampled_from(NAMES), content), min_size=1, max_size=4),
+    members=st.lists(
+        st.tuples(st.sampled_from(NAMES), content), min_size=1, max_size=4, unique_by=lambda m: m[0]
+    ),
     kind=st.sampled_from(["zip", "tar"]),
 )
 def test_fuzz_members_inside_archives(members: list[tuple[str, bytes]], kind: str) -> None:
