@@ -11,6 +11,7 @@ import io
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
@@ -25,6 +26,7 @@ from feeds.stealer_passwords import line_fields, parse_passwords
 from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
 from feeds.textio import LineCounter, decode_line, iter_text_lines, mostly_binary, utf8_stream
+from feeds.watchdog import Watchdog
 from monitor.errors import FeedError, resource_fault
 from monitor.feed import FeedTotals, FileRecord, ReadContext
 from monitor.normalize import canonical_login, split_url
@@ -97,8 +99,12 @@ class _PathRead:
                 yield item
                 continue
             self.totals.members += 1
+            dog = Watchdog(c.member_cpu_seconds)
+            member = replace(item, _opener=partial(_watched, item, dog))
             try:
-                yield from self._member(item)
+                for record in self._member(member):
+                    dog.check()
+                    yield record
             except Exception as exc:
                 if resource_fault(exc):
                     raise  # the machine, not the member: the path is read again later
@@ -259,6 +265,11 @@ class _PathRead:
                     yield rec
                 else:
                     self.totals.skipped_lines += 1
+
+
+def _watched(member: Member, dog: Watchdog) -> BinaryIO:
+    """`member`'s stream under its watchdog."""
+    return dog.wrap(member.open())
 
 
 def _problem(origin: str, exc: Exception) -> Problem:

@@ -52,6 +52,7 @@ class ScanConfig:
     max_total_size: int = 64 << 30
     max_ratio: float = 200.0
     max_line: int = 1 << 20
+    member_cpu_seconds: float = 120.0
     workers: int = 2
 
 
@@ -182,6 +183,7 @@ def _scan(section: ScanSection, path: Path) -> ScanConfig:
         max_total_size=_or(section.max_total_size, default.max_total_size),
         max_ratio=float(_or(section.max_ratio, default.max_ratio)),
         max_line=_or(section.max_line, default.max_line),
+        member_cpu_seconds=float(_or(section.member_cpu_seconds, default.member_cpu_seconds)),
         workers=max(1, _or(section.workers, default.workers)),
     )
 

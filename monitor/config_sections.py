@@ -108,6 +108,11 @@ class ScanSection(Section):
         default=None,
         description="Longest line read, in bytes; longer ones are counted and skipped.",
     )
+    member_cpu_seconds: Positive | None = Field(
+        default=None,
+        description="CPU seconds one file or archive member may take (plus one per MiB read); "
+        "a member over it is reported and skipped.",
+    )
     workers: Count | None = Field(default=None, description="Paths scanned in parallel.")
 
 

@@ -82,7 +82,10 @@ class Daemon:
                 await self._quarantine(path, identity, "reader stopped while reading it")
                 return False
             try:
-                result = await self.scanner.scan_path(path, on_sighting=self._count, kind="watch")
+                async with self.app.delivering():  # urgent alerts go out while it reads
+                    result = await self.scanner.scan_path(
+                        path, on_sighting=self._count, kind="watch"
+                    )
             except Exception as exc:
                 await self._failed(path, identity, attempts, exc)
                 return False
@@ -148,7 +151,8 @@ class Daemon:
             self.metrics.errors.labels(kind="source_missing").inc()
         async with self._busy:
             self.metrics.nightly_runs.inc()
-            results = await self.scanner.scan(sources, on_sighting=self._count, kind="nightly")
+            async with self.app.delivering():
+                results = await self.scanner.scan(sources, on_sighting=self._count, kind="nightly")
             for result in results:
                 self.metrics.sources.labels(kind="nightly").inc()
                 self.metrics.lines.inc(result.totals.lines)

@@ -54,6 +54,7 @@ class ReadContext:
     passwords: tuple[str, ...]  # tried on encrypted archives
     workdir: Path  # the only place a feed may write (nested archives)
     max_line: int = 1 << 20
+    member_cpu_seconds: float = 120.0  # the watchdog's budget per member (feeds.watchdog)
     screen: Screen | None = None  # None: every line is parsed (huge account lists)
     progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
     span: tuple[int, int] | None = None  # read only this byte range of a plain text file

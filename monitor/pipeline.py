@@ -31,6 +31,7 @@ from monitor.feed import (
 )
 from monitor.matcher import match
 from monitor.normalize import split_url
+from monitor.problem_log import ProblemLog
 from monitor.queue import Unit
 from monitor.routing import Routes
 from monitor.screen import build_screen
@@ -127,6 +128,7 @@ class Scanner:
             passwords=sc.archive_passwords,
             workdir=workdir,
             max_line=sc.max_line,
+            member_cpu_seconds=sc.member_cpu_seconds,
             screen=screen_for(watch),
             progress=progress,
         )
@@ -261,6 +263,7 @@ class Scanner:
 
         producer = loop.run_in_executor(None, produce)
         stored_problems = 0
+        problem_log = ProblemLog(str(path))
         try:
             while True:
                 item = await queue.get()
@@ -279,7 +282,7 @@ class Scanner:
                 if stored_problems < MAX_PROBLEMS_STORED:
                     stored_problems += 1
                     await self.store.add_problem(source_id, item.origin, item.reason)
-                log.warning("input skipped", extra={"origin": item.origin, "reason": item.reason})
+                problem_log.add(item)
                 if on_problem is not None:
                     await _maybe_await(on_problem(item))
         except BaseException:
@@ -291,6 +294,8 @@ class Scanner:
                 except asyncio.QueueEmpty:
                     await asyncio.sleep(0.01)
             raise
+        finally:
+            problem_log.close()
         await producer
 
     async def survey(

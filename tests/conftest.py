@@ -14,9 +14,16 @@ from pathlib import Path
 import asyncpg
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 
 from monitor.store import embedded
 from monitor.store.migrate import migrate
+
+# Property and fuzz tests: a short, repeatable run by default (fixed seed); a long random one
+# on demand with CREDWATCH_FUZZ=long (e.g. nightly: `CREDWATCH_FUZZ=long pytest -k fuzz`).
+settings.register_profile("default", derandomize=True, deadline=None, max_examples=100)
+settings.register_profile("long", derandomize=False, deadline=None, max_examples=20_000)
+settings.load_profile("long" if os.environ.get("CREDWATCH_FUZZ") == "long" else "default")
 
 TEST_KEY = b"k" * 48  # fingerprint key used by tests (never a real one)
 

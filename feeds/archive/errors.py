@@ -5,13 +5,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import lzma
+import sys
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Iterator
-
-import py7zr.exceptions
-import rarfile
 
 from monitor.errors import FeedError
 
@@ -36,8 +34,9 @@ def reason_of(exc: BaseException) -> str:
     """A constant phrase for what went wrong; never the library's message (it may quote data)."""
     if isinstance(exc, ArchiveError):
         return exc.reason
-    if isinstance(exc, py7zr.exceptions.CrcError | rarfile.RarCRCError):
-        return "bad CRC"
+    lib = _library_reason(exc)
+    if lib is not None:
+        return lib
     if isinstance(exc, zipfile.BadZipFile):
         return "bad CRC" if "CRC" in str(exc) else "corrupt zip member"
     if isinstance(exc, zlib.error | lzma.LZMAError | gzip.BadGzipFile):
@@ -46,15 +45,31 @@ def reason_of(exc: BaseException) -> str:
         return "truncated data"
     if isinstance(exc, tarfile.ReadError):
         return "truncated data" if "unexpected end" in str(exc) else "corrupt tar"
-    if isinstance(exc, rarfile.RarCannotExec):
-        return "rar backend missing"
     if isinstance(exc, RuntimeError) and "password" in str(exc).lower():
         return "encrypted, no configured password fits"
-    if isinstance(exc, NotImplementedError | py7zr.exceptions.UnsupportedCompressionMethodError):
+    if isinstance(exc, NotImplementedError):
         return "unsupported compression method"
     if isinstance(exc, OSError) and "invalid data stream" in str(exc).lower():
         return "bad compressed data"
     return f"unreadable ({type(exc).__name__})"
+
+
+def _library_reason(exc: BaseException) -> str | None:
+    """The reason for an exception of the 7z or rar library; they are imported only once an
+    archive of theirs is met, and only then can their exceptions occur."""
+    py7zr = sys.modules.get("py7zr.exceptions")
+    if py7zr is not None:
+        if isinstance(exc, py7zr.CrcError):
+            return "bad CRC"
+        if isinstance(exc, py7zr.UnsupportedCompressionMethodError):
+            return "unsupported compression method"
+    rarfile = sys.modules.get("rarfile")
+    if rarfile is not None:
+        if isinstance(exc, rarfile.RarCRCError):
+            return "bad CRC"
+        if isinstance(exc, rarfile.RarCannotExec):
+            return "rar backend missing"
+    return None
 
 
 def as_archive_error(exc: BaseException) -> ArchiveError:

@@ -34,19 +34,34 @@ def too_deep(depth: int, limits: ArchiveLimits) -> str | None:
 
 
 class Budget:
-    """Uncompressed bytes and members counted per top-level archive."""
+    """Uncompressed bytes and members counted per top-level archive.
 
-    __slots__ = ("limits", "members", "total")
+    `physical` is the top-level archive's size on disk: the bytes inflated from it, nested
+    archives included, may not exceed `max_ratio` times that size (once past `ratio_floor`),
+    whatever its headers declare. A member that would cross that line is skipped; bytes a
+    member inflates beyond its declared size are charged as they are read.
+    """
 
-    def __init__(self, limits: ArchiveLimits) -> None:
+    __slots__ = ("allowance", "limits", "members", "total")
+
+    def __init__(self, limits: ArchiveLimits, *, physical: int | None = None) -> None:
         self.limits = limits
         self.total = 0
         self.members = 0
+        self.allowance = limits.max_total_size
+        if physical is not None:
+            by_ratio = max(int(physical * limits.max_ratio), limits.ratio_floor)
+            self.allowance = min(self.allowance, by_ratio)
 
     def charge(self, size: int) -> None:
         self.total += size
         if self.total > self.limits.max_total_size:
             raise BudgetExceeded("archive total size limit exceeded")
+        if self.total > self.allowance:
+            raise LimitExceeded(self.bomb_reason())
+
+    def bomb_reason(self) -> str:
+        return f"archive bomb (inflates beyond {int(self.limits.max_ratio)}x its size)"
 
     def count_member(self) -> None:
         self.members += 1
@@ -63,8 +78,13 @@ class Budget:
             return None
         if size > self.limits.max_member_size:
             return "member size limit exceeded"
-        self.charge(size)
-        return over_ratio(size, packed, self.limits) if packed is not None else None
+        bomb = over_ratio(size, packed, self.limits) if packed is not None else None
+        if bomb is not None:
+            return bomb
+        if self.total + size > self.allowance and self.total + size <= self.limits.max_total_size:
+            return self.bomb_reason()
+        self.charge(size)  # a skipped member costs nothing: only what is read is charged
+        return None
 
 
 class Guard(io.RawIOBase):

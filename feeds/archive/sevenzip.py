@@ -11,9 +11,9 @@ import py7zr.exceptions
 
 from feeds.archive.entries import Container, Entries, Entry, Once
 from feeds.archive.errors import ArchiveError, reason_of
-from feeds.archive.guards import over_ratio
 from feeds.archive.member import HEAD_SIZE
 from feeds.archive.names import safe_name
+from feeds.archive.sevenzip_plan import folder_plan
 from feeds.archive.sevenzip_pump import SevenZipPump
 from feeds.archive.streams import put_back
 from feeds.textio import read_head
@@ -49,12 +49,11 @@ def sevenzip_entries(path: Path, box: Container) -> Entries:
             if password is None and archive.needs_password():
                 encrypted = True
                 continue
-            declared = sum(f.uncompressed for f in archive.files if not f.emptystream)
-            bomb = over_ratio(declared, max(1, path.stat().st_size), box.limits)
-            if bomb is not None:
-                yield Problem(origin=origin, reason=bomb)
+            plan = folder_plan(archive, box.limits, origin)
+            if plan.skip and len(plan.skip) == sum(1 for f in archive.files if not f.emptystream):
+                yield from plan.problems  # nothing else to read
                 return
-            pump = SevenZipPump(archive)
+            pump = SevenZipPump(archive, skip=plan.skip)
             stack.callback(pump.cancel)
             prefix = b""
             try:
@@ -68,6 +67,7 @@ def sevenzip_entries(path: Path, box: Container) -> Entries:
                 return
             if password is not None:
                 box.passwords.remember(password)
+            yield from plan.problems
             files = {str(f.id): f for f in archive.files}
             current = first
             while current is not None:

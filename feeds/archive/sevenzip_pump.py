@@ -27,10 +27,11 @@ class SevenZipPump:
     The queue is bounded and chunks are small, so memory stays flat whatever the member size.
     """
 
-    def __init__(self, archive: py7zr.SevenZipFile) -> None:
+    def __init__(self, archive: py7zr.SevenZipFile, *, skip: frozenset[int] = frozenset()) -> None:
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=8)
         self._cancel = threading.Event()
         self._archive = archive
+        self._skip = skip  # file ids never extracted (bomb members, see sevenzip_plan)
         self._terminal: tuple[str, Any] | None = None
         self._thread = threading.Thread(target=self._run, name="credwatch-7z", daemon=True)
         self._thread.start()
@@ -53,7 +54,7 @@ class SevenZipPump:
             worker = archive.worker
             factory = _PumpFactory(self)
             for info in archive.files:
-                if info.is_directory or info.is_socket or info.is_symlink:
+                if info.is_directory or info.is_socket or info.is_symlink or info.id in self._skip:
                     worker.register_filelike(info.id, None)
                 else:
                     worker.register_filelike(info.id, py7zr.io.MemIO(str(info.id), factory))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -18,12 +19,9 @@ from feeds.archive.guards import Budget, guard_reads, spool, too_deep
 from feeds.archive.member import HEAD_SIZE, Member
 from feeds.archive.names import safe_name
 from feeds.archive.passwords import PasswordRing
-from feeds.archive.rar import rar_entries
-from feeds.archive.sevenzip import sevenzip_entries
 from feeds.archive.sniff import COMPRESSED, sniff_archive
 from feeds.archive.streams import put_back
 from feeds.archive.tar import tar_entries
-from feeds.archive.zip import zip_entries
 from feeds.stealer_layout import is_litter
 from feeds.textio import read_head
 from monitor.errors import resource_fault
@@ -34,12 +32,21 @@ log = logging.getLogger(__name__)
 
 _DEFAULT_LIMITS = ArchiveLimits()
 
-_SEEKABLE: dict[str, Callable[[Path, Container], Entries]] = {
-    "zip": zip_entries,
-    "7z": sevenzip_entries,
-    "rar": rar_entries,
+_SEEKABLE: dict[str, tuple[str, str]] = {
+    "zip": ("feeds.archive.zip", "zip_entries"),
+    "7z": ("feeds.archive.sevenzip", "sevenzip_entries"),
+    "rar": ("feeds.archive.rar", "rar_entries"),
 }
-"""Containers read from a file: a nested one is spooled under the workdir first."""
+"""Containers read from a file (a nested one is spooled under the workdir first), by the
+module that lists them: imported when the first such archive is met, since the 7z and rar
+libraries take a noticeable part of a short scan's start-up to import."""
+
+
+def _lister(kind: str) -> Callable[[Path, Container], Entries]:
+    module, name = _SEEKABLE[kind]
+    return cast(
+        Callable[[Path, Container], Entries], getattr(importlib.import_module(module), name)
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,7 +134,7 @@ class _Walker:
 
             yield Member(origin=origin, name=name, size=size, head=head, _opener=opener)
             return
-        budget = Budget(self.limits)
+        budget = Budget(self.limits, physical=size)
         yield from self._archive(
             _Found(kind=kind, origin=origin, name=name, depth=0, budget=budget, path=path)
         )
@@ -150,7 +157,7 @@ class _Walker:
                     if path is None:
                         assert found.stream is not None
                         path = stack.enter_context(spool(found.stream, self.workdir))
-                    entries = _SEEKABLE[found.kind](path, box)
+                    entries = _lister(found.kind)(path, box)
                 with contextlib.closing(entries):
                     for item in entries:
                         if isinstance(item, Problem):

@@ -12,12 +12,8 @@ from feeds.archive.entries import Container, Entries, Entry
 from feeds.archive.errors import ArchiveError, archive_errors
 from feeds.archive.names import safe_name
 from feeds.archive.zip_salvage import salvage_zip
+from feeds.archive.zip_sanity import unsound_entries
 from monitor.types import Problem
-
-try:  # AES-encrypted zip members (WinZip AE-1/AE-2) need pyzipper; ZipCrypto does not.
-    import pyzipper
-except ImportError:  # pragma: no cover - optional dependency
-    pyzipper = None
 
 _AES_METHOD = 99
 _UTF8_NAME = 0x800
@@ -32,12 +28,14 @@ def zip_entries(path: Path, box: Container) -> Entries:
         try:
             archive = stack.enter_context(zipfile.ZipFile(handle))
             salvaged = False
+            source: IO[bytes] = handle
         except Exception:
             rebuilt = salvage_zip(handle)
             if rebuilt is None:
                 yield Problem(origin=origin, reason="corrupt zip (no readable member)")
                 return
             yield Problem(origin=origin, reason="truncated archive (no central directory)")
+            source = rebuilt
             try:
                 archive = stack.enter_context(zipfile.ZipFile(rebuilt))
             except Exception:
@@ -48,15 +46,29 @@ def zip_entries(path: Path, box: Container) -> Entries:
 
         def aes_archive() -> Any:
             if not aes:
-                if pyzipper is None:
-                    raise ArchiveError("AES-encrypted zip member, pyzipper not installed")
+                try:  # WinZip AES needs pyzipper (imported here: it is slow to import)
+                    import pyzipper
+                except ImportError:  # pragma: no cover - optional dependency
+                    raise ArchiveError("AES-encrypted zip member, pyzipper not installed") from None
                 if salvaged:
                     raise ArchiveError("AES-encrypted member in a truncated zip")
                 aes.append(stack.enter_context(pyzipper.AESZipFile(str(path))))
             return aes[0]
 
-        for index, info in enumerate(archive.infolist()):
-            if info.is_dir():
+        infos = archive.infolist()
+        unsound = unsound_entries(infos, _size_of(source))
+        if unsound.overlapping:
+            yield Problem(
+                origin=origin,
+                reason=f"{len(unsound.overlapping)} overlapping entries skipped (a zip bomb)",
+            )
+        if unsound.impossible:
+            yield Problem(
+                origin=origin,
+                reason=f"{len(unsound.impossible)} entries with impossible sizes skipped",
+            )
+        for index, info in enumerate(infos):
+            if info.is_dir() or index in unsound.overlapping or index in unsound.impossible:
                 continue
             yield Entry(
                 name=safe_name(_zip_name(info)),
@@ -88,6 +100,15 @@ def _opener(
             return box.passwords.open_member(lambda pwd: archive.open(info, pwd=pwd), guard)
 
     return opener
+
+
+def _size_of(stream: IO[bytes]) -> int:
+    """Bytes in a seekable stream (the zip file, or the salvaged copy of one)."""
+    here = stream.tell()
+    try:
+        return stream.seek(0, 2)
+    finally:
+        stream.seek(here)
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:

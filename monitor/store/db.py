@@ -105,10 +105,15 @@ async def open_pool(
 ) -> asyncpg.Pool:
     """Connect, create the database if needed and apply migrations."""
     try:
-        await ensure_database(dsn, password=password)
-        pool = await asyncpg.create_pool(
-            dsn, password=password, min_size=min_size, max_size=max_size, timeout=10
-        )
+        try:
+            pool = await asyncpg.create_pool(
+                dsn, password=password, min_size=min_size, max_size=max_size, timeout=10
+            )
+        except asyncpg.InvalidCatalogNameError:  # first start: create the database
+            await ensure_database(dsn, password=password)
+            pool = await asyncpg.create_pool(
+                dsn, password=password, min_size=min_size, max_size=max_size, timeout=10
+            )
     except (OSError, ValueError, asyncpg.PostgresError, TimeoutError) as exc:
         where = redact(dsn)
         reason = _scrub(str(exc), Target(dsn=dsn, embedded_root=None, password=password))

@@ -38,9 +38,20 @@ def available() -> list[Migration]:
     return found
 
 
+async def up_to_date(conn: asyncpg.Connection) -> bool:
+    """True when every available migration is recorded as applied."""
+    try:
+        done = await conn.fetchval("SELECT array_agg(version) FROM schema_migrations")
+    except asyncpg.UndefinedTableError:
+        return False
+    return {mg.version for mg in available()} <= set(done or ())
+
+
 async def migrate(conn: asyncpg.Connection) -> list[str]:
     """Apply what is missing; returns the names applied. Idempotent."""
     applied_now: list[str] = []
+    if await up_to_date(conn):
+        return applied_now  # the common case: one cheap query, no lock
     await conn.execute("SELECT pg_advisory_lock($1)", _LOCK_KEY)
     try:
         await conn.execute(

@@ -6,6 +6,7 @@ import io
 import random
 import struct
 import tarfile
+import tempfile
 import time
 import zipfile
 import zlib
@@ -68,6 +69,62 @@ def zip_of_zeros(name: str, size: int) -> bytes:
             out.write(block[: min(left, len(block))])
             left -= len(block)
     return buf.getvalue()
+
+
+def overlapping_zip(copies: int, *, kernel_size: int, extra: Members = ()) -> bytes:
+    """A "non-recursive" zip bomb: `copies` central-directory entries share one deflated
+    member of `kernel_size` zeros (CPython's zipfile opens every one of them), followed by
+    `extra` ordinary members that overlap nothing."""
+    kernel = zip_of_zeros("zeros.bin", kernel_size)
+    with zipfile.ZipFile(io.BytesIO(kernel)) as zf:
+        cd_offset = zf.start_dir
+    local = kernel[:cd_offset]
+    central = kernel[cd_offset:]
+    entry_len = (
+        46
+        + int.from_bytes(central[28:30], "little")
+        + int.from_bytes(central[30:32], "little")
+        + int.from_bytes(central[32:34], "little")
+    )
+    kernel_entry = central[:entry_len]
+    extras_local = b""
+    extras_central = b""
+    for name, payload in extra:
+        one = zip_bytes([(name, payload)])
+        with zipfile.ZipFile(io.BytesIO(one)) as zf:
+            start = zf.start_dir
+        record = bytearray(one[start : len(one) - 22])
+        offset = len(local) + len(extras_local)
+        record[42:46] = offset.to_bytes(4, "little")
+        extras_local += one[:start]
+        extras_central += bytes(record)
+    body = local + extras_local
+    directory = kernel_entry * copies + extras_central
+    count = copies + len(extra)
+    eocd = (
+        b"PK\x05\x06"
+        + bytes(4)
+        + count.to_bytes(2, "little") * 2
+        + len(directory).to_bytes(4, "little")
+        + len(body).to_bytes(4, "little")
+        + bytes(2)
+    )
+    return body + directory + eocd
+
+
+def lying_packed_size(members: Members, target: str) -> bytes:
+    """A zip whose `target` entry claims a compressed size running past the end of the file."""
+    data = bytearray(zip_bytes(members))
+    with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
+        pos = zf.start_dir
+    while data[pos : pos + 4] == b"PK\x01\x02":
+        name_len = int.from_bytes(data[pos + 28 : pos + 30], "little")
+        skip = 46 + name_len + int.from_bytes(data[pos + 30 : pos + 32], "little")
+        skip += int.from_bytes(data[pos + 32 : pos + 34], "little")
+        if data[pos + 46 : pos + 46 + name_len].decode() == target:
+            data[pos + 20 : pos + 24] = (len(data) * 4).to_bytes(4, "little")
+        pos += skip
+    return bytes(data)
 
 
 def flip_stored_byte(members: Members, target: str) -> bytes:
@@ -219,6 +276,16 @@ def tar_with_links(members: Members) -> bytes:
 
 
 # --------------------------------------------------------------------------- 7z
+
+
+def sevenzip_folders(members: Members) -> bytes:
+    """A 7z whose members each sit in their own folder (solid block), as `7z -ms=off` writes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "a.7z"
+        for i, (name, data) in enumerate(members):
+            with py7zr.SevenZipFile(path, "a" if i else "w") as archive:
+                archive.writestr(data, name)
+        return path.read_bytes()
 
 
 def sevenzip_bytes(

@@ -3,6 +3,7 @@ scan runs, the rest grouped in one message; the scan never waits for Slack's rat
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -92,3 +93,40 @@ async def test_200_hits_make_a_handful_of_messages_and_the_scan_does_not_wait(
     assert min(gaps) >= INTERVAL * 0.95  # the channel's rate limit was kept
     text = str(posted)
     assert "Kx9!secret0" not in text and "-leaked" not in text  # no password, whole or cut
+
+
+async def test_serve_sends_critical_alerts_while_a_dropped_file_is_still_scanning(
+    dsn: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.daemon import Daemon, DaemonOptions
+
+    monkeypatch.setenv("CREDWATCH_DSN", dsn)
+    monkeypatch.setenv("CREDWATCH_HOME", str(tmp_path / "home"))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    dump = drop / "combo.txt"
+    write_dump(dump)
+    env = {"CREDWATCH_HMAC_KEY": TEST_KEY.decode(), "SLACK_TOKEN": TOKEN}
+    async with (
+        SlackServer() as slack,
+        open_app(write_config(tmp_path, slack.api_url), env=env) as app,
+    ):
+        real_scan = app.scanner.scan_path
+        seen_during: list[int] = []
+
+        async def slow_scan(*args: object, **kwargs: object) -> object:
+            result = await real_scan(*args, **kwargs)  # type: ignore[arg-type]
+            # still "scanning": a critical alert must reach Slack before this returns
+            for _ in range(50):
+                if slack.calls:
+                    break
+                await asyncio.sleep(0.1)
+            seen_during.append(len(slack.calls))
+            return result
+
+        monkeypatch.setattr(app.scanner, "scan_path", slow_scan)
+        daemon = Daemon(
+            app=app, options=DaemonOptions(watch_dir=drop, schedule=False, serve_metrics=False)
+        )
+        assert await daemon.ingest_file(dump)
+    assert seen_during and seen_during[0] >= 1

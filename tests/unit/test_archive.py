@@ -253,6 +253,67 @@ def test_zip_bomb_declared_ratio(tmp_path: Path, workdir: Path) -> None:
     ]
 
 
+BENIGN = ("ok.txt", b"https://portal.example/login:bob:pw\n")
+
+
+def test_overlapping_zip_entries_are_skipped_before_inflating(
+    tmp_path: Path, workdir: Path
+) -> None:
+    data = gen.overlapping_zip(200, kernel_size=2 << 20, extra=[BENIGN])
+    path = gen.write(tmp_path / "overlap.zip", data)
+    assert run(path, workdir) == [
+        ("P", "overlap.zip", "200 overlapping entries skipped (a zip bomb)"),
+        ("M", "overlap.zip!ok.txt", len(BENIGN[1]), BENIGN[1]),
+    ]
+
+
+def test_zip_entry_claiming_data_past_the_end_is_skipped(tmp_path: Path, workdir: Path) -> None:
+    data = gen.lying_packed_size([("a.txt", b"x" * 100), BENIGN], "a.txt")
+    path = gen.write(tmp_path / "lying.zip", data)
+    assert run(path, workdir) == [
+        ("P", "lying.zip", "1 entries with impossible sizes skipped"),
+        ("M", "lying.zip!ok.txt", len(BENIGN[1]), BENIGN[1]),
+    ]
+
+
+def test_archive_ratio_counts_what_its_members_inflate_together(
+    tmp_path: Path, workdir: Path
+) -> None:
+    # each member stays under the per-member ratio floor; together they are a bomb
+    members = [BENIGN] + [(f"z{i:02}.bin", bytes(1 << 20)) for i in range(40)]
+    path = gen.write(tmp_path / "many.zip", gen.zip_bytes(members))
+    limits = ArchiveLimits(max_ratio=100)
+    out = run(path, workdir, limits=limits)
+    assert out[0] == ("M", "many.zip!ok.txt", len(BENIGN[1]), BENIGN[1])
+    read = sum(item[2] for item in out if item[0] == "M")  # type: ignore[misc]
+    skipped = [item for item in out if item[0] == "P"]
+    assert read <= path.stat().st_size * 100
+    assert skipped and {item[2] for item in skipped} == {
+        "archive bomb (inflates beyond 100x its size)"
+    }
+    assert len(out) == len(members)  # every member accounted for: read or reported
+
+
+def test_7z_bomb_folder_costs_only_itself(tmp_path: Path, workdir: Path) -> None:
+    members = [BENIGN, ("zeros.bin", bytes(8 << 20)), ("after.txt", b"still here\n")]
+    path = gen.write(tmp_path / "split.7z", gen.sevenzip_folders(members))
+    out = run(path, workdir, limits=ArchiveLimits(max_ratio=100))
+    assert ("M", "split.7z!ok.txt", len(BENIGN[1]), BENIGN[1]) in out
+    assert ("M", "split.7z!after.txt", 11, b"still here\n") in out
+    assert [item[:2] for item in out if item[0] == "P"] == [("P", "split.7z!zeros.bin")]
+    assert str(next(item for item in out if item[0] == "P")[2]).startswith("zip bomb (ratio ")
+
+
+def test_7z_solid_bomb_keeps_the_members_before_it(tmp_path: Path, workdir: Path) -> None:
+    members = [BENIGN, ("zeros.bin", bytes(8 << 20)), ("after.txt", b"behind\n")]
+    path = gen.write(tmp_path / "solid.7z", gen.sevenzip_bytes(members))
+    out = run(path, workdir, limits=ArchiveLimits(max_ratio=100))
+    assert out[-1] == ("M", "solid.7z!ok.txt", len(BENIGN[1]), BENIGN[1])
+    problems = {item[1]: item[2] for item in out if item[0] == "P"}
+    assert str(problems.pop("solid.7z!zeros.bin")).startswith("zip bomb (ratio ")
+    assert problems == {"solid.7z!after.txt": "skipped: behind a bomb in its solid block"}
+
+
 def test_gzip_bomb_is_stopped_while_streaming(tmp_path: Path, workdir: Path) -> None:
     path = gen.write(tmp_path / "zeros.gz", gzip.compress(bytes(50 << 20)))
     assert run(path, workdir, limits=ArchiveLimits(max_ratio=100)) == [
