@@ -818,7 +818,9 @@ def crash_line(exc: BaseException) -> str:
     return f"unexpected error ({detail}); run with --debug for the traceback"
 
 
-__all__ = ["App", "app", "main"]
+from monitor import cli_approvals  # noqa: E402  registers its commands on `app`
+
+__all__ = ["App", "app", "cli_approvals", "main"]
 
 
 if __name__ == "__main__":
