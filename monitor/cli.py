@@ -824,4 +824,6 @@ __all__ = ["App", "app", "cli_approvals", "main"]
 
 
 if __name__ == "__main__":
-    main()
+    from monitor import cli as _cli  # the importable module: its commands are all registered
+
+    _cli.main()

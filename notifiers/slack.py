@@ -19,12 +19,15 @@ from urllib.parse import urlsplit
 import aiohttp
 from pydantic import Field
 
+from monitor.decisions import Decider
 from monitor.errors import ProviderError
 from monitor.http import ALL_5XX, HttpClient, Reply, statuses
 from monitor.notify import Alert, AlertEvent, Delivery
 from monitor.retry import RetryPolicy, Sleep
 from monitor.settings import Section, SettingError, load_section, secret_from_env
 from notifiers import render
+from notifiers.slack_actions import SlackDecisions
+from notifiers.slack_buttons import decision_block
 from notifiers.slack_digest import slack_digest
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ _BROADCAST = frozenset({AlertEvent.FAILED, AlertEvent.APPROVAL})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # an incoming webhook answers errors with a short code as its whole body ("invalid_payload")
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")
+_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 class SlackSection(Section):
@@ -59,6 +63,46 @@ class SlackSection(Section):
     )
     max_retry_after: float = Field(
         default=60.0, ge=0, description="Longest Retry-After honoured, in seconds."
+    )
+    app_token_env: str | None = Field(
+        default=None,
+        description="Variable holding an app-level token (xapp-…): Approve / Reject buttons "
+        "on approval requests, heard over Socket Mode by `credwatch serve` (bot mode).",
+    )
+    deciders: list[str] = Field(
+        default_factory=list,
+        description="Slack user ids (U…) allowed to approve or reject from Slack.",
+    )
+    decider_group: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A Slack user group id (S…) whose members may approve or reject.",
+    )
+
+
+def _decisions(s: SlackSection, token: str | None, env: Mapping[str, str]) -> SlackDecisions | None:
+    """The buttons' Socket Mode app when `app_token_env` is set, with who may decide."""
+    if s.app_token_env is None:
+        if s.deciders or s.decider_group:
+            raise SettingError(SECTION, "app_token_env", "deciders need an app-level token")
+        return None
+    if token is None:
+        raise SettingError(SECTION, "app_token_env", "buttons need bot mode (token_env)")
+    if not s.deciders and s.decider_group is None:
+        raise SettingError(SECTION, "deciders", "name who may decide (or set decider_group)")
+    for user in s.deciders:
+        if not _SLACK_ID.fullmatch(user):
+            raise SettingError(SECTION, "deciders", f"{render.clean(user, 40)!r} is not a user id")
+    app_token = secret_from_env(SECTION, "app_token_env", s.app_token_env, env)
+    if not app_token.startswith("xapp-"):
+        raise SettingError(SECTION, "app_token_env", "must hold an app-level token (xapp-…)")
+    return SlackDecisions(
+        token=token,
+        app_token=app_token,
+        key=token.encode(),
+        deciders=frozenset(s.deciders),
+        decider_group=s.decider_group,
+        api_url=s.api_url,
     )
 
 
@@ -89,6 +133,7 @@ class SlackNotifier:
         min_interval: float = 1.0,
         session: aiohttp.ClientSession | None = None,
         sleep: Sleep = asyncio.sleep,
+        decisions: SlackDecisions | None = None,
     ) -> None:
         if (webhook_url is None) == (token is None):
             raise SettingError(SECTION, "", "set exactly one of webhook_url_env and token_env")
@@ -112,6 +157,9 @@ class SlackNotifier:
         )
         self._min_interval = min_interval
         self._sleep = sleep
+        if decisions is not None and token is None:
+            raise SettingError(SECTION, "app_token_env", "buttons need bot mode (token_env)")
+        self._decisions = decisions
         self._lock = asyncio.Lock()
         self._last_post = float("-inf")
 
@@ -138,6 +186,7 @@ class SlackNotifier:
             webhook_url = secret_from_env(SECTION, "webhook_url_env", s.webhook_url_env, env)
         if s.token_env is not None:
             token = secret_from_env(SECTION, "token_env", s.token_env, env)
+        decisions = _decisions(s, token, env)
         return cls(
             webhook_url=webhook_url,
             token=token,
@@ -146,7 +195,18 @@ class SlackNotifier:
             timeout=s.timeout,
             policy=RetryPolicy(attempts=s.attempts, base=1.0, max_wait=s.max_retry_after),
             min_interval=s.min_interval,
+            decisions=decisions,
         )
+
+    @property
+    def interactive(self) -> bool:
+        """Approval requests carry buttons, and `listen` hears their clicks."""
+        return self._decisions is not None
+
+    async def listen(self, decider: Decider) -> None:
+        """Hear Approve / Reject clicks until cancelled (Socket Mode)."""
+        if self._decisions is not None:
+            await self._decisions.listen(decider)
 
     def payload(self, alert: Alert, *, thread_ref: str | None = None) -> dict[str, Any]:
         """The JSON body that `send` posts (exposed for previews and tests)."""
@@ -157,6 +217,8 @@ class SlackNotifier:
         }
         if self._token is not None:
             body["channel"] = self._channel
+            if self._decisions is not None and alert.event is AlertEvent.APPROVAL:
+                body["blocks"] = [*body["blocks"], decision_block(alert, self._token.encode())]
             if thread_ref:
                 body["thread_ts"] = thread_ref
                 if alert.event in _BROADCAST:
