@@ -29,6 +29,7 @@ from monitor.normalize import canonical_host
 from monitor.output import err
 from monitor.pipeline import Sighting
 from monitor.store import db, embedded
+from monitor.store.records import DecisionRecord
 from monitor.store.store import ConnectionLost
 from monitor.suppression import Field, Rule, canonical_pattern
 from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
@@ -354,18 +355,19 @@ def reject(
 def _decide(exposure_id: int, config: Path, *, by: str, reject: bool, reason: str) -> None:
     who = by or os.environ.get("USER") or "admin"
 
-    async def go() -> int:
+    async def go() -> tuple[int, DecisionRecord | None]:
         async with _open(config, need_key=False) as a:
             count = await a.responses.approve(
                 exposure_id, who=f"cli:{who}", reject=reject, reason=reason
             )
             if count and not reject:
                 await a.respond_and_alert(batch=10_000)
-            return int(count)
+            return count, None if count else await a.store.last_decision(exposure_id)
 
-    count = _run(go)
+    count, before = _run(go)
     if not count:
-        raise _fail(f"exposure {exposure_id} has no containment waiting for approval")
+        why = f" (already {before.outcome} by {output.safe(before.decided_by)})" if before else ""
+        raise _fail(f"exposure {exposure_id} has no containment waiting for approval{why}")
     err.print(
         f"{'rejected' if reject else 'approved'} {count} containment(s) of exposure {exposure_id}"
     )

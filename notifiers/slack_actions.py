@@ -212,14 +212,27 @@ class SlackDecisions:
         text: str,
         result: DecisionResult,
     ) -> None:
-        """The approval request rewritten in place: the buttons give way to the outcome."""
+        """The approval request rewritten in place: the buttons give way to the outcome. When
+        its blocks are not known here (the dialog was answered to another instance), the
+        outcome is posted in its thread instead."""
         fallback = f"Containment {result.decision} by {clean(result.decided_by, 200)}"
         try:
-            await client.chat_update(
-                channel=channel, ts=ts, text=fallback, blocks=buttons.decided_blocks(blocks, text)
-            )
+            if blocks:
+                await client.chat_update(
+                    channel=channel,
+                    ts=ts,
+                    text=fallback,
+                    blocks=buttons.decided_blocks(blocks, text),
+                )
+            else:
+                await client.chat_postMessage(
+                    channel=channel,
+                    thread_ts=ts,
+                    text=fallback,
+                    blocks=buttons.decided_blocks([], text),
+                )
         except SlackApiError as exc:  # the decision stands; only the message is not updated
-            log.warning("slack chat.update failed", extra={"error": _error(exc)})
+            log.warning("slack decision message failed", extra={"error": _error(exc)})
 
     # -- who may decide --------------------------------------------------------------------
 

@@ -327,6 +327,19 @@ async def test_reject_asks_a_reason_in_a_dialog_and_records_it(case: Case) -> No
     assert exposure is not None and exposure.status.value == "dismissed"
 
 
+async def test_a_dialog_answered_elsewhere_posts_the_outcome_in_the_thread(case: Case) -> None:
+    app = case.app()
+    await dispatch(app, click(case, ALICE, slack_buttons.REJECT))
+    await case.slack.wait_for(lambda: len(case.slack.views) == 1)
+    case.decisions._messages.clear()  # another instance opened the dialog: blocks unknown here
+    await dispatch(app, submitted(case, ALICE, None))
+    await case.slack.wait_for(lambda: len(case.slack.posted) == 2)
+    reply = case.slack.posted[1]
+    assert reply["thread_ts"] == case.message["ts"]
+    assert "Rejected by <@U0ALICE01>" in reply["blocks"][-1]["text"]["text"]
+    assert await case.trail() == [("approval", "rejected", "slack:U0ALICE01 (alice)", "")]
+
+
 async def test_a_user_not_allowed_is_refused_and_nothing_is_decided(case: Case) -> None:
     app = case.app()
     await dispatch(app, click(case, MALLORY, slack_buttons.APPROVE))
@@ -398,6 +411,7 @@ def cli(*args: str, dsn: str, home: Path) -> subprocess.CompletedProcess[str]:
         CREDWATCH_DSN=dsn,
         CREDWATCH_HMAC_KEY=TEST_KEY.decode(),
         CREDWATCH_HOME=str(home),
+        CW_OKTA=OKTA_TOKEN,
     )
     return subprocess.run(
         [sys.executable, "-m", "monitor.cli", *args],
@@ -424,6 +438,10 @@ async def test_pending_cli_lists_what_waits(case: Case, dsn: str, tmp_path: Path
     await case.responses.approve(case.exposure_id, who="cli:root", reject=True, reason="test")
     res = await asyncio.to_thread(cli, "pending", *config, dsn=dsn, home=tmp_path)
     assert res.returncode == 0 and res.stdout == ""
+    res = await asyncio.to_thread(
+        cli, "approve", str(case.exposure_id), "--config", str(case.config), dsn=dsn, home=tmp_path
+    )
+    assert res.returncode == 2 and "already rejected by cli:root" in res.stderr
     res = await asyncio.to_thread(cli, "actions", *config, dsn=dsn, home=tmp_path)
     (action,) = [json.loads(line) for line in res.stdout.splitlines()]
     assert (action["step"], action["outcome"], action["decided_by"], action["detail"]) == (

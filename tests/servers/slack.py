@@ -260,7 +260,9 @@ class SlackServer:
         if "thread_ts" in payload:
             message["thread_ts"] = payload["thread_ts"]
         self.messages[ts] = {**message, "blocks": payload.get("blocks") or []}
-        return web.json_response({"ok": True, "channel": CHANNEL, "ts": ts, "message": message})
+        return await self._answered(
+            web.json_response({"ok": True, "channel": CHANNEL, "ts": ts, "message": message})
+        )
 
     # -- the Web API methods of interactivity ------------------------------------------------
 
