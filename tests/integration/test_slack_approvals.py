@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -97,13 +98,17 @@ class Case:
         return self.decisions.app(self.approvals, client=client)
 
     async def trail(self) -> list[tuple[str, str, str, str]]:
-        async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT step, outcome, decided_by, detail FROM actions WHERE exposure_id = $1 "
-                "ORDER BY id",
-                self.exposure_id,
-            )
-        return [(r["step"], r["outcome"], r["decided_by"], r["detail"]) for r in rows]
+        return await audit_trail(self.pool, self.exposure_id)
+
+
+async def audit_trail(pool: asyncpg.Pool, exposure_id: int) -> list[tuple[str, str, str, str]]:
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            "SELECT step, outcome, decided_by, detail FROM actions WHERE exposure_id = $1 "
+            "ORDER BY id",
+            exposure_id,
+        )
+    return [(r["step"], r["outcome"], r["decided_by"], r["detail"]) for r in rows]
 
 
 @pytest_asyncio.fixture
@@ -166,16 +171,21 @@ async def case(pool: asyncpg.Pool, tmp_path: Path, workdir: Path) -> AsyncIterat
 
 
 def click(
-    case: Case, user: dict[str, str], action_id: str, *, value: str | None = None
+    at: Case | tuple[SlackServer, dict[str, Any]],
+    user: dict[str, str],
+    action_id: str,
+    *,
+    value: str | None = None,
 ) -> dict[str, Any]:
-    """A block_actions payload as Slack sends it when `user` clicks a button of the message."""
-    message = case.message
+    """A block_actions payload as Slack sends it when `user` clicks a button of the message
+    (a case's approval request, or a given server and message)."""
+    slack, message = (at.slack, at.message) if isinstance(at, Case) else at
     button = next(
         e for b in message["blocks"] if b.get("type") == "actions" for e in b["elements"]
         if e["action_id"] == action_id
     )  # fmt: skip
-    trigger = f"1234567890.{len(case.slack.calls)}.abcdef"
-    case.slack.trigger_ids.add(trigger)
+    trigger = f"1234567890.{len(slack.calls)}.abcdef"
+    slack.trigger_ids.add(trigger)
     return {
         "type": "block_actions",
         "user": user,
@@ -458,3 +468,68 @@ def _edited(slack: SlackServer) -> set[str]:
 
 def _updates(slack: SlackServer) -> int:
     return sum(1 for c in slack.calls if c.path == "/api/chat.update")
+
+
+async def test_serve_hears_a_slack_approval_over_socket_mode(
+    pool: asyncpg.Pool, dsn: str, tmp_path: Path
+) -> None:
+    """`credwatch serve` as a real process: a dropped file's approval request goes to Slack
+    with buttons; an Approve click arriving over Socket Mode contains the account."""
+    idp = FakeIdP()
+    idp.add(FakeUser(id="00u1", login="partner1@gmail.com", email="partner1@gmail.com"))
+    async with serve(okta_app(idp)) as okta_url, SlackServer() as slack:
+        cfg = write_case(tmp_path, okta_url)
+        (tmp_path / "drop").mkdir()
+        cfg.write_text(
+            cfg.read_text()
+            + f"""
+[notifiers.slack]
+token_env = "CW_SLACK"
+app_token_env = "CW_SLACK_APP"
+channel = "{CHANNEL}"
+api_url = "{slack.api_url}"
+min_interval = 0
+deciders = ["{ALICE["id"]}"]
+
+[serve]
+watch_dir = "{tmp_path / "drop"}"
+metrics_port = 0
+settle_seconds = 0.3
+outbox_interval_seconds = 0.2
+"""
+        )
+        env = dict(
+            os.environ,
+            CREDWATCH_DSN=dsn,
+            CREDWATCH_HMAC_KEY=TEST_KEY.decode(),
+            CREDWATCH_HOME=str(tmp_path),
+            CW_OKTA=OKTA_TOKEN,
+            CW_SLACK=TOKEN,
+            CW_SLACK_APP=APP_TOKEN,
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "monitor.cli", "serve", "--config", str(cfg),
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            await slack.wait_for(lambda: slack.connections == 1, timeout=30)
+            (tmp_path / "drop" / "base.txt").write_text(
+                (tmp_path / "dumps" / "base.txt").read_text()
+            )
+            await slack.wait_for(lambda: len(slack.posted) == 1, timeout=30)
+            (ts,) = slack.messages
+            async with pool.acquire() as conn:
+                exposure_id = await conn.fetchval("SELECT id FROM exposures")
+            clicked = click((slack, slack.messages[ts]), ALICE, slack_buttons.APPROVE)
+            envelope = slack.send_interactive(clicked)
+            await slack.wait_for(lambda: any(a["envelope_id"] == envelope for a in slack.acks))
+            await slack.wait_for(lambda: ts in _edited(slack), timeout=30)
+            assert idp.users["00u1"].must_change
+            trail = await audit_trail(pool, exposure_id)
+            assert trail[0][:3] == ("approval", "approved", "slack:U0ALICE01 (alice)")
+            assert ("reset_password", "done") in {(step, out) for step, out, _, _ in trail}
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+        assert proc.returncode == 0, err.decode()
+        assert TOKEN not in err.decode() and APP_TOKEN not in err.decode()
