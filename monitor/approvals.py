@@ -122,7 +122,13 @@ class Approvals:
                 outcome=outcome(await self.store.containment_states(request.exposure_id)),
             )
         if not request.reject:
-            await self._run()
+            try:
+                await self._run()
+            except Exception as exc:  # decided and queued: the work loop runs it later
+                log.error(
+                    "approved containment not run now",
+                    extra={"exposure_id": request.exposure_id, "error": type(exc).__name__},
+                )
         last = await self.store.last_decision(request.exposure_id)
         return DecisionResult(
             ruling=Ruling.REJECTED if request.reject else Ruling.APPROVED,

@@ -29,6 +29,7 @@ from monitor.pipeline import Scanner
 from monitor.plugins import Family, build
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
+from monitor.routing import Route
 from monitor.store.store import Store
 from monitor.watchlist import build_watchlist
 from notifiers import slack_buttons
@@ -147,7 +148,9 @@ async def case(pool: asyncpg.Pool, tmp_path: Path, workdir: Path) -> AsyncIterat
         notifier = SlackNotifier.from_config(section, env)
         slack.usergroups[GROUP] = [CAROL["id"]]
         try:
-            assert (await deliver(store, notifier)).sent == 1
+            # Even where everything is grouped, a request for a decision goes out alone.
+            digest = Route(channel="slack", digest=True)
+            assert (await deliver(store, notifier, route=digest)).sent == 1
             (ts,) = slack.messages
             async with pool.acquire() as conn:
                 exposure_id = await conn.fetchval("SELECT id FROM exposures")
