@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
+from monitor.lifecycle import TRANSITIONS, State, Verb
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
 from monitor.responder import AccountRef, PortalHook, PortalRef, Responder
@@ -256,6 +257,8 @@ class Responses:
                 await tx.record_decision(ids, outcome=verb, decided_by=who, detail=reason)
                 new_status = "dismissed" if reject else "new"
                 await tx.set_exposure_status(exposure_id, new_status, reason or None)
+            if ids and reject:  # a rejected containment dismisses the exposure, audited
+                await _dismiss(tx, exposure_id, who=who, reason=reason)
         if ids:
             log.info(
                 "containment decided",
@@ -266,6 +269,14 @@ class Responses:
     async def aclose(self) -> None:
         for r in self.responders.values():
             await r.aclose()
+
+
+async def _dismiss(tx: Tx, exposure_id: int, *, who: str, reason: str) -> None:
+    sources, target = TRANSITIONS[Verb.DISMISS]
+    state = await tx.lock_lifecycle(exposure_id)
+    if state is not None and State(state) in sources:
+        why = "containment rejected" + (f": {reason}" if reason else "")
+        await tx.set_lifecycle(exposure_id, old=state, new=target.value, decided_by=who, reason=why)
 
 
 def approval_summary(provider: str, login: str, *, cookie: bool, dry_run: bool) -> str:

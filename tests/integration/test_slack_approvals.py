@@ -338,6 +338,9 @@ async def test_reject_asks_a_reason_in_a_dialog_and_records_it(case: Case) -> No
     )
     exposure = await case.store.exposure_by_id(case.exposure_id)
     assert exposure is not None and exposure.status.value == "dismissed"
+    (transition,) = await case.store.transitions(case.exposure_id)  # `show` lists it
+    assert (transition.to_state, transition.decided_by) == ("dismissed", "slack:U0CAROL01 (carol)")
+    assert transition.reason == "containment rejected: test account, known to the partner"
 
 
 async def test_a_dialog_answered_elsewhere_posts_the_outcome_in_the_thread(case: Case) -> None:
