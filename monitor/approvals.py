@@ -110,17 +110,7 @@ class Approvals:
             reason=request.reason,
         )
         if not count:
-            last = await self.store.last_decision(request.exposure_id)
-            if last is None:
-                return DecisionResult(ruling=Ruling.NOTHING)
-            return DecisionResult(
-                ruling=Ruling.ALREADY,
-                decided_by=last.decided_by,
-                decision=last.outcome,
-                at=last.at,
-                reason=last.detail,
-                outcome=outcome(await self.store.containment_states(request.exposure_id)),
-            )
+            return await self._before(request.exposure_id)
         if not request.reject:
             try:
                 await self._run()
@@ -137,6 +127,30 @@ class Approvals:
             at=last.at if last else None,
             reason=request.reason,
             outcome=outcome(await self.store.containment_states(request.exposure_id)),
+        )
+
+    async def decided(self, exposure_id: int) -> DecisionResult | None:
+        states = await self.store.containment_states(exposure_id)
+        if any(s.status == "awaiting_approval" for s in states):
+            return None
+        return await self._before(exposure_id, states)
+
+    async def _before(
+        self, exposure_id: int, states: list[ContainmentState] | None = None
+    ) -> DecisionResult:
+        """Who decided before (ALREADY), or NOTHING when no decision was ever asked for."""
+        last = await self.store.last_decision(exposure_id)
+        if last is None:
+            return DecisionResult(ruling=Ruling.NOTHING)
+        if states is None:
+            states = await self.store.containment_states(exposure_id)
+        return DecisionResult(
+            ruling=Ruling.ALREADY,
+            decided_by=last.decided_by,
+            decision=last.outcome,
+            at=last.at,
+            reason=last.detail,
+            outcome=outcome(states),
         )
 
     async def pending(self, *, limit: int = 500) -> list[Waiting]:

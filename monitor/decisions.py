@@ -41,6 +41,11 @@ class DecisionResult:
 class Decider(Protocol):
     async def decide(self, request: DecisionRequest) -> DecisionResult: ...
 
+    async def decided(self, exposure_id: int) -> DecisionResult | None:
+        """None while a containment of the exposure waits; else who decided (ALREADY) or
+        NOTHING: what a click would be told, before asking the human anything more."""
+        ...
+
 
 class DecisionListener(Protocol):
     """A channel that hears decisions; `listen` runs until cancelled."""

@@ -125,6 +125,10 @@ class SlackDecisions:
             )
             return
         if reject:
+            before = await self._decided(decider, exposure_id, channel, user)
+            if before is not None:  # decided already: no dialog, say by whom
+                await _tell(client, channel, user, buttons.outcome_text(before, user))
+                return
             self._keep(channel, ts, (body.get("message") or {}).get("blocks") or [])
             view = buttons.reject_view(exposure_id, str(action.get("value")), channel, ts)
             try:
@@ -141,6 +145,19 @@ class SlackDecisions:
             return
         blocks = (body.get("message") or {}).get("blocks") or []
         await self._decide(body, client, decider, exposure_id, (channel, ts), blocks, reject=False)
+
+    @staticmethod
+    async def _decided(
+        decider: Decider, exposure_id: int, channel: str, user: str
+    ) -> DecisionResult | None:
+        try:
+            return await decider.decided(exposure_id)
+        except Exception as exc:  # unknown: let the dialog open, the decision itself will tell
+            log.warning(
+                "slack decision state unknown",
+                extra={"exposure_id": exposure_id, "error": type(exc).__name__},
+            )
+            return None
 
     async def _reject_submitted(
         self, body: dict[str, Any], client: AsyncWebClient, decider: Decider

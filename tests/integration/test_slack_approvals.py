@@ -386,7 +386,11 @@ async def test_a_click_after_a_cli_decision_says_who_decided(case: Case) -> None
     await case.slack.wait_for(lambda: len(case.slack.ephemeral) == 1)
     text = case.slack.ephemeral[0]["text"]
     assert "Already rejected by cli:root" in text and "former staff" in text
-    assert okta_changes(case.idp) == 0
+    # Reject too: told at once, no dialog to fill in for nothing.
+    await dispatch(case.app(), click(case, ALICE, slack_buttons.REJECT))
+    await case.slack.wait_for(lambda: len(case.slack.ephemeral) == 2)
+    assert "Already rejected by cli:root" in case.slack.ephemeral[1]["text"]
+    assert case.slack.views == [] and okta_changes(case.idp) == 0
 
 
 async def test_slack_refusals_leave_the_decision_true(case: Case) -> None:
