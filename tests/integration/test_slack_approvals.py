@@ -369,6 +369,14 @@ async def test_a_user_not_allowed_is_refused_and_nothing_is_decided(case: Case) 
     assert [w.exposure_id for w in await case.approvals.pending()] == [case.exposure_id]
 
 
+async def test_an_unknown_user_group_allows_nobody(case: Case) -> None:
+    case.slack.usergroups.clear()  # Slack answers {"ok": false, "error": "no_such_subteam"}
+    await dispatch(case.app(), click(case, CAROL, slack_buttons.APPROVE))
+    await case.slack.wait_for(lambda: len(case.slack.ephemeral) == 1)
+    assert "not allowed" in case.slack.ephemeral[0]["text"]
+    assert await case.trail() == [] and okta_changes(case.idp) == 0
+
+
 async def test_a_forged_button_value_is_refused(case: Case) -> None:
     app = case.app()
     forged = f"{case.exposure_id}.{'0' * 32}"
