@@ -27,7 +27,7 @@ from monitor.retry import RetryPolicy, Sleep
 from monitor.settings import Section, SettingError, load_section, secret_from_env
 from notifiers import render
 from notifiers.slack_actions import SlackDecisions
-from notifiers.slack_buttons import decision_block
+from notifiers.slack_buttons import with_decision
 from notifiers.slack_digest import slack_digest
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,6 @@ _BROADCAST = frozenset({AlertEvent.FAILED, AlertEvent.APPROVAL})
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 # an incoming webhook answers errors with a short code as its whole body ("invalid_payload")
 _ERROR_CODE = re.compile(r"[a-z][a-z0-9_]{0,79}")
-_SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 class SlackSection(Section):
@@ -81,28 +80,14 @@ class SlackSection(Section):
 
 
 def _decisions(s: SlackSection, token: str | None, env: Mapping[str, str]) -> SlackDecisions | None:
-    """The buttons' Socket Mode app when `app_token_env` is set, with who may decide."""
-    if s.app_token_env is None:
-        if s.deciders or s.decider_group:
-            raise SettingError(SECTION, "app_token_env", "deciders need an app-level token")
-        return None
-    if token is None:
-        raise SettingError(SECTION, "app_token_env", "buttons need bot mode (token_env)")
-    if not s.deciders and s.decider_group is None:
-        raise SettingError(SECTION, "deciders", "name who may decide (or set decider_group)")
-    for user in s.deciders:
-        if not _SLACK_ID.fullmatch(user):
-            raise SettingError(SECTION, "deciders", f"{render.clean(user, 40)!r} is not a user id")
-    app_token = secret_from_env(SECTION, "app_token_env", s.app_token_env, env)
-    if not app_token.startswith("xapp-"):
-        raise SettingError(SECTION, "app_token_env", "must hold an app-level token (xapp-…)")
-    return SlackDecisions(
-        token=token,
-        app_token=app_token,
-        key=token.encode(),
-        deciders=frozenset(s.deciders),
+    return SlackDecisions.configure(
+        section=SECTION,
+        app_token_env=s.app_token_env,
+        deciders=s.deciders,
         decider_group=s.decider_group,
+        token=token,
         api_url=s.api_url,
+        env=env,
     )
 
 
@@ -218,7 +203,7 @@ class SlackNotifier:
         if self._token is not None:
             body["channel"] = self._channel
             if self._decisions is not None and alert.event is AlertEvent.APPROVAL:
-                body["blocks"] = [*body["blocks"], decision_block(alert, self._token.encode())]
+                body["blocks"] = with_decision(body["blocks"], alert, self._token.encode())
             if thread_ref:
                 body["thread_ts"] = thread_ref
                 if alert.event in _BROADCAST:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -23,6 +25,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from monitor.decisions import Decider, DecisionRequest, DecisionResult, Ruling
+from monitor.settings import SettingError, secret_from_env
 from notifiers import slack_buttons as buttons
 from notifiers.render import clean
 
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 GROUP_TTL = 60.0  # seconds a user group's member list is trusted
 RECONNECT_MAX = 300.0  # longest wait between two Socket Mode connection attempts
 _KEPT_MESSAGES = 200  # messages whose blocks are kept while their reject dialog is open
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 class SlackDecisions:
@@ -55,6 +59,43 @@ class SlackDecisions:
         self._members: frozenset[str] = frozenset()
         self._members_at = float("-inf")
         self._messages: OrderedDict[tuple[str, str], list[dict[str, Any]]] = OrderedDict()
+
+    @classmethod
+    def configure(
+        cls,
+        *,
+        section: str,
+        app_token_env: str | None,
+        deciders: Sequence[str],
+        decider_group: str | None,
+        token: str | None,
+        api_url: str,
+        env: Mapping[str, str],
+    ) -> SlackDecisions | None:
+        """The buttons' app when `app_token_env` is set (bot mode only), with who may decide;
+        None without it. The bot token signs the buttons' values."""
+        if app_token_env is None:
+            if deciders or decider_group:
+                raise SettingError(section, "app_token_env", "deciders need an app-level token")
+            return None
+        if token is None:
+            raise SettingError(section, "app_token_env", "buttons need bot mode (token_env)")
+        if not deciders and decider_group is None:
+            raise SettingError(section, "deciders", "name who may decide (or set decider_group)")
+        for user in deciders:
+            if not _USER_ID.fullmatch(user):
+                raise SettingError(section, "deciders", f"{clean(user, 40)!r} is not a user id")
+        app_token = secret_from_env(section, "app_token_env", app_token_env, env)
+        if not app_token.startswith("xapp-"):
+            raise SettingError(section, "app_token_env", "must hold an app-level token (xapp-…)")
+        return cls(
+            token=token,
+            app_token=app_token,
+            key=token.encode(),
+            deciders=frozenset(deciders),
+            decider_group=decider_group,
+            api_url=api_url,
+        )
 
     def __repr__(self) -> str:
         return f"SlackDecisions(deciders={sorted(self._deciders)!r}, group={self._group!r})"

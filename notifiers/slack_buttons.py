@@ -15,7 +15,7 @@ from typing import Any
 
 from monitor.decisions import DecisionResult, Ruling
 from monitor.notify import Alert
-from notifiers.render import clean, cut, mrkdwn_escape
+from notifiers.render import SLACK_BLOCKS_MAX, clean, cut, mrkdwn_escape
 
 BLOCK_ID = "credwatch_decision"
 APPROVE = "credwatch_approve"
@@ -81,6 +81,11 @@ def decision_block(alert: Alert, key: bytes) -> dict[str, Any]:
             },
         ],
     }
+
+
+def with_decision(blocks: list[dict[str, Any]], alert: Alert, key: bytes) -> list[dict[str, Any]]:
+    """An approval request's blocks with the buttons last (within Slack's 50 blocks)."""
+    return [*blocks[: SLACK_BLOCKS_MAX - 1], decision_block(alert, key)]
 
 
 def reject_view(exposure_id: int, value: str, channel: str, ts: str) -> dict[str, Any]:
