@@ -52,9 +52,9 @@ def decision_block(alert: Alert, key: bytes) -> dict[str, Any]:
     exposure_id = alert.exposure.id
     value = sign(key, exposure_id)
     what = clean(alert.action_summary, 200) or "contain the leaked credential"
-    confirm = cut(
-        f"Exposure {exposure_id}: {mrkdwn_escape(what)}. This runs now.", _CONFIRM_TEXT_MAX
-    )
+    head, tail = f"Exposure {exposure_id}: ", ". This runs now."
+    room = _CONFIRM_TEXT_MAX - len(head) - len(tail)
+    confirm = head + cut(mrkdwn_escape(what), room) + tail
     return {
         "type": "actions",
         "block_id": BLOCK_ID,

@@ -74,6 +74,7 @@ def test_a_long_hostile_summary_stays_within_the_confirm_dialog_limits() -> None
     assert block_problems({"text": "t", "blocks": [block]}) == []
     confirm = block["elements"][0]["confirm"]["text"]["text"]
     assert "<!channel>" not in confirm and len(confirm) <= 300
+    assert confirm.startswith("Exposure 7: ") and confirm.endswith("This runs now.")
 
 
 @pytest.mark.parametrize(
