@@ -16,7 +16,17 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor import cli_lookup, hardening, logs, output, plugins, queue, triage, worker
+from monitor import (
+    cli_approvals,
+    cli_lookup,
+    hardening,
+    logs,
+    output,
+    plugins,
+    queue,
+    triage,
+    worker,
+)
 from monitor.app import App
 from monitor.cli_common import (
     EXIT_CLEAN,
@@ -36,6 +46,7 @@ from monitor.lifecycle import State, Verb
 from monitor.output import err
 from monitor.pipeline import Sighting
 from monitor.store import db, embedded
+from monitor.store.records import DecisionRecord
 from monitor.store.store import ConnectionLost
 from monitor.suppression import Field, Rule, canonical_pattern
 from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
@@ -55,6 +66,7 @@ suppress_app = typer.Typer(
 )
 app.add_typer(suppress_app, name="suppress")
 cli_lookup.register(app)
+cli_approvals.register(app)
 
 LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
 
@@ -335,18 +347,19 @@ def reject(
 def _decide(exposure_id: int, config: Path, *, by: str, reject: bool, reason: str) -> None:
     who = by or os.environ.get("USER") or "admin"
 
-    async def go() -> int:
+    async def go() -> tuple[int, DecisionRecord | None]:
         async with _open(config, need_key=False) as a:
             count = await a.responses.approve(
                 exposure_id, who=f"cli:{who}", reject=reject, reason=reason
             )
             if count and not reject:
                 await a.respond_and_alert(batch=10_000)
-            return int(count)
+            return count, None if count else await a.store.last_decision(exposure_id)
 
-    count = _run(go)
+    count, before = _run(go)
     if not count:
-        raise _fail(f"exposure {exposure_id} has no containment waiting for approval")
+        why = f" (already {before.outcome} by {output.safe(before.decided_by)})" if before else ""
+        raise _fail(f"exposure {exposure_id} has no containment waiting for approval{why}")
     err.print(
         f"{'rejected' if reject else 'approved'} {count} containment(s) of exposure {exposure_id}"
     )
@@ -779,4 +792,6 @@ __all__ = ["App", "app", "main"]
 
 
 if __name__ == "__main__":
-    main()
+    from monitor import cli as _cli  # the importable module: its commands are all registered
+
+    _cli.main()

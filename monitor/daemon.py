@@ -12,6 +12,8 @@ from aiohttp import web
 
 from monitor import metrics as metrics_mod
 from monitor.app import App
+from monitor.approvals import Approvals
+from monitor.decisions import can_listen
 from monitor.dropfolder import DropFolder, DropRetry
 from monitor.errors import CredwatchError, resource_fault
 from monitor.feed import ApiFeed
@@ -215,6 +217,7 @@ class Daemon:
                 ),
             )
             sched.start()
+        listeners = self._listen() if self.options.schedule else []
         drop = (
             DropFolder(self.options.watch_dir, settle=self.config.serve.settle_seconds)
             if self.options.watch_dir
@@ -238,6 +241,9 @@ class Daemon:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
         finally:
+            for task in listeners:
+                task.cancel()
+            await asyncio.gather(*listeners, return_exceptions=True)
             if sched is not None:
                 sched.shutdown(wait=False)
             # Let a scheduled job in hand finish or abandon: its source stays unfinished and
@@ -246,6 +252,15 @@ class Daemon:
                 pass
             if runner is not None:
                 await runner.cleanup()
+
+    def _listen(self) -> list[asyncio.Task[None]]:
+        """Channels where humans decide on approvals (Slack buttons), each heard in a task."""
+        decider = Approvals(self.store, self.app.responses)
+        return [
+            asyncio.create_task(n.listen(decider), name=f"decisions-{n.name}")
+            for n in self.app.notifiers
+            if can_listen(n)
+        ]
 
     @property
     def metrics_address(self) -> tuple[str, int]:

@@ -32,17 +32,24 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 12))
 
 
+def approve_command(exposure_id: int) -> str:
+    """The command that approves an exposure's containment awaiting approval."""
+    return f"credwatch approve {exposure_id}"
+
+
 async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) -> Alert | None:
     exposure = await store.exposure_by_id(claimed.exposure_id)
     if exposure is None:
         return None
     ctx = await store.alert_context(exposure.id)
+    event = AlertEvent(claimed.event)
     return Alert(
         id=claimed.id,
-        event=AlertEvent(claimed.event),
+        event=event,
         exposure=exposure,
         origin=claimed.origin,
         action_summary=claimed.summary,
+        approve_command=approve_command(exposure.id) if event is AlertEvent.APPROVAL else None,
         partner_contact=contacts.get(exposure.partner or ""),
         victim_country=ctx.country if ctx else None,
         stealer_family=ctx.family if ctx else None,
@@ -117,7 +124,7 @@ class _Round:
         what was not tried then is given back."""
         alerts = await _prepare(self.store, claimed, self.contacts)
         group = can_group(self.notifier)
-        grouped = [(c, a) for c, a in alerts if group and self.route.grouped(a.exposure.severity)]
+        grouped = [(c, a) for c, a in alerts if group and self._grouped(a)]
         together = {c.id for c, _ in grouped}
         singles = [(c, a) for c, a in alerts if c.id not in together]
         posts = [([item], False) for item in singles]
@@ -129,6 +136,12 @@ class _Round:
                 )
                 return False
         return True
+
+    def _grouped(self, alert: Alert) -> bool:
+        """A request for a decision always goes alone: it is answered message by message."""
+        return alert.event is not AlertEvent.APPROVAL and self.route.grouped(
+            alert.exposure.severity
+        )
 
     async def post(self, items: list[tuple[ClaimedAlert, Alert]], *, grouped: bool) -> bool:
         """Post `items` as one message (grouped) or the single alert; False ends the round."""

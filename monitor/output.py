@@ -119,6 +119,9 @@ def _table(title: str | None = None) -> Table:
     return Table(title=title, box=None, show_edge=False)
 
 
+table = _table  # for the commands defined beside monitor.cli
+
+
 def print_sightings(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console().print("no exposures found")

@@ -81,6 +81,9 @@ class PlanLike(Protocol):
     @property
     def alert(self) -> bool: ...
 
+    @property
+    def event(self) -> str: ...
+
 
 Report = Callable[["Sighting"], str]  # a sighting as the scan output shows it (JSON, hints only)
 OnSighting = Callable[[Sighting], Awaitable[None] | None]
@@ -402,15 +405,15 @@ class Scanner:
             rec = await tx.record_match(
                 m, key=self.key, source_id=source_id, previous=self.previous_keys
             )
-            summary, alert = "", True
+            summary, alert, event = "", True, "new"
             if rec.new_exposure and self.planner is not None:
                 plan = await self.planner.plan(tx, m, rec.exposure_id)
-                summary, alert = plan.summary, plan.alert
+                summary, alert, event = plan.summary, plan.alert, plan.event
             if rec.new_exposure and alert:
                 await tx.enqueue_alert(
                     exposure_id=rec.exposure_id,
                     channels=self.routes.channels_for(m),
-                    event="new",
+                    event=event,
                     origin=_origin(m),
                     summary=summary,
                 )

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
+from monitor.lifecycle import TRANSITIONS, State, Verb
 from monitor.outbox import backoff
 from monitor.policy import Decision, PolicyConfig, decide
 from monitor.responder import AccountRef, PortalHook, PortalRef, Responder
@@ -26,6 +27,7 @@ LEASE = 600.0  # seconds a claimed containment is held: longer than one run with
 class Plan:
     summary: str  # what the alert says was (or will be) done
     alert: bool  # False when suppressed
+    event: str = "new"  # the first alert's event: "approval_needed" when a human must decide
 
 
 class Responses:
@@ -105,9 +107,10 @@ class Responses:
         if waiting:
             await tx.set_exposure_status(exposure_id, "pending_approval", verdict.reason)
             return Plan(
-                summary=f"waiting for approval to contain in {provider}: "
-                f"credwatch approve {exposure_id}",
+                summary=approval_summary(provider, login, cookie=cookie, dry_run=verdict.dry_run)
+                + f"; to refuse: credwatch reject {exposure_id} --reason TEXT",
                 alert=True,
+                event="approval_needed",
             )
         mode = "dry run: would " if verdict.dry_run else "containing: "
         if cookie:
@@ -240,22 +243,53 @@ class Responses:
     async def approve(
         self, exposure_id: int, *, who: str, reject: bool = False, reason: str = ""
     ) -> int:
+        """A human's decision on the exposure's containments awaiting approval, audited with who
+        and why; returns how many were decided (0: none was waiting, e.g. decided before)."""
+        verb = "rejected" if reject else "approved"
         async with self.store.transaction() as tx:
-            count = await tx.approve_containments(
+            ids = await tx.decide_containments(
                 exposure_id,
                 status="rejected" if reject else "pending",
                 decided_by=who,
-                note=f"; {'rejected' if reject else 'approved'} by {who}"
-                + (f": {reason}" if reason else ""),
+                note=f"; {verb} by {who}" + (f": {reason}" if reason else ""),
             )
-            if count:
+            if ids:
+                await tx.record_decision(ids, outcome=verb, decided_by=who, detail=reason)
                 new_status = "dismissed" if reject else "new"
                 await tx.set_exposure_status(exposure_id, new_status, reason or None)
-        return count
+            if ids and reject:  # a rejected containment dismisses the exposure, audited
+                await _dismiss(tx, exposure_id, who=who, reason=reason)
+        if ids:
+            log.info(
+                "containment decided",
+                extra={"exposure_id": exposure_id, "decision": verb, "decided_by": who},
+            )
+        return len(ids)
 
     async def aclose(self) -> None:
         for r in self.responders.values():
             await r.aclose()
+
+
+async def _dismiss(tx: Tx, exposure_id: int, *, who: str, reason: str) -> None:
+    sources, target = TRANSITIONS[Verb.DISMISS]
+    state = await tx.lock_lifecycle(exposure_id)
+    if state is not None and State(state) in sources:
+        why = "containment rejected" + (f": {reason}" if reason else "")
+        await tx.set_lifecycle(exposure_id, old=state, new=target.value, decided_by=who, reason=why)
+
+
+def approval_summary(provider: str, login: str, *, cookie: bool, dry_run: bool) -> str:
+    """What an approval would do, in the words of the approval request."""
+    if cookie:
+        what = f"revoke the sessions of {login} and end them in the portal"
+    else:
+        what = (
+            f"set a random password for {login}, require a change and revoke sessions "
+            "(external accounts: block sign-in and revoke sessions)"
+        )
+    mode = " (dry run: nothing changes while [policy] enforce is false)" if dry_run else ""
+    return f"waiting for approval to {what} in {provider}{mode}"
 
 
 def _summary(provider: str, result: ContainmentResult, steps: str) -> str:

@@ -285,6 +285,8 @@ class Outcome(StrEnum):
     STARTED = (
         "started"  # recorded before a call whose effect must be recognised if its reply is lost
     )
+    APPROVED = "approved"  # a human approved the containment (step `approval`)
+    REJECTED = "rejected"  # a human rejected it (step `approval`, the reason in `detail`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -19,12 +19,15 @@ from urllib.parse import urlsplit
 import aiohttp
 from pydantic import Field
 
+from monitor.decisions import Decider
 from monitor.errors import ProviderError
 from monitor.http import ALL_5XX, HttpClient, Reply, statuses
 from monitor.notify import Alert, AlertEvent, Delivery
 from monitor.retry import RetryPolicy, Sleep
 from monitor.settings import Section, SettingError, load_section, secret_from_env
 from notifiers import render
+from notifiers.slack_actions import SlackDecisions
+from notifiers.slack_buttons import with_decision
 from notifiers.slack_digest import slack_digest
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,32 @@ class SlackSection(Section):
     max_retry_after: float = Field(
         default=60.0, ge=0, description="Longest Retry-After honoured, in seconds."
     )
+    app_token_env: str | None = Field(
+        default=None,
+        description="Variable holding an app-level token (xapp-…): Approve / Reject buttons "
+        "on approval requests, heard over Socket Mode by `credwatch serve` (bot mode).",
+    )
+    deciders: list[str] = Field(
+        default_factory=list,
+        description="Slack user ids (U…) allowed to approve or reject from Slack.",
+    )
+    decider_group: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A Slack user group id (S…) whose members may approve or reject.",
+    )
+
+
+def _decisions(s: SlackSection, token: str | None, env: Mapping[str, str]) -> SlackDecisions | None:
+    return SlackDecisions.configure(
+        section=SECTION,
+        app_token_env=s.app_token_env,
+        deciders=s.deciders,
+        decider_group=s.decider_group,
+        token=token,
+        api_url=s.api_url,
+        env=env,
+    )
 
 
 def _check_url(url: str, what: str) -> None:
@@ -89,6 +118,7 @@ class SlackNotifier:
         min_interval: float = 1.0,
         session: aiohttp.ClientSession | None = None,
         sleep: Sleep = asyncio.sleep,
+        decisions: SlackDecisions | None = None,
     ) -> None:
         if (webhook_url is None) == (token is None):
             raise SettingError(SECTION, "", "set exactly one of webhook_url_env and token_env")
@@ -112,6 +142,9 @@ class SlackNotifier:
         )
         self._min_interval = min_interval
         self._sleep = sleep
+        if decisions is not None and token is None:
+            raise SettingError(SECTION, "app_token_env", "buttons need bot mode (token_env)")
+        self._decisions = decisions
         self._lock = asyncio.Lock()
         self._last_post = float("-inf")
 
@@ -138,6 +171,7 @@ class SlackNotifier:
             webhook_url = secret_from_env(SECTION, "webhook_url_env", s.webhook_url_env, env)
         if s.token_env is not None:
             token = secret_from_env(SECTION, "token_env", s.token_env, env)
+        decisions = _decisions(s, token, env)
         return cls(
             webhook_url=webhook_url,
             token=token,
@@ -146,7 +180,18 @@ class SlackNotifier:
             timeout=s.timeout,
             policy=RetryPolicy(attempts=s.attempts, base=1.0, max_wait=s.max_retry_after),
             min_interval=s.min_interval,
+            decisions=decisions,
         )
+
+    @property
+    def interactive(self) -> bool:
+        """Approval requests carry buttons, and `listen` hears their clicks."""
+        return self._decisions is not None
+
+    async def listen(self, decider: Decider) -> None:
+        """Hear Approve / Reject clicks until cancelled (Socket Mode)."""
+        if self._decisions is not None:
+            await self._decisions.listen(decider)
 
     def payload(self, alert: Alert, *, thread_ref: str | None = None) -> dict[str, Any]:
         """The JSON body that `send` posts (exposed for previews and tests)."""
@@ -157,6 +202,8 @@ class SlackNotifier:
         }
         if self._token is not None:
             body["channel"] = self._channel
+            if self._decisions is not None and alert.event is AlertEvent.APPROVAL:
+                body["blocks"] = with_decision(body["blocks"], alert, self._token.encode())
             if thread_ref:
                 body["thread_ts"] = thread_ref
                 if alert.event in _BROADCAST:

@@ -227,3 +227,41 @@ class LookupAudit:
     started_at: datetime
     finished_at: datetime | None  # None: interrupted
     counts: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PendingApproval:
+    """A containment that waits for a human's approval (`credwatch pending`)."""
+
+    exposure_id: int
+    provider: str
+    login: str
+    dry_run: bool
+    sessions_only: bool
+    reason: str  # the policy's reason, e.g. "portal_account at medium"
+    since: datetime
+    severity: int
+    host: str
+    partner: str | None
+    kind: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DecisionRecord:
+    """The last human decision on an exposure's containment awaiting approval."""
+
+    outcome: str  # approved | rejected
+    decided_by: str
+    detail: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ContainmentState:
+    """Where one containment stands: `status` pending/done/failed/rejected, `result` the run's."""
+
+    provider: str
+    status: str
+    result: str | None
+    last_error: str | None
+    dry_run: bool

@@ -84,6 +84,10 @@ async def record_match(
     )
 
 
+# events that announce an exposure (a follow-up goes only where one of them went)
+FIRST_EVENTS = frozenset({"new", "approval_needed"})
+
+
 async def enqueue_alert(
     conn: asyncpg.Connection,
     *,
@@ -110,7 +114,7 @@ async def enqueue_alert(
             )
         else:
             alert_id = await conn.fetchval(
-                sql("enqueue_alert" if event == "new" else "enqueue_followup"),
+                sql("enqueue_alert" if event in FIRST_EVENTS else "enqueue_followup"),
                 exposure_id,
                 channel,
                 event,

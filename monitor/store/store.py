@@ -18,8 +18,11 @@ from monitor.store.records import (
     Backlog,
     ClaimedAlert,
     ContainmentJob,
+    ContainmentState,
+    DecisionRecord,
     DomainSighting,
     LookupAudit,
+    PendingApproval,
     Quarantined,
     ScanProgress,
     SightingRow,
@@ -401,6 +404,47 @@ class Store:
         return [
             ActionRow(action=Action.from_row(r), login=r["login"], host=r["host"]) for r in rows
         ]
+
+    # -- decisions on containments awaiting approval --------------------------------------
+
+    async def pending_approvals(self, *, limit: int = 500) -> list[PendingApproval]:
+        """Containments waiting for a human, oldest first."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("pending_approvals"), limit)
+        return [
+            PendingApproval(
+                exposure_id=int(r["exposure_id"]),
+                provider=str(r["provider"]),
+                login=str(r["login"]),
+                dry_run=bool(r["dry_run"]),
+                sessions_only=bool(r["sessions_only"]),
+                reason=str(r["reason"]),
+                since=r["created_at"],
+                severity=int(r["severity"]),
+                host=str(r["host"] or ""),
+                partner=r["partner"],
+                kind=str(r["kind"]),
+            )
+            for r in rows
+        ]
+
+    async def last_decision(self, exposure_id: int) -> DecisionRecord | None:
+        """Who last approved or rejected the exposure's containment, when, and why."""
+        async with self._pool.acquire() as conn:
+            r = await conn.fetchrow(sql("decision_last"), exposure_id)
+        if r is None:
+            return None
+        return DecisionRecord(
+            outcome=str(r["outcome"]),
+            decided_by=str(r["decided_by"]),
+            detail=str(r["detail"] or ""),
+            at=r["at"],
+        )
+
+    async def containment_states(self, exposure_id: int) -> list[ContainmentState]:
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("containment_states"), exposure_id)
+        return [ContainmentState(**dict(r)) for r in rows]
 
     # -- lifecycle and suppression rules -----------------------------------------------------
 

@@ -97,14 +97,26 @@ class Tx:
         )
         return int(planned) if planned is not None else None
 
-    async def approve_containments(
+    async def decide_containments(
         self, exposure_id: int, *, status: str, decided_by: str, note: str
-    ) -> int:
-        """Move the exposure's containments awaiting approval to `status`; returns how many."""
+    ) -> list[int]:
+        """Move the exposure's containments awaiting approval to `status`; returns their ids."""
         rows = await self._conn.fetch(
             sql("containment_approve"), exposure_id, status, decided_by, note
         )
-        return len(rows)
+        return [int(r["id"]) for r in rows]
+
+    async def record_decision(
+        self, containment_ids: Sequence[int], *, outcome: str, decided_by: str, detail: str
+    ) -> None:
+        """Audit a human's decision (`approved` or `rejected`) on these containments."""
+        await self._conn.execute(
+            sql("decision_record"),
+            list(containment_ids),
+            outcome,
+            db_text(decided_by),
+            db_text(detail),
+        )
 
     async def finish_containment(
         self,

@@ -202,10 +202,15 @@ async def test_approval_waits_for_a_human_then_contains(
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
             "SELECT e.id, e.status, a.summary FROM exposures e JOIN alerts a ON a.exposure_id = e.id "
-            "WHERE e.login = 'partner1@gmail.com' AND a.event = 'new'"
+            "WHERE e.login = 'partner1@gmail.com'"
         )
+        events = [r["event"] for r in await conn.fetch("SELECT event FROM alerts")]
+    # The request for a decision is its own event (not a "new" alert) and says how to refuse;
+    # the approve command travels with it (Alert.approve_command, set at delivery).
+    assert events == ["approval_needed", "approval_needed"]  # never a "new" titled as a finding
     assert row["status"] == "pending_approval"
-    assert f"credwatch approve {row['id']}" in row["summary"]
+    assert "waiting for approval to set a random password for partner1@gmail.com" in row["summary"]
+    assert f"credwatch reject {row['id']} --reason" in row["summary"]
     config = load_config(cfg)
     responders = {
         "ldap": build(
@@ -223,6 +228,7 @@ async def test_approval_waits_for_a_human_then_contains(
     finally:
         await responses.aclose()
     assert not server.binds("partner1", slapd.LEAKED_PASSWORD)
+    assert (await trail(pool, "partner1@gmail.com"))[0] == ("approval", "approved")
     async with pool.acquire() as conn:
         by = await conn.fetchval(
             "SELECT DISTINCT decided_by FROM actions a JOIN exposures e ON e.id = a.exposure_id "

@@ -24,5 +24,6 @@ FROM due
 WHERE a.id = due.id
 RETURNING a.id, a.exposure_id, a.event, a.origin, a.summary, a.created_at, a.attempts,
           (SELECT f.ref FROM alerts f
-            WHERE f.exposure_id = a.exposure_id AND f.channel = a.channel AND f.event = 'new'
-              AND f.ref IS NOT NULL) AS thread_ref
+            WHERE f.exposure_id = a.exposure_id AND f.channel = a.channel
+              AND f.event IN ('new', 'approval_needed') AND f.ref IS NOT NULL
+            ORDER BY f.id LIMIT 1) AS thread_ref
