@@ -33,9 +33,10 @@ class Verdict(StrEnum):
 def required_steps(*, cookie: bool, external: bool) -> tuple[str, ...]:
     """A stolen cookie is the portal's session: its issuer and the IdP must both end it. A leaked
     password must stop working (replaced, or the account blocked when we cannot replace it) and
-    the sessions already opened with it must end."""
+    the sessions already opened with it must end. The portal goes first: a hook that ends its
+    sessions through the IdP (back-channel logout) needs the IdP's sessions still there."""
     if cookie:
-        return (STEP_REVOKE, STEP_PORTAL)
+        return (STEP_PORTAL, STEP_REVOKE)
     if external:
         return (STEP_BLOCK, STEP_REVOKE)
     return (STEP_RESET, STEP_REVOKE)
@@ -75,7 +76,9 @@ def headline(
         Verdict.NEEDS_ACTION: f"NOT contained in {provider}: action needed",
     }[state]
     parts: list[str] = []
-    for step in required:
+    # What took effect first, then what is still to do.
+    ordered = sorted(required, key=lambda step: outcomes.get(step) is not Outcome.DONE)
+    for step in ordered:
         label = LABELS.get(step, step)
         result = results.get(step)
         if outcomes.get(step) is Outcome.DONE:

@@ -1,4 +1,9 @@
-"""Keycloak responder (Admin REST API): find a user, temporary random password, logout, disable."""
+"""Keycloak responder (Admin REST API): find a user, temporary random password, logout, disable.
+
+As a portal's session hook (`portals = [...]` and `portal_clients` in its section) it ends the
+portal's sessions through OIDC back-channel logout: only when the portal's client has a
+back-channel logout URL and Keycloak holds a session of the user at that client does logging the
+user out reach the portal; otherwise the step is not confirmed and says what to ask for."""
 
 from __future__ import annotations
 
@@ -15,10 +20,12 @@ from monitor.errors import ProviderError
 from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_PORTAL,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
+    PortalRef,
     StepResult,
     dry_run_result,
     random_password,
@@ -50,6 +57,11 @@ class KeycloakSection(RestSection):
     realm: str = Field(min_length=1, description="Realm of the users.")
     client_id: str = Field(min_length=1, description="Service-account client id.")
     client_secret_env: str = Field(min_length=1, description="Variable holding the client secret.")
+    portal_clients: dict[str, str] = Field(
+        default_factory=dict,
+        description="Portal URL → its Keycloak client id, for portals this responder ends "
+        "sessions of (back-channel logout; needs view-clients).",
+    )
 
 
 def epoch_ms(value: Any) -> datetime | None:
@@ -74,8 +86,10 @@ class KeycloakResponder:
         max_retries: int = 3,
         backoff_base: float = 0.5,
         max_delay: float = 60.0,
+        portal_clients: Mapping[str, str] | None = None,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
+        self._portal_clients = dict(portal_clients or {})
         base = base_url.rstrip("/")
         quoted = urllib.parse.quote(realm, safe="")
         self._token_url = f"{base}/realms/{quoted}/protocol/openid-connect/token"
@@ -107,6 +121,7 @@ class KeycloakResponder:
             max_retries=s.max_retries,
             backoff_base=s.backoff_base,
             max_delay=s.max_delay,
+            portal_clients=s.portal_clients,
             sleep=sleep,
         )
 
@@ -239,5 +254,75 @@ class KeycloakResponder:
         merged = {**current, "enabled": False}
         return await self._call(STEP_BLOCK, "PUT", f"/users/{uid}", merged, "user disabled")
 
+    async def end_portal_sessions(
+        self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
+    ) -> StepResult:
+        """Done only when Keycloak's logout sends the portal a back-channel logout token: the
+        portal's client has a back-channel logout URL and a session of the user at that client."""
+        where = portal.portal
+        client_id = self._portal_clients.get(where)
+        ask = f"ask the {where} team to end every session of {user.login or user.email} now"
+        if client_id is None:
+            return _unconfirmed(
+                f"no Keycloak client configured for {where} (portal_clients)",
+                f"{ask}, or map the portal to its client in [responders.keycloak] portal_clients",
+            )
+        try:
+            found = await self._get("/clients", {"clientId": client_id})
+            client = next(
+                (c for c in found or [] if isinstance(c, dict) and c.get("clientId") == client_id),
+                None,
+            )
+            if client is None:
+                return _unconfirmed(f"client {client_id} is not in the realm", ask)
+            url = (client.get("attributes") or {}).get("backchannel.logout.url")
+            if client.get("protocol", "openid-connect") != "openid-connect" or not url:
+                return _unconfirmed(
+                    f"client {client_id} has no back-channel logout URL: Keycloak's logout does "
+                    f"not reach {where}",
+                    f"{ask}, or configure OIDC back-channel logout for client {client_id}",
+                )
+            if dry_run:
+                return dry_run_result(
+                    STEP_PORTAL, f"log the user out so Keycloak notifies {where} (back-channel)"
+                )
+            target = user if user.provider == self.name else await self._same_user(user)
+            if target is None:
+                return _unconfirmed(f"{user.login or user.email} is not a Keycloak user", ask)
+            uid = urllib.parse.quote(target.user_id, safe="")
+            sessions = await self._get(f"/users/{uid}/sessions")
+        except ProviderError as exc:
+            return step_from_error(STEP_PORTAL, exc)
+        held = sum(
+            1
+            for s in sessions or []
+            if isinstance(s, dict)
+            and isinstance(s.get("clients"), dict)
+            and (client.get("id") in s["clients"] or client_id in s["clients"].values())
+        )
+        if not held:
+            return _unconfirmed(
+                f"Keycloak holds no session of this user at client {client_id}, so its logout "
+                f"sends {where} no back-channel logout; a portal session that outlived Keycloak's "
+                "may still work",
+                ask,
+            )
+        result = await self._call(
+            STEP_PORTAL,
+            "POST",
+            f"/users/{uid}/logout",
+            None,
+            f"Keycloak logged the user out and sent {where} (client {client_id}) a back-channel "
+            f"logout for {held} session(s)",
+        )
+        return result
+
+    async def _same_user(self, user: IdentityUser) -> IdentityUser | None:
+        return await self.find_user(AccountRef(login=user.login, email=user.email))
+
     async def aclose(self) -> None:
         await self._http.aclose()
+
+
+def _unconfirmed(detail: str, todo: str) -> StepResult:
+    return StepResult(step=STEP_PORTAL, outcome=Outcome.SKIPPED, detail=detail, todo=todo)

@@ -57,6 +57,7 @@ class FakeUser:
     must_change: bool = False
     sessions_revoked: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    client_sessions: list[str] = field(default_factory=list)  # Keycloak: clients in its session
 
 
 class FakeIdP:
@@ -66,6 +67,8 @@ class FakeIdP:
         self.calls: list[Call] = []
         self.users: dict[str, FakeUser] = {}
         self.jwts: list[dict[str, Any]] = []  # decoded JWT assertions (Google token endpoint)
+        self.clients: dict[str, dict[str, Any]] = {}  # Keycloak client representations by clientId
+        self.backchannel: list[tuple[str, str]] = []  # Keycloak logout tokens sent: (url, sub)
         self._scripts: dict[tuple[str, str], list[Handler]] = {}
         self._lost: dict[tuple[str, str], int] = {}
 
@@ -392,6 +395,25 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
 KEYCLOAK_FEDERATIONS = {"ldap-provider-1": "READ_ONLY", "ldap-writable": "WRITABLE"}
 
 
+def keycloak_client(client_id: str, backchannel_url: str | None = None) -> dict[str, Any]:
+    """A ClientRepresentation as the Admin API lists it (attributes are strings)."""
+    attributes = {
+        "backchannel.logout.session.required": "true",
+        "backchannel.logout.revoke.offline.tokens": "false",
+    }
+    if backchannel_url:
+        attributes["backchannel.logout.url"] = backchannel_url
+    return {
+        "id": f"uuid-{client_id}",
+        "clientId": client_id,
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "frontchannelLogout": True,
+        "attributes": attributes,
+    }
+
+
 def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
     """Users with `external=True` are LDAP-federated (`federationLink`, default the READ_ONLY
     provider; `extra={"federationLink": "ldap-writable"}` for a WRITABLE one): Keycloak lists no
@@ -483,14 +505,56 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
         u.password_changed = datetime.now(UTC)
         return web.Response(status=204)
 
+    def client_uuid(client_id: str) -> str:
+        return str(idp.clients.get(client_id, {}).get("id") or f"uuid-{client_id}")
+
     async def logout(request: web.Request) -> web.StreamResponse:
+        """Ends every session of the user; for each client in a session that has a back-channel
+        logout URL, Keycloak posts a logout token there (no client session: nothing is sent)."""
         if (d := denied(request)) is not None:
             return d
         u = idp.users.get(request.match_info["uid"])
         if u is None:
             return web.json_response({"error": "User not found"}, status=404)
+        for client_id in u.client_sessions:
+            attributes = idp.clients.get(client_id, {}).get("attributes") or {}
+            if attributes.get("backchannel.logout.url"):
+                idp.backchannel.append((attributes["backchannel.logout.url"], u.id))
+        u.client_sessions = []
         u.sessions_revoked += 1
         return web.Response(status=204)
+
+    async def sessions(request: web.Request) -> web.StreamResponse:
+        """UserSessionRepresentation list: one SSO session holding the user's client sessions."""
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        if not u.client_sessions:
+            return web.json_response([])
+        return web.json_response(
+            [
+                {
+                    "id": f"session-{u.id}",
+                    "username": u.login,
+                    "userId": u.id,
+                    "ipAddress": "192.0.2.10",
+                    "start": 1764590000000,
+                    "lastAccess": 1764590400000,
+                    "rememberMe": False,
+                    "clients": {client_uuid(c): c for c in u.client_sessions},
+                }
+            ]
+        )
+
+    async def clients(request: web.Request) -> web.StreamResponse:
+        """`?clientId=` is an exact match; an unknown one is an empty list, not a 404."""
+        if (d := denied(request)) is not None:
+            return d
+        wanted = request.query.get("clientId")
+        found = [c for cid, c in idp.clients.items() if wanted is None or cid == wanted]
+        return web.json_response(found)
 
     async def component(request: web.Request) -> web.StreamResponse:
         if (d := denied(request)) is not None:
@@ -516,6 +580,8 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
     app.router.add_get(f"{base}/users/{{uid}}/credentials", credentials)
     app.router.add_put(f"{base}/users/{{uid}}/reset-password", reset)
     app.router.add_post(f"{base}/users/{{uid}}/logout", logout)
+    app.router.add_get(f"{base}/users/{{uid}}/sessions", sessions)
+    app.router.add_get(f"{base}/clients", clients)
     return app
 
 
