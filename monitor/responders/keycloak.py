@@ -12,12 +12,11 @@ import logging
 import urllib.parse
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
@@ -31,19 +30,10 @@ from monitor.responder import (
     random_password,
 )
 from monitor.retry import Sleep
-from monitor.settings import load_section, secret_from_env
+from monitor.settings import secret_from_env
 from monitor.types import Outcome
 
-from .rest import (
-    BearerToken,
-    RestSection,
-    parse_token_reply,
-    raise_for_lookup,
-    rest_policy,
-    step_from_error,
-    step_from_reply,
-    with_fresh_token,
-)
+from .rest import FromSection, RestClient, RestSection, step_from_error
 
 log = logging.getLogger(__name__)
 
@@ -70,85 +60,40 @@ def epoch_ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
-class KeycloakResponder:
+class KeycloakResponder(FromSection):
     """Keycloak ≥ 17 with a service-account client (`view-users`, `manage-users`)."""
 
     name: ClassVar[str] = "keycloak"
+    section_model = KeycloakSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        realm: str,
-        client_id: str,
-        client_secret: str,
-        timeout: float = 15.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        max_delay: float = 60.0,
-        portal_clients: Mapping[str, str] | None = None,
-        sleep: Sleep = asyncio.sleep,
+        self, section: KeycloakSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
-        self._portal_clients = dict(portal_clients or {})
-        base = base_url.rstrip("/")
-        quoted = urllib.parse.quote(realm, safe="")
+        base = section.base_url.rstrip("/")
+        quoted = urllib.parse.quote(section.realm, safe="")
         self._token_url = f"{base}/realms/{quoted}/protocol/openid-connect/token"
         self._admin = f"{base}/admin/realms/{quoted}"
-        self._client_id = client_id
-        self._client_secret = client_secret
+        self._client_id = section.client_id
+        self._client_secret = secret_from_env(
+            SECTION, "client_secret_env", section.client_secret_env, env
+        )
+        self._portal_clients = dict(section.portal_clients)
         # The Admin API has no rate limit of its own; a fronting proxy's 429/5xx is retried.
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
-            sleep=sleep,
-        )
-        self._token = BearerToken(self._fetch_token)
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(KeycloakSection, section, section=SECTION)
-        return cls(
-            base_url=s.base_url,
-            realm=s.realm,
-            client_id=s.client_id,
-            client_secret=secret_from_env(SECTION, "client_secret_env", s.client_secret_env, env),
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            portal_clients=s.portal_clients,
-            sleep=sleep,
-        )
+        self._rest = RestClient(self.name, section, sleep=sleep, token=self._fetch_token)
 
     async def _fetch_token(self) -> tuple[str, float]:
-        reply = await self._http.request(
-            "POST",
+        return await self._rest.token_from(
             self._token_url,
-            form={
+            {
                 "grant_type": "client_credentials",
                 "client_id": self._client_id,
                 "client_secret": self._client_secret,
             },
         )
-        return parse_token_reply(reply, self.name)
-
-    async def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
 
     async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        async def send() -> Reply:
-            return await self._http.request(
-                "GET", f"{self._admin}{path}", headers=await self._headers(), params=params
-            )
-
-        reply = await with_fresh_token(self._token, send)
-        raise_for_lookup(reply)
-        return reply.json() if reply.ok else None
+        return await self._rest.lookup(f"{self._admin}{path}", params)
 
     async def _search(self, field: str, value: str) -> dict[str, Any] | None:
         found = await self._get("/users", {field: value, "exact": "true"})
@@ -206,16 +151,9 @@ class KeycloakResponder:
         )
 
     async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
-        async def send() -> Reply:
-            return await self._http.request(
-                method, f"{self._admin}{path}", headers=await self._headers(), json_body=body
-            )
-
-        try:
-            reply = await with_fresh_token(self._token, send)
-        except ProviderError as exc:
-            return step_from_error(step, exc)
-        return step_from_reply(step, reply, done_detail=done)
+        return await self._rest.step(
+            step, method, f"{self._admin}{path}", done=done, json_body=body
+        )
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:
@@ -321,7 +259,7 @@ class KeycloakResponder:
         return await self.find_user(AccountRef(login=user.login, email=user.email))
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()
 
 
 def _unconfirmed(detail: str, todo: str) -> StepResult:

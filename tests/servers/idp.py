@@ -592,8 +592,13 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Application:
-    """`verify(signing_input, signature)` checks the JWT signature with the test public key."""
+def google_app(
+    idp: FakeIdP,
+    verify: Callable[[bytes, bytes], bool],
+    domains: tuple[str, ...] = ("org.example",),
+) -> web.Application:
+    """`verify(signing_input, signature)` checks the JWT signature with the test public key.
+    An address outside the customer's `domains` is answered 403, not 404, as Google does."""
     jwts = idp.jwts
 
     def err(status: int, reason: str, message: str) -> web.Response:
@@ -620,20 +625,24 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
         )
         return _token_answer()
 
+    def foreign(key: str) -> bool:
+        return "@" in key and key.rpartition("@")[2].lower() not in domains
+
     async def user(request: web.Request) -> web.StreamResponse:
         if not _bearer_ok(request):
             return err(401, "authError", "Invalid Credentials")
+        if foreign(request.match_info["key"]):
+            return err(403, "forbidden", "Not Authorized to access this resource/api")
         u = idp.by_key(request.match_info["key"])
         if u is None:
             return err(404, "notFound", "Resource Not Found: userKey")
         if request.method == "PATCH":
             body = await request.json()
-            if "password" in body:
-                u.password, u.must_change = (
-                    body["password"],
-                    bool(body.get("changePasswordAtNextLogin")),
-                )
-                u.password_changed = datetime.now(UTC)
+            if "password" in body:  # an admin's change: audited as CHANGE_PASSWORD
+                u.password = body["password"]
+                u.extra["admin_password_changed"] = datetime.now(UTC)
+            if "changePasswordAtNextLogin" in body:
+                u.must_change = bool(body["changePasswordAtNextLogin"])
             if body.get("suspended") is True:
                 u.enabled = False
         return web.json_response(
@@ -655,32 +664,77 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
         u.sessions_revoked += 1
         return web.Response(status=204)
 
-    async def activity(request: web.Request) -> web.StreamResponse:
+    def since(request: web.Request) -> datetime:
+        start = request.query.get("startTime")
+        return datetime.fromisoformat(start.replace("Z", "+00:00")) if start else datetime.min
+
+    def activities(items: list[dict[str, Any]]) -> web.Response:
+        return web.json_response(
+            {"kind": "admin#reports#activities", **({"items": items} if items else {})}
+        )
+
+    async def user_accounts(request: web.Request) -> web.StreamResponse:
+        """The user's own password changes (`password_edit`, type password_change)."""
         if not _bearer_ok(request):
             return err(401, "authError", "Invalid Credentials")
         u = idp.by_key(request.match_info["key"])
         items = []
-        if u is not None and u.password_changed is not None:
+        when = u.password_changed if u is not None else None
+        if when is not None and when >= since(request).replace(tzinfo=UTC):
             items.append(
                 {
                     "kind": "admin#reports#activity",
                     "id": {
-                        "time": _iso(u.password_changed),
-                        "applicationName": "login",
+                        "time": _iso(when),
+                        "applicationName": "user_accounts",
                         "uniqueQualifier": "1",
                     },
-                    "events": [{"type": "account_info_change", "name": "password_edit"}],
+                    "events": [{"type": "password_change", "name": "password_edit"}],
                 }
             )
-        return web.json_response(
-            {"kind": "admin#reports#activities", **({"items": items} if items else {})}
-        )
+        return activities(items)
+
+    async def admin_events(request: web.Request) -> web.StreamResponse:
+        """Admin console and API password changes: `CHANGE_PASSWORD` (USER_SETTINGS), filtered
+        by `filters=USER_EMAIL==address`."""
+        if not _bearer_ok(request):
+            return err(401, "authError", "Invalid Credentials")
+        if request.query.get("eventName") != "CHANGE_PASSWORD":
+            return activities([])
+        flt = request.query.get("filters", "")
+        email = flt.removeprefix("USER_EMAIL==") if flt.startswith("USER_EMAIL==") else None
+        u = idp.by_key(email) if email else None
+        when = u.extra.get("admin_password_changed") if u is not None else None
+        items = []
+        if u is not None and when is not None and when >= since(request).replace(tzinfo=UTC):
+            items.append(
+                {
+                    "kind": "admin#reports#activity",
+                    "id": {
+                        "time": _iso(when),
+                        "applicationName": "admin",
+                        "uniqueQualifier": "2",
+                    },
+                    "actor": {"email": "admin@org.example"},
+                    "events": [
+                        {
+                            "type": "USER_SETTINGS",
+                            "name": "CHANGE_PASSWORD",
+                            "parameters": [{"name": "USER_EMAIL", "value": u.email}],
+                        }
+                    ],
+                }
+            )
+        return activities(items)
 
     app = idp.app()
     app.router.add_post("/token", token)
     app.router.add_route("*", "/admin/directory/v1/users/{key}", user)
     app.router.add_post("/admin/directory/v1/users/{key}/signOut", sign_out)
-    app.router.add_get("/admin/reports/v1/activity/users/{key}/applications/login", activity)
+    app.router.add_get("/admin/reports/v1/activity/users/all/applications/admin", admin_events)
+    app.router.add_get(
+        "/admin/reports/v1/activity/users/{key}/applications/user_accounts", user_accounts
+    )
     return app
 
 
