@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import Field
 
-from monitor.config_fields import Texts
 from monitor.errors import ConfigError
 from monitor.http import TRANSIENT_STATUSES, Reply
 from monitor.responder import (
@@ -60,7 +59,7 @@ class GoogleSection(RestSection):
     backoff_base: float = Field(
         default=1.0, ge=0, description="First retry delay, in seconds (doubles each time)."
     )
-    domains: Texts = Field(
+    domains: tuple[str, ...] = Field(
         default=(),
         description="The customer's domains (default: the subject's); a 403 for an address "
         "outside them means the user is not here.",
