@@ -6,12 +6,11 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
     STEP_RESET,
@@ -22,17 +21,10 @@ from monitor.responder import (
     dry_run_result,
 )
 from monitor.retry import Sleep
-from monitor.settings import load_section, secret_from_env
+from monitor.settings import secret_from_env
 from monitor.types import Outcome
 
-from .rest import (
-    RestSection,
-    parse_iso,
-    raise_for_lookup,
-    rest_policy,
-    step_from_error,
-    step_from_reply,
-)
+from .rest import FromSection, RestClient, RestSection, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -57,58 +49,28 @@ class OktaSection(RestSection):
     )
 
 
-class OktaResponder:
+class OktaResponder(FromSection):
     """Okta Management API (`SSWS` API token or OAuth `Bearer` token)."""
 
     name: ClassVar[str] = "okta"
+    section_model = OktaSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        token: str,
-        auth_scheme: str = "SSWS",
-        reset_mode: str = "expire_with_temp_password",
-        timeout: float = 15.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        max_delay: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
+        self, section: OktaSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
-        self._base = base_url.rstrip("/")
-        self._auth = f"{auth_scheme} {token}"
-        self._reset_mode = reset_mode
+        self._base = section.base_url.rstrip("/")
+        self._reset_mode = section.reset_mode
+        token = secret_from_env(SECTION, "token_env", section.token_env, env)
         # Okta's 429 carries no Retry-After: it names the end of the window in X-Rate-Limit-Reset.
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
+        self._rest = RestClient(
+            self.name,
+            section,
+            sleep=sleep,
+            headers={"Authorization": f"{section.auth_scheme} {token}"},
             reset_header="X-Rate-Limit-Reset",
             request_id_headers=("X-Okta-Request-Id",),
-            sleep=sleep,
         )
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(OktaSection, section, section=SECTION)
-        return cls(
-            base_url=s.base_url,
-            token=secret_from_env(SECTION, "token_env", s.token_env, env),
-            auth_scheme=s.auth_scheme,
-            reset_mode=s.reset_mode,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            sleep=sleep,
-        )
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": self._auth, "Accept": "application/json"}
 
     def _user(self, data: Any) -> IdentityUser | None:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -131,46 +93,28 @@ class OktaResponder:
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         key = account.idp_user_id or account.login
         if key:
-            reply = await self._http.request(
-                "GET",
-                f"{self._base}/api/v1/users/{urllib.parse.quote(key, safe='')}",
-                headers=self._headers(),
+            found = await self._rest.lookup(
+                f"{self._base}/api/v1/users/{urllib.parse.quote(key, safe='')}"
             )
-            raise_for_lookup(reply)
-            if reply.ok:
-                return self._user(reply.json())
+            if found is not None:
+                return self._user(found)
         email = account.email
         if not email or '"' in email or "\\" in email:
             return None
-        reply = await self._http.request(
-            "GET",
-            f"{self._base}/api/v1/users",
-            headers=self._headers(),
-            params={"search": f'profile.email eq "{email}"'},
+        listed = await self._rest.lookup(
+            f"{self._base}/api/v1/users", {"search": f'profile.email eq "{email}"'}
         )
-        raise_for_lookup(reply)
-        found = reply.json() if reply.ok else None
-        if not isinstance(found, list) or not found:
+        if not isinstance(listed, list) or not listed:
             return None
-        if len(found) > 1:
-            raise ProviderError(
-                "okta: several users share that e-mail",
-                retryable=False,
-                request_id=reply.request_id,
-            )
-        return self._user(found[0])
+        if len(listed) > 1:
+            raise ProviderError("okta: several users share that e-mail", retryable=False)
+        return self._user(listed[0])
 
     async def _post_step(
         self, step: str, method: str, path: str, params: dict[str, str], done: str
     ) -> StepResult:
-        try:
-            reply = await self._http.request(
-                method, f"{self._base}{path}", headers=self._headers(), params=params
-            )
-        except ProviderError as exc:
-            return step_from_error(step, exc)
-        # The body of expire_with_temp_password holds a temporary password: never read it.
-        return step_from_reply(step, reply, done_detail=done)
+        # The body of expire_password_with_temp_password holds a temporary password: never read.
+        return await self._rest.step(step, method, f"{self._base}{path}", done=done, params=params)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         uid = urllib.parse.quote(user.user_id, safe="")
@@ -225,4 +169,4 @@ class OktaResponder:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()
