@@ -13,6 +13,7 @@ from pydantic import Field
 from monitor.errors import ProviderError
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -20,6 +21,7 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
     random_password,
+    with_change_required,
 )
 from monitor.retry import Sleep
 from monitor.settings import secret_from_env
@@ -154,21 +156,42 @@ class EntraResponder(FromSection):
         )
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
-        flag = (
-            "forceChangePasswordNextSignInWithMfa"
-            if self._force_mode == "change_with_mfa"
-            else "forceChangePasswordNextSignIn"
-        )
+        flag = self._flag()
         if dry_run:
             return dry_run_result(STEP_RESET, f"set a random password with {flag}")
         uid = urllib.parse.quote(user.user_id, safe="")
         body = {"passwordProfile": {"password": random_password(), flag: True}}
+        result = await self._call(
+            STEP_RESET, "PATCH", f"/v1.0/users/{uid}", body, "random password set"
+        )
+        return with_change_required(result, f"{flag} set with the new password")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        flag = self._flag()
+        if user.mastered_in:  # Graph refuses passwordProfile for synced users
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"needs {user.mastered_in}: Graph cannot require a change of a synced "
+                "password",
+                todo=f"tick 'User must change password at next logon' in {user.mastered_in}",
+            )
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, f"set {flag}")
+        uid = urllib.parse.quote(user.user_id, safe="")
         return await self._call(
-            STEP_RESET,
+            STEP_REQUIRE_CHANGE,
             "PATCH",
             f"/v1.0/users/{uid}",
-            body,
-            "random password set, change required at next sign-in",
+            {"passwordProfile": {flag: True}},
+            f"{flag} set",
+        )
+
+    def _flag(self) -> str:
+        return (
+            "forceChangePasswordNextSignInWithMfa"
+            if self._force_mode == "change_with_mfa"
+            else "forceChangePasswordNextSignIn"
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

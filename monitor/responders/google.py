@@ -20,6 +20,7 @@ from monitor.errors import ConfigError
 from monitor.http import TRANSIENT_STATUSES, Reply
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -27,6 +28,7 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
     random_password,
+    with_change_required,
 )
 from monitor.retry import Sleep
 from monitor.settings import SettingError, secret_from_env
@@ -230,12 +232,20 @@ class GoogleResponder(FromSection):
                 STEP_RESET, "set a random password with changePasswordAtNextLogin"
             )
         body = {"password": random_password(), "changePasswordAtNextLogin": True}
+        result = await self._call(
+            STEP_RESET, "PATCH", self._user_url(user.user_id), body, "random password set"
+        )
+        return with_change_required(result, "changePasswordAtNextLogin set with the password")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "set changePasswordAtNextLogin")
         return await self._call(
-            STEP_RESET,
+            STEP_REQUIRE_CHANGE,
             "PATCH",
             self._user_url(user.user_id),
-            body,
-            "random password set, change required at next login",
+            {"changePasswordAtNextLogin": True},
+            "changePasswordAtNextLogin set",
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -20,6 +20,7 @@ from monitor.errors import ProviderError
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -28,6 +29,7 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
     random_password,
+    with_change_required,
 )
 from monitor.retry import Sleep
 from monitor.settings import secret_from_env
@@ -160,12 +162,44 @@ class KeycloakResponder(FromSection):
             return dry_run_result(STEP_RESET, "set a temporary random password (UPDATE_PASSWORD)")
         uid = urllib.parse.quote(user.user_id, safe="")
         body = {"type": "password", "value": random_password(), "temporary": True}
+        result = await self._call(
+            STEP_RESET, "PUT", f"/users/{uid}/reset-password", body, "random password set"
+        )
+        return with_change_required(
+            result, "temporary password: UPDATE_PASSWORD required at next login"
+        )
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        """Add the UPDATE_PASSWORD required action (the other required actions are kept)."""
+        if user.mastered_in:
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"needs {user.mastered_in}: Keycloak cannot write a new password there",
+                todo=f"require a password change in {user.mastered_in}",
+            )
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "add the UPDATE_PASSWORD required action")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        try:
+            current = await self._get(f"/users/{uid}")
+        except ProviderError as exc:
+            return step_from_error(STEP_REQUIRE_CHANGE, exc)
+        if not isinstance(current, dict):
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE, outcome=Outcome.NOT_FOUND, detail="user not found"
+            )
+        actions = [a for a in current.get("requiredActions") or [] if isinstance(a, str)]
+        if "UPDATE_PASSWORD" in actions:
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.DONE,
+                detail="UPDATE_PASSWORD already required",
+            )
+        # PUT replaces list attributes: send back the whole representation.
+        merged = {**current, "requiredActions": [*actions, "UPDATE_PASSWORD"]}
         return await self._call(
-            STEP_RESET,
-            "PUT",
-            f"/users/{uid}/reset-password",
-            body,
-            "temporary random password set, update required at next login",
+            STEP_REQUIRE_CHANGE, "PUT", f"/users/{uid}", merged, "UPDATE_PASSWORD required"
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -13,12 +13,14 @@ from pydantic import Field
 from monitor.errors import ProviderError
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
     StepResult,
     dry_run_result,
+    with_change_required,
 )
 from monitor.retry import Sleep
 from monitor.settings import secret_from_env
@@ -33,6 +35,10 @@ RESET_MODES = ("expire_with_temp_password", "reset_password")
 _DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
 _EXTERNAL = frozenset({"FEDERATION", "SOCIAL"})  # signs in elsewhere: block, never reset
 _DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP directory"}
+_ALREADY_CHANGING = {  # statuses in which a new password is already required
+    "PASSWORD_EXPIRED": "already PASSWORD_EXPIRED: a change is required at sign-in",
+    "RECOVERY": "already in RECOVERY: a new password must be set through the reset",
+}
 
 
 class OktaSection(RestSection):
@@ -121,7 +127,7 @@ class OktaResponder(FromSection):
         if self._reset_mode == "reset_password":
             if dry_run:
                 return dry_run_result(STEP_RESET, "start a password reset and revoke sessions")
-            return await self._post_step(
+            started = await self._post_step(
                 STEP_RESET,
                 "POST",
                 f"/api/v1/users/{uid}/lifecycle/reset_password",
@@ -129,14 +135,44 @@ class OktaResponder(FromSection):
                 {"sendEmail": "true", "revokeSessions": "true"},
                 "password reset started (old password dead, link e-mailed), sessions revoked",
             )
+            return with_change_required(
+                started, "RECOVERY: a new password must be set through the e-mailed link"
+            )
         if dry_run:
             return dry_run_result(STEP_RESET, "replace the password with an expired temporary one")
-        return await self._post_step(
+        replaced = await self._post_step(
             STEP_RESET,
             "POST",
             f"/api/v1/users/{uid}/lifecycle/expire_password_with_temp_password",
             {"revokeSessions": "true"},
-            "password replaced by a discarded temporary one and expired, sessions revoked",
+            "password replaced by a discarded temporary one, sessions revoked",
+        )
+        return with_change_required(replaced, "PASSWORD_EXPIRED: a change is required at sign-in")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        """Expire the password (PASSWORD_EXPIRED). Okta writes the expiry through to Active
+        Directory for AD-sourced users (delegated authentication finds it there); an LDAP-sourced
+        password it cannot reach."""
+        if user.mastered_in and user.mastered_in != _DIRECTORY["ACTIVE_DIRECTORY"]:
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"needs {user.mastered_in}: Okta does not expire a password there",
+                todo=f"require a password change in {user.mastered_in}",
+            )
+        settled = _ALREADY_CHANGING.get(user.status)
+        if settled:
+            return StepResult(step=STEP_REQUIRE_CHANGE, outcome=Outcome.DONE, detail=settled)
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "expire the password")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        reach = " (Okta expires it in Active Directory too)" if user.mastered_in else ""
+        return await self._post_step(
+            STEP_REQUIRE_CHANGE,
+            "POST",
+            f"/api/v1/users/{uid}/lifecycle/expire_password",
+            {},
+            f"password expired: a change is required at the next sign-in{reach}",
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -21,6 +21,7 @@ from monitor.http import Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -156,6 +157,13 @@ class WebhookResponder(FromSection):
         if dry_run:
             return dry_run_result(STEP_RESET, "ask the receiver to reset the password")
         return await self._announce(STEP_RESET, user, "receiver asked to reset the password")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "ask the receiver to require a new password")
+        return await self._announce(
+            STEP_REQUIRE_CHANGE, user, "receiver asked to require a new password at next sign-in"
+        )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:

@@ -229,6 +229,7 @@ def okta_app(idp: FakeIdP) -> web.Application:
         if op == "expire_password_with_temp_password":
             u.password, u.must_change = "TempPw" + u.id, True
             u.password_changed = datetime.now(UTC)
+            u.extra["status"] = "PASSWORD_EXPIRED"
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
             return web.json_response(
@@ -248,6 +249,17 @@ def okta_app(idp: FakeIdP) -> web.Application:
                     "resetPasswordUrl": "https://okta.invalid/reset/xyz",
                 }
             )
+        if op == "expire_password":
+            status = u.extra.get("status", "ACTIVE")
+            if status not in ("ACTIVE", "PASSWORD_EXPIRED"):
+                return err(
+                    403,
+                    "E0000038",
+                    "This operation is not allowed in the user's current status.",
+                )
+            u.must_change = True
+            u.extra["status"] = "PASSWORD_EXPIRED"
+            return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-3"})
         if op == "suspend":
             if u.extra.get("status", "ACTIVE") != "ACTIVE" or not u.enabled:
                 return err(
@@ -360,13 +372,15 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
                 "Unable to update the specified properties for on-premises mastered Directory "
                 "Sync objects or objects currently undergoing migration.",
             )
-        if "passwordProfile" in body:
-            u.password = body["passwordProfile"]["password"]
+        if "passwordProfile" in body:  # the flags alone may be updated, without a password
+            profile = body["passwordProfile"]
             u.must_change = bool(
-                body["passwordProfile"].get("forceChangePasswordNextSignIn")
-                or body["passwordProfile"].get("forceChangePasswordNextSignInWithMfa")
+                profile.get("forceChangePasswordNextSignIn")
+                or profile.get("forceChangePasswordNextSignInWithMfa")
             )
-            u.password_changed = datetime.now(UTC)
+            if "password" in profile:
+                u.password = profile["password"]
+                u.password_changed = datetime.now(UTC)
         if body.get("accountEnabled") is False:
             u.enabled = False
         return web.Response(status=204, headers={"request-id": "req-graph-2"})
@@ -430,10 +444,11 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
             "username": u.login,
             "email": u.email,
             "enabled": u.enabled,
-            "requiredActions": ["UPDATE_PASSWORD"] if u.must_change else [],
             "createdTimestamp": 1700000000000,
-            **u.extra,
+            **{k: v for k, v in u.extra.items() if k != "last_put"},
         }
+        others = [a for a in data.get("requiredActions", []) if a != "UPDATE_PASSWORD"]
+        data["requiredActions"] = [*others, *(["UPDATE_PASSWORD"] if u.must_change else [])]
         if u.external:
             data.setdefault("federationLink", "ldap-provider-1")
         return data
@@ -474,6 +489,9 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
             return web.json_response(rep(u))
         body = await request.json()
         u.enabled = bool(body.get("enabled", u.enabled))
+        if isinstance(body.get("requiredActions"), list):  # PUT replaces the list
+            u.must_change = "UPDATE_PASSWORD" in body["requiredActions"]
+            u.extra["requiredActions"] = list(body["requiredActions"])
         u.extra["last_put"] = sorted(body)
         return web.Response(status=204)
 

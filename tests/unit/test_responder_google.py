@@ -235,6 +235,7 @@ async def test_crash_between_steps_resumes(google: Google) -> None:
     assert len(google.idp.calls_to("POST", f"{USERS}/1001/signOut")) == 2
     assert log.steps() == [
         ("reset_password", "done"),
+        ("require_change", "done"),
         ("revoke_sessions", "failed"),
         ("revoke_sessions", "done"),
     ]
@@ -306,3 +307,17 @@ async def test_a_401_after_a_cached_token_refreshes_it_once(google: Google) -> N
     assert step.outcome is Outcome.DONE
     assert len(google.idp.calls_to("POST", "/token")) == 2
     assert google.partner.sessions_revoked == 1
+
+
+async def test_require_change_alone_sets_only_the_flag(google: Google) -> None:
+    r = google.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@org.example"))
+        assert user is not None
+        step = await r.require_change(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE
+    [patch] = google.idp.calls_to("PATCH", f"{USERS}/1001")
+    assert patch.json() == {"changePasswordAtNextLogin": True}
+    assert google.partner.must_change and google.partner.password == "Leaked#Pass1"
