@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest_asyncio
 
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
+from monitor.respond import default_provider
 from monitor.responder import AccountRef, PortalRef
 from monitor.responder_roles import portal_hooks, read_roles
 from monitor.responders.keycloak import KeycloakResponder
@@ -168,3 +169,12 @@ async def test_configured_as_the_portals_session_hook(realm: Realm) -> None:
     hooks = portal_hooks(roles, built)
     assert hooks[PORTAL] is built["keycloak"]
     await built["keycloak"].aclose()
+
+
+def test_keycloak_ending_a_portals_sessions_is_still_the_default_idp() -> None:
+    kc, ldap, hook = object(), object(), object()
+    both = {"keycloak": kc, "ldap": ldap}
+    assert default_provider(both, "ldap", [kc]) == "keycloak"  # type: ignore[arg-type,list-item]
+    with_hook = {"okta": kc, "webhook": hook, "ldap": ldap}
+    assert default_provider(with_hook, "ldap", [hook]) == "okta"  # type: ignore[arg-type,list-item]
+    assert default_provider({"a": kc, "b": ldap}, None, []) is None  # type: ignore[dict-item]
