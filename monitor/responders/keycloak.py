@@ -94,8 +94,10 @@ class KeycloakResponder(FromSection):
             },
         )
 
-    async def _get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
-        return await self._rest.lookup(f"{self._admin}{path}", params)
+    async def _get(
+        self, path: str, params: Mapping[str, str] | None = None, *, what: str = "user lookup"
+    ) -> Any:
+        return await self._rest.lookup(f"{self._admin}{path}", params, what=what)
 
     async def _search(self, field: str, value: str) -> dict[str, Any] | None:
         found = await self._get("/users", {field: value, "exact": "true"})
@@ -240,7 +242,9 @@ class KeycloakResponder(FromSection):
                 f"{ask}, or map the portal to its client in [responders.keycloak] portal_clients",
             )
         try:
-            found = await self._get("/clients", {"clientId": client_id})
+            found = await self._get(
+                "/clients", {"clientId": client_id}, what="portal client lookup"
+            )
             client = next(
                 (c for c in found or [] if isinstance(c, dict) and c.get("clientId") == client_id),
                 None,
@@ -262,7 +266,7 @@ class KeycloakResponder(FromSection):
             if target is None:
                 return _unconfirmed(f"{user.login or user.email} is not a Keycloak user", ask)
             uid = urllib.parse.quote(target.user_id, safe="")
-            sessions = await self._get(f"/users/{uid}/sessions")
+            sessions = await self._get(f"/users/{uid}/sessions", what="session lookup")
         except ProviderError as exc:
             return step_from_error(STEP_PORTAL, exc)
         held = sum(

@@ -92,12 +92,12 @@ def step_from_error(step: str, exc: ProviderError) -> StepResult:
     )
 
 
-def raise_for_lookup(reply: Reply) -> None:
+def raise_for_lookup(reply: Reply, what: str = "user lookup") -> None:
     """find_user: any answer other than 2xx/404 is an unknown outcome → ProviderError."""
     if reply.ok or reply.status == 404:
         return
     raise ProviderError(
-        f"user lookup answered {error_detail(reply)}",
+        f"{what} answered {error_detail(reply)}",
         retryable=False,
         status=reply.status,
         request_id=reply.request_id,
@@ -228,10 +228,12 @@ class RestClient:
 
         return await (once() if token is None else with_fresh_token(token, once))
 
-    async def lookup(self, url: str, params: Mapping[str, str] | None = None) -> Any:
-        """A read for find_user: the JSON body, None on 404, ProviderError on any other answer."""
+    async def lookup(
+        self, url: str, params: Mapping[str, str] | None = None, *, what: str = "user lookup"
+    ) -> Any:
+        """A read: the JSON body, None on 404, ProviderError on any other answer."""
         reply = await self.send("GET", url, params=params)
-        raise_for_lookup(reply)
+        raise_for_lookup(reply, what)
         return reply.json() if reply.ok else None
 
     async def step(

@@ -147,7 +147,7 @@ async def test_expired_token_is_refreshed_and_403_is_a_clear_failure(realm: Real
     step = await r.end_portal_sessions(user, COOKIE, dry_run=False)
     await r.aclose()
     assert step.outcome is Outcome.FAILED and not step.retryable
-    assert "HTTP 403" in step.detail
+    assert step.detail == "portal client lookup answered HTTP 403 HTTP 403 Forbidden"
 
 
 async def test_dry_run_reads_the_client_and_changes_nothing(realm: Realm) -> None:
