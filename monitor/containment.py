@@ -388,21 +388,18 @@ async def contain(
                         "retryable": each.retryable,
                     },
                 )
-        result = next(
+        halt = next(
             (
                 r
                 for r in settled
                 if r.outcome is Outcome.NOT_FOUND or (r.outcome is Outcome.FAILED and r.retryable)
             ),
-            result,
+            None,
         )
-        stop = result.outcome is Outcome.NOT_FOUND or (
-            result.outcome is Outcome.FAILED and result.retryable
-        )
-        if stop:  # retried later from here, or the user vanished: the rest waits
+        if halt is not None:  # retried later from here, or the user vanished: the rest waits
             status = (
                 ContainmentStatus.NOT_FOUND
-                if result.outcome is Outcome.NOT_FOUND
+                if halt.outcome is Outcome.NOT_FOUND
                 else ContainmentStatus.FAILED
             )
             return ContainmentResult(
@@ -412,7 +409,7 @@ async def contain(
                 freshness=fresh,
                 steps=tuple(results),
                 resumed=resumed,
-                retryable=result.retryable,
+                retryable=halt.retryable,
                 required=required,
                 outcomes=_outcomes(done, results),
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -182,27 +182,43 @@ class KeycloakResponder(FromSection):
             )
         if dry_run:
             return dry_run_result(STEP_REQUIRE_CHANGE, "add the UPDATE_PASSWORD required action")
+
+        def add(current: dict[str, Any]) -> dict[str, Any] | None:
+            actions = [a for a in current.get("requiredActions") or [] if isinstance(a, str)]
+            if "UPDATE_PASSWORD" in actions:
+                return None
+            return {**current, "requiredActions": [*actions, "UPDATE_PASSWORD"]}
+
+        return await self._update(
+            STEP_REQUIRE_CHANGE,
+            user,
+            add,
+            done="UPDATE_PASSWORD required",
+            already="UPDATE_PASSWORD already required",
+        )
+
+    async def _update(
+        self,
+        step: str,
+        user: IdentityUser,
+        change: Callable[[dict[str, Any]], dict[str, Any] | None],
+        *,
+        done: str,
+        already: str,
+    ) -> StepResult:
+        """Read the whole representation, change it and PUT it back: PUT replaces list
+        attributes (requiredActions...). `change` answers None when nothing is left to do."""
         uid = urllib.parse.quote(user.user_id, safe="")
         try:
             current = await self._get(f"/users/{uid}")
         except ProviderError as exc:
-            return step_from_error(STEP_REQUIRE_CHANGE, exc)
+            return step_from_error(step, exc)
         if not isinstance(current, dict):
-            return StepResult(
-                step=STEP_REQUIRE_CHANGE, outcome=Outcome.NOT_FOUND, detail="user not found"
-            )
-        actions = [a for a in current.get("requiredActions") or [] if isinstance(a, str)]
-        if "UPDATE_PASSWORD" in actions:
-            return StepResult(
-                step=STEP_REQUIRE_CHANGE,
-                outcome=Outcome.DONE,
-                detail="UPDATE_PASSWORD already required",
-            )
-        # PUT replaces list attributes: send back the whole representation.
-        merged = {**current, "requiredActions": [*actions, "UPDATE_PASSWORD"]}
-        return await self._call(
-            STEP_REQUIRE_CHANGE, "PUT", f"/users/{uid}", merged, "UPDATE_PASSWORD required"
-        )
+            return StepResult(step=step, outcome=Outcome.NOT_FOUND, detail="user not found")
+        merged = change(current)
+        if merged is None:
+            return StepResult(step=step, outcome=Outcome.DONE, detail=already)
+        return await self._call(step, "PUT", f"/users/{uid}", merged, done)
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:
@@ -217,16 +233,13 @@ class KeycloakResponder(FromSection):
             return StepResult(step=STEP_BLOCK, outcome=Outcome.DONE, detail="already disabled")
         if dry_run:
             return dry_run_result(STEP_BLOCK, "disable the user (enabled=false)")
-        uid = urllib.parse.quote(user.user_id, safe="")
-        try:
-            current = await self._get(f"/users/{uid}")
-        except ProviderError as exc:
-            return step_from_error(STEP_BLOCK, exc)
-        if not isinstance(current, dict):
-            return StepResult(step=STEP_BLOCK, outcome=Outcome.NOT_FOUND, detail="user not found")
-        # PUT replaces list attributes (requiredActions...): send back the whole representation.
-        merged = {**current, "enabled": False}
-        return await self._call(STEP_BLOCK, "PUT", f"/users/{uid}", merged, "user disabled")
+        return await self._update(
+            STEP_BLOCK,
+            user,
+            lambda current: {**current, "enabled": False} if current.get("enabled", True) else None,
+            done="user disabled",
+            already="already disabled",
+        )
 
     async def end_portal_sessions(
         self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
