@@ -195,6 +195,17 @@ class EntraResponder(FromSection):
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if user.external:
+            # Graph: "doesn't revoke sign-in sessions for external users, because external users
+            # sign in through their home tenant".
+            return StepResult(
+                step=STEP_REVOKE,
+                outcome=Outcome.SKIPPED,
+                detail="Graph cannot revoke an external user's sessions (they sign in at their "
+                "home tenant); tokens this tenant already issued last until they expire",
+                todo="ask the partner's administrator to revoke the user's sessions in their "
+                "home tenant (sign-in here blocked)",
+            )
         if dry_run:
             return dry_run_result(STEP_REVOKE, "revoke sign-in sessions and refresh tokens")
         uid = urllib.parse.quote(user.user_id, safe="")
@@ -203,7 +214,7 @@ class EntraResponder(FromSection):
             "POST",
             f"/v1.0/users/{uid}/revokeSignInSessions",
             None,
-            "sign-in sessions revoked",
+            "refresh tokens and session cookies revoked (Graph applies it within minutes)",
         )
 
     async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:

@@ -391,7 +391,8 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
         u = idp.users.get(request.match_info["key"])
         if u is None:
             return err(404, "Request_ResourceNotFound", "Resource does not exist.")
-        u.sessions_revoked += 1
+        if not (u.external or u.extra.get("externalUserState")):  # guests: their home tenant's
+            u.sessions_revoked += 1
         return web.json_response({"@odata.context": "$metadata#Edm.Boolean", "value": True})
 
     app = idp.app()
