@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, cast
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
@@ -16,9 +16,11 @@ from monitor.outcome import Verdict, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
+    ChangeRequirer,
     IdentityUser,
     PortalHook,
     PortalRef,
@@ -112,16 +114,30 @@ def _no_portal_hook(login: str, portal: PortalRef | None) -> StepResult:
     )
 
 
-async def _reset_in_directory(
-    user: IdentityUser, account: AccountRef, directory: Responder | None, *, dry_run: bool
-) -> StepResult:
-    """The identity provider does not hold this password: a reset there would not reach it."""
+def _relayed(step: str, where: str, result: StepResult) -> StepResult:
+    """A directory's result, as the step of this containment it stands for."""
+    return StepResult(
+        step=step,
+        outcome=result.outcome,
+        retryable=result.retryable,
+        detail=f"in {where}: {result.detail}",
+        request_id=result.request_id,
+        todo=result.todo,
+        also=tuple(_relayed(a.step, where, a) for a in result.also),
+    )
+
+
+async def _in_directory(
+    step: str, user: IdentityUser, account: AccountRef, directory: Responder | None
+) -> IdentityUser | StepResult:
+    """The directory's own record of a user whose password it masters, or why there is none."""
     if directory is None:
+        what = "reset" if step == STEP_RESET else "change requirement"
         return StepResult(
-            step=STEP_RESET,
+            step=step,
             outcome=Outcome.SKIPPED,
-            detail=f"needs {user.mastered_in} reset: the password is mastered there, a reset in "
-            f"{user.provider} would not reach it",
+            detail=f"needs {user.mastered_in} {what}: the password is mastered there, "
+            f"{user.provider} cannot reach it",
             todo=f"reset the password in {user.mastered_in} and require a change "
             "(or configure a directory responder)",
         )
@@ -130,20 +146,59 @@ async def _reset_in_directory(
     )
     if target is None:
         return StepResult(
-            step=STEP_RESET,
+            step=step,
             outcome=Outcome.SKIPPED,
             detail=f"not found in {directory.name}, where {user.mastered_in} is expected",
             todo=f"reset the password in {user.mastered_in} and require a change",
         )
-    result = await directory.reset_password(target, dry_run=dry_run)
-    return StepResult(
-        step=STEP_RESET,
-        outcome=result.outcome,
-        retryable=result.retryable,
-        detail=f"in {directory.name}: {result.detail}",
-        request_id=result.request_id,
-        todo=result.todo,
+    return target
+
+
+async def _reset_in_directory(
+    user: IdentityUser, account: AccountRef, directory: Responder | None, *, dry_run: bool
+) -> StepResult:
+    """The identity provider does not hold this password: a reset there would not reach it."""
+    target = await _in_directory(STEP_RESET, user, account, directory)
+    if isinstance(target, StepResult):
+        return target
+    assert directory is not None  # the user was found in it
+    return _relayed(
+        STEP_RESET, directory.name, await directory.reset_password(target, dry_run=dry_run)
     )
+
+
+def _no_change(user: IdentityUser) -> StepResult:
+    return StepResult(
+        step=STEP_REQUIRE_CHANGE,
+        outcome=Outcome.SKIPPED,
+        detail=f"{user.provider} cannot require a password change",
+        todo=f"require a password change at the next sign-in of {user.login} in {user.provider}",
+    )
+
+
+async def _require_change(
+    user: IdentityUser,
+    account: AccountRef,
+    responder: Responder,
+    directory: Responder | None,
+    *,
+    dry_run: bool,
+) -> StepResult:
+    """Require a new password at the next sign-in where the password is mastered: the directory
+    for a password mastered there (when configured), else the identity provider, which says
+    whether it reaches that password (Okta's expiry reaches AD; Graph cannot reach a synced one)."""
+    where: Responder = responder
+    target = user
+    if user.mastered_in and directory is not None:
+        found = await _in_directory(STEP_REQUIRE_CHANGE, user, account, directory)
+        if isinstance(found, StepResult):
+            return found
+        where, target = directory, found
+    require = getattr(where, "require_change", None)
+    if not callable(require):
+        return _no_change(target)
+    result: StepResult = await cast(ChangeRequirer, where).require_change(target, dry_run=dry_run)
+    return _relayed(STEP_REQUIRE_CHANGE, where.name, result) if where is directory else result
 
 
 def _own_reset(user: IdentityUser, started: datetime | None) -> bool:
@@ -266,16 +321,21 @@ async def contain(
             return await responder.reset_password(u, dry_run=dry_run)
         return await _reset_in_directory(u, account, directory, dry_run=dry_run)
 
+    async def change_step(u: IdentityUser, *, dry_run: bool) -> StepResult:
+        return await _require_change(u, account, responder, directory, dry_run=dry_run)
+
     calls: dict[str, Callable[..., Awaitable[StepResult]]] = {
         STEP_RESET: reset_step,
+        STEP_REQUIRE_CHANGE: change_step,
         STEP_REVOKE: responder.revoke_sessions,
         STEP_BLOCK: responder.block,
         STEP_PORTAL: portal_step,
     }
     results: list[StepResult] = []
     resumed = tuple(step for step in required if step in done)
+    reported: set[str] = set()  # steps another step's call already settled in this run
     for step in required:
-        if step in done:
+        if step in done or step in reported:
             continue
         try:
             if step == STEP_RESET and not dry_run and _own_reset(user, started):
@@ -312,26 +372,34 @@ async def contain(
                 )
             )
             raise
-        await record(result)
-        results.append(result)
-        if result.outcome in (Outcome.FAILED, Outcome.NOT_FOUND, Outcome.SKIPPED):
-            logging.getLogger(__name__).warning(
-                "containment step did not take effect",
-                extra={
-                    "provider": provider,
-                    "exposure_id": exposure_id,
-                    "step": step,
-                    "outcome": result.outcome.value,
-                    "retryable": result.retryable,
-                },
-            )
-        stop = result.outcome is Outcome.NOT_FOUND or (
-            result.outcome is Outcome.FAILED and result.retryable
+        settled = [result, *(a for a in result.also if a.step in required and a.step not in done)]
+        for each in settled:
+            await record(each)
+            results.append(each)
+            reported.add(each.step)
+            if each.outcome in (Outcome.FAILED, Outcome.NOT_FOUND, Outcome.SKIPPED):
+                logging.getLogger(__name__).warning(
+                    "containment step did not take effect",
+                    extra={
+                        "provider": provider,
+                        "exposure_id": exposure_id,
+                        "step": each.step,
+                        "outcome": each.outcome.value,
+                        "retryable": each.retryable,
+                    },
+                )
+        halt = next(
+            (
+                r
+                for r in settled
+                if r.outcome is Outcome.NOT_FOUND or (r.outcome is Outcome.FAILED and r.retryable)
+            ),
+            None,
         )
-        if stop:  # retried later from here, or the user vanished: the rest waits
+        if halt is not None:  # retried later from here, or the user vanished: the rest waits
             status = (
                 ContainmentStatus.NOT_FOUND
-                if result.outcome is Outcome.NOT_FOUND
+                if halt.outcome is Outcome.NOT_FOUND
                 else ContainmentStatus.FAILED
             )
             return ContainmentResult(
@@ -341,7 +409,7 @@ async def contain(
                 freshness=fresh,
                 steps=tuple(results),
                 resumed=resumed,
-                retryable=result.retryable,
+                retryable=halt.retryable,
                 required=required,
                 outcomes=_outcomes(done, results),
             )

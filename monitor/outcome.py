@@ -6,18 +6,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 
-from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE, StepResult
+from monitor.responder import (
+    STEP_BLOCK,
+    STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
+    STEP_RESET,
+    STEP_REVOKE,
+    StepResult,
+)
 from monitor.types import Outcome
 
 LABELS: Mapping[str, str] = {
-    STEP_RESET: "leaked password replaced (change required)",
+    STEP_RESET: "leaked password replaced by a random one",
+    STEP_REQUIRE_CHANGE: "new password required at next sign-in",
     STEP_REVOKE: "identity provider sessions revoked",
     STEP_PORTAL: "portal sessions ended",
     STEP_BLOCK: "sign-in blocked",
 }
 
 _TODO: Mapping[str, str] = {
-    STEP_RESET: "reset the password where it is mastered and require a change",
+    STEP_RESET: "reset the password where it is mastered",
+    STEP_REQUIRE_CHANGE: "require a password change at the user's next sign-in",
     STEP_REVOKE: "end the user's sessions in the identity provider",
     STEP_PORTAL: "ask the portal team to end the user's sessions",
     STEP_BLOCK: "block the account's sign-in or ask the partner to reset it",
@@ -32,13 +41,15 @@ class Verdict(StrEnum):
 
 def required_steps(*, cookie: bool, external: bool) -> tuple[str, ...]:
     """A stolen cookie is the portal's session: its issuer and the IdP must both end it. A leaked
-    password must stop working (replaced, or the account blocked when we cannot replace it) and
-    the sessions already opened with it must end."""
+    password must stop working (replaced, or the account blocked when we cannot replace it), its
+    owner must choose a new one at the next sign-in, and the sessions already opened with it must
+    end. The portal goes first: a hook that ends its
+    sessions through the IdP (back-channel logout) needs the IdP's sessions still there."""
     if cookie:
-        return (STEP_REVOKE, STEP_PORTAL)
+        return (STEP_PORTAL, STEP_REVOKE)
     if external:
         return (STEP_BLOCK, STEP_REVOKE)
-    return (STEP_RESET, STEP_REVOKE)
+    return (STEP_RESET, STEP_REQUIRE_CHANGE, STEP_REVOKE)
 
 
 def verdict(required: Sequence[str], outcomes: Mapping[str, Outcome]) -> Verdict:
@@ -75,7 +86,9 @@ def headline(
         Verdict.NEEDS_ACTION: f"NOT contained in {provider}: action needed",
     }[state]
     parts: list[str] = []
-    for step in required:
+    # What took effect first, then what is still to do.
+    ordered = sorted(required, key=lambda step: outcomes.get(step) is not Outcome.DONE)
+    for step in ordered:
         label = LABELS.get(step, step)
         result = results.get(step)
         if outcomes.get(step) is Outcome.DONE:

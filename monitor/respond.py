@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
@@ -54,15 +54,7 @@ class Responses:
     def _provider_for(self, m: Match) -> str | None:
         if m.account is not None and m.account.idp:
             return m.account.idp if m.account.idp in self.responders else None
-        # Responders that only serve others (the directory, portal hooks) are not a default.
-        helpers = {id(h) for h in self.portal_hooks.values()}
-        idps = [
-            name
-            for name, r in self.responders.items()
-            if name != self.directory and id(r) not in helpers
-        ]
-        candidates = idps or list(self.responders)
-        return candidates[0] if len(candidates) == 1 else None
+        return default_provider(self.responders, self.directory, self.portal_hooks.values())
 
     async def plan(self, tx: Tx, m: Match, exposure_id: int) -> Plan:
         """Decide what to do with a new exposure; runs inside the transaction that stored it."""
@@ -290,6 +282,19 @@ def approval_summary(provider: str, login: str, *, cookie: bool, dry_run: bool) 
         )
     mode = " (dry run: nothing changes while [policy] enforce is false)" if dry_run else ""
     return f"waiting for approval to {what} in {provider}{mode}"
+
+
+def default_provider(
+    responders: Mapping[str, Responder], directory: str | None, hooks: Iterable[PortalHook]
+) -> str | None:
+    """The identity provider of an account the watchlist does not assign: the one responder
+    that is not only a helper (the directory, a portal's session hook). A hook that is also an
+    identity provider (Keycloak ending a portal's sessions) stays one."""
+    helpers = {id(h) for h in hooks}
+    others = [name for name in responders if name != directory]
+    idps = [name for name in others if id(responders[name]) not in helpers]
+    candidates = idps or others or list(responders)
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def _summary(provider: str, result: ContainmentResult, steps: str) -> str:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Protocol
 
 from monitor.types import Outcome
 
-STEP_RESET = "reset_password"  # the leaked password replaced by a random one (change required)
+STEP_RESET = "reset_password"  # the leaked password replaced by a random one
+STEP_REQUIRE_CHANGE = "require_change"  # a new password must be chosen at the next sign-in
 STEP_REVOKE = "revoke_sessions"  # the identity provider's sessions and refresh tokens ended
 STEP_PORTAL = "end_portal_sessions"  # the portal's own sessions (a stolen cookie's) ended
 STEP_BLOCK = "block"  # sign-in blocked (accounts we cannot reset)
@@ -54,6 +55,7 @@ class StepResult:
     detail: str = ""  # what happened, or why it did not
     request_id: str | None = None
     todo: str = ""  # when the step did not take effect: what a human must do instead
+    also: tuple[StepResult, ...] = ()  # other steps the same call took effect for (or not)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +75,13 @@ class PortalHook(Protocol):
     async def end_portal_sessions(
         self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
     ) -> StepResult: ...
+
+
+class ChangeRequirer(Protocol):
+    """A responder that can require a new password at the next sign-in on its own, for a reset
+    whose call did not (or a reset of ours applied before a crash)."""
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult: ...
 
 
 class Responder(Protocol):
@@ -109,3 +118,17 @@ def random_password(length: int = 32) -> str:
 
 def dry_run_result(step: str, detail: str) -> StepResult:
     return StepResult(step=step, outcome=Outcome.DRY_RUN, detail=f"dry run: would {detail}")
+
+
+def with_change_required(result: StepResult, detail: str) -> StepResult:
+    """A reset whose own call also required a new password at the next sign-in: when the reset
+    took effect, so did that requirement (`detail` says how)."""
+    if result.outcome is not Outcome.DONE:
+        return result
+    change = StepResult(
+        step=STEP_REQUIRE_CHANGE,
+        outcome=Outcome.DONE,
+        detail=detail,
+        request_id=result.request_id,
+    )
+    return replace(result, also=(*result.also, change))

@@ -6,14 +6,14 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient, Reply
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -21,22 +21,13 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
     random_password,
+    with_change_required,
 )
 from monitor.retry import Sleep
-from monitor.settings import load_section, secret_from_env
+from monitor.settings import secret_from_env
 from monitor.types import Outcome
 
-from .rest import (
-    BearerToken,
-    RestSection,
-    parse_iso,
-    parse_token_reply,
-    raise_for_lookup,
-    rest_policy,
-    step_from_error,
-    step_from_reply,
-    with_fresh_token,
-)
+from .rest import FromSection, RestClient, RestSection, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -85,79 +76,45 @@ class EntraSection(RestSection):
     )
 
 
-class EntraResponder:
+class EntraResponder(FromSection):
     """Microsoft Graph v1.0 with an app-only client-credentials token."""
 
     name: ClassVar[str] = "entra"
+    section_model = EntraSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        tenant: str,
-        client_id: str,
-        client_secret: str,
-        graph_url: str = "https://graph.microsoft.com",
-        login_url: str = "https://login.microsoftonline.com",
-        force_mode: str = "change",
-        timeout: float = 15.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        max_delay: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
+        self, section: EntraSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
-        self._graph = graph_url.rstrip("/")
+        self._graph = section.base_url.rstrip("/")
         self._token_url = (
-            f"{login_url.rstrip('/')}/{urllib.parse.quote(tenant, safe='')}/oauth2/v2.0/token"
+            f"{section.login_url.rstrip('/')}/{urllib.parse.quote(section.tenant, safe='')}"
+            "/oauth2/v2.0/token"
         )
-        self._client_id = client_id
-        self._client_secret = client_secret
-        self._force_mode = force_mode
+        self._client_id = section.client_id
+        self._client_secret = secret_from_env(
+            SECTION, "client_secret_env", section.client_secret_env, env
+        )
+        self._force_mode = section.force_mode
         # Graph throttles with 429 + Retry-After (seconds); errors carry a `request-id` header.
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
+        self._rest = RestClient(
+            self.name,
+            section,
+            sleep=sleep,
+            token=self._fetch_token,
             request_id_headers=("request-id", "client-request-id"),
-            sleep=sleep,
-        )
-        self._token = BearerToken(self._fetch_token)
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(EntraSection, section, section=SECTION)
-        return cls(
-            tenant=s.tenant,
-            client_id=s.client_id,
-            client_secret=secret_from_env(SECTION, "client_secret_env", s.client_secret_env, env),
-            graph_url=s.base_url,
-            login_url=s.login_url,
-            force_mode=s.force_mode,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            sleep=sleep,
         )
 
     async def _fetch_token(self) -> tuple[str, float]:
-        reply = await self._http.request(
-            "POST",
+        return await self._rest.token_from(
             self._token_url,
-            form={
+            {
                 "client_id": self._client_id,
                 "client_secret": self._client_secret,
                 "scope": "https://graph.microsoft.com/.default",
                 "grant_type": "client_credentials",
             },
         )
-        return parse_token_reply(reply, self.name)
-
-    async def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
 
     def _user(self, data: Any) -> IdentityUser | None:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -177,69 +134,78 @@ class EntraResponder:
         key = account.idp_user_id or account.login
         if key:
             url = f"{self._graph}/v1.0/users/{urllib.parse.quote(key, safe='@')}"
-
-            async def get() -> Reply:
-                return await self._http.request(
-                    "GET", url, headers=await self._headers(), params={"$select": SELECT}
-                )
-
-            reply = await with_fresh_token(self._token, get)
-            raise_for_lookup(reply)
-            if reply.ok:
-                return self._user(reply.json())
+            found = await self._rest.lookup(url, {"$select": SELECT})
+            if found is not None:
+                return self._user(found)
         if not account.email:
             return None
         mail = account.email.replace("'", "''")
-        reply = await self._http.request(
-            "GET",
-            f"{self._graph}/v1.0/users",
-            headers=await self._headers(),
-            params={"$filter": f"mail eq '{mail}'", "$select": SELECT},
+        data = await self._rest.lookup(
+            f"{self._graph}/v1.0/users", {"$filter": f"mail eq '{mail}'", "$select": SELECT}
         )
-        raise_for_lookup(reply)
-        data = reply.json() if reply.ok else None
-        found = data.get("value") if isinstance(data, dict) else None
-        if not isinstance(found, list) or not found:
+        listed = data.get("value") if isinstance(data, dict) else None
+        if not isinstance(listed, list) or not listed:
             return None
-        if len(found) > 1:
-            raise ProviderError(
-                "entra: several users share that e-mail",
-                retryable=False,
-                request_id=reply.request_id,
-            )
-        return self._user(found[0])
+        if len(listed) > 1:
+            raise ProviderError("entra: several users share that e-mail", retryable=False)
+        return self._user(listed[0])
 
     async def _call(self, step: str, method: str, path: str, body: Any, done: str) -> StepResult:
-        async def send() -> Reply:
-            return await self._http.request(
-                method, f"{self._graph}{path}", headers=await self._headers(), json_body=body
-            )
-
-        try:
-            reply = await with_fresh_token(self._token, send)
-        except ProviderError as exc:
-            return step_from_error(step, exc)
-        return step_from_reply(step, reply, done_detail=done)
+        return await self._rest.step(
+            step, method, f"{self._graph}{path}", done=done, json_body=body
+        )
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
-        flag = (
-            "forceChangePasswordNextSignInWithMfa"
-            if self._force_mode == "change_with_mfa"
-            else "forceChangePasswordNextSignIn"
-        )
+        flag = self._flag()
         if dry_run:
             return dry_run_result(STEP_RESET, f"set a random password with {flag}")
         uid = urllib.parse.quote(user.user_id, safe="")
         body = {"passwordProfile": {"password": random_password(), flag: True}}
+        result = await self._call(
+            STEP_RESET, "PATCH", f"/v1.0/users/{uid}", body, "random password set"
+        )
+        return with_change_required(result, f"{flag} set with the new password")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        flag = self._flag()
+        if user.mastered_in:  # Graph refuses passwordProfile for synced users
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"needs {user.mastered_in}: Graph cannot require a change of a synced "
+                "password",
+                todo=f"tick 'User must change password at next logon' in {user.mastered_in}",
+            )
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, f"set {flag}")
+        uid = urllib.parse.quote(user.user_id, safe="")
         return await self._call(
-            STEP_RESET,
+            STEP_REQUIRE_CHANGE,
             "PATCH",
             f"/v1.0/users/{uid}",
-            body,
-            "random password set, change required at next sign-in",
+            {"passwordProfile": {flag: True}},
+            f"{flag} set",
+        )
+
+    def _flag(self) -> str:
+        return (
+            "forceChangePasswordNextSignInWithMfa"
+            if self._force_mode == "change_with_mfa"
+            else "forceChangePasswordNextSignIn"
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if user.external:
+            # Graph: "doesn't revoke sign-in sessions for external users, because external users
+            # sign in through their home tenant".
+            return StepResult(
+                step=STEP_REVOKE,
+                outcome=Outcome.SKIPPED,
+                detail="Graph cannot revoke an external user's sessions (they sign in at their "
+                "home tenant); tokens this tenant already issued last until they expire",
+                todo="ask the partner's administrator to revoke the user's sessions in their "
+                "home tenant (sign-in here blocked)",
+            )
         if dry_run:
             return dry_run_result(STEP_REVOKE, "revoke sign-in sessions and refresh tokens")
         uid = urllib.parse.quote(user.user_id, safe="")
@@ -248,7 +214,7 @@ class EntraResponder:
             "POST",
             f"/v1.0/users/{uid}/revokeSignInSessions",
             None,
-            "sign-in sessions revoked",
+            "refresh tokens and session cookies revoked (Graph applies it within minutes)",
         )
 
     async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
@@ -266,4 +232,4 @@ class EntraResponder:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()

@@ -9,16 +9,18 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import Field
 
-from monitor.errors import ConfigError, ProviderError
-from monitor.http import TRANSIENT_STATUSES, HttpClient, Reply
+from monitor.errors import ConfigError
+from monitor.http import TRANSIENT_STATUSES, Reply
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -26,21 +28,13 @@ from monitor.responder import (
     StepResult,
     dry_run_result,
     random_password,
+    with_change_required,
 )
 from monitor.retry import Sleep
-from monitor.settings import SettingError, load_section, secret_from_env
+from monitor.settings import SettingError, secret_from_env
 from monitor.types import Outcome
 
-from .rest import (
-    BearerToken,
-    RestSection,
-    parse_iso,
-    parse_token_reply,
-    raise_for_lookup,
-    rest_policy,
-    step_from_error,
-    step_from_reply,
-)
+from .rest import FromSection, RestClient, RestSection, parse_iso, raise_for_lookup
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +61,17 @@ class GoogleSection(RestSection):
     backoff_base: float = Field(
         default=1.0, ge=0, description="First retry delay, in seconds (doubles each time)."
     )
+    domains: tuple[str, ...] = Field(
+        default=(),
+        description="The customer's domains (default: the subject's); a 403 for an address "
+        "outside them means the user is not here.",
+    )
+    password_events_days: int = Field(
+        default=180,
+        ge=1,
+        le=180,
+        description="Days of audit events read for the last password change (Reports keeps 180).",
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -85,6 +90,18 @@ def sign_jwt(claims: Mapping[str, Any], private_key_pem: str) -> str:
     return f"{header}.{payload}.{_b64(signature)}"
 
 
+def _service_account(raw: str) -> Mapping[str, Any]:
+    try:
+        account = json.loads(raw)
+    except ValueError:
+        raise SettingError(
+            SECTION, "service_account_env", "service account JSON is not valid JSON"
+        ) from None
+    if not isinstance(account, dict):
+        raise SettingError(SECTION, "service_account_env", "service account JSON must be an object")
+    return account
+
+
 def google_retryable(reply: Reply) -> bool:
     """429/5xx, and 403 with a rate-limit reason, back off (Google promises no Retry-After)."""
     if reply.status == 403:
@@ -96,69 +113,33 @@ def google_retryable(reply: Reply) -> bool:
     return reply.status in TRANSIENT_STATUSES
 
 
-class GoogleResponder:
+class GoogleResponder(FromSection):
     """Admin SDK Directory + Reports with a domain-wide-delegated service account."""
 
     name: ClassVar[str] = "google"
+    section_model = GoogleSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        service_account: Mapping[str, Any],
-        subject: str,
-        base_url: str = "https://admin.googleapis.com",
-        timeout: float = 15.0,
-        max_retries: int = 3,
-        backoff_base: float = 1.0,
-        max_delay: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
+        self, section: GoogleSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
+        account = _service_account(
+            secret_from_env(SECTION, "service_account_env", section.service_account_env, env)
+        )
         try:
-            self._issuer = str(service_account["client_email"])
-            self._key_pem = str(service_account["private_key"])
+            self._issuer = str(account["client_email"])
+            self._key_pem = str(account["private_key"])
         except KeyError as exc:
             raise ConfigError(f"google service account JSON lacks {exc.args[0]}") from None
-        self._token_url = str(
-            service_account.get("token_uri") or "https://oauth2.googleapis.com/token"
+        self._token_url = str(account.get("token_uri") or "https://oauth2.googleapis.com/token")
+        self._subject = section.subject
+        self._domains = frozenset(
+            d.lower() for d in section.domains or (section.subject.rpartition("@")[2],)
         )
-        self._subject = subject
-        self._base = base_url.rstrip("/")
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
-            retry_on=google_retryable,
-            sleep=sleep,
-        )
-        self._token = BearerToken(self._fetch_token)
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(GoogleSection, section, section=SECTION)
-        raw = secret_from_env(SECTION, "service_account_env", s.service_account_env, env)
-        try:
-            account = json.loads(raw)
-        except ValueError:
-            raise SettingError(
-                SECTION, "service_account_env", "service account JSON is not valid JSON"
-            ) from None
-        if not isinstance(account, dict):
-            raise SettingError(
-                SECTION, "service_account_env", "service account JSON must be an object"
-            )
-        return cls(
-            service_account=account,
-            subject=s.subject,
-            base_url=s.base_url,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            sleep=sleep,
+        self._window = timedelta(days=section.password_events_days)
+        self._base = section.base_url.rstrip("/")
+        self._rest = RestClient(
+            self.name, section, sleep=sleep, token=self._fetch_token, retry_on=google_retryable
         )
 
     async def _fetch_token(self) -> tuple[str, float]:
@@ -174,43 +155,56 @@ class GoogleResponder:
             },
             self._key_pem,
         )
-        reply = await self._http.request(
-            "POST", self._token_url, form={"grant_type": JWT_BEARER, "assertion": assertion}
+        return await self._rest.token_from(
+            self._token_url, {"grant_type": JWT_BEARER, "assertion": assertion}
         )
-        return parse_token_reply(reply, self.name)
-
-    async def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {await self._token.get()}", "Accept": "application/json"}
 
     def _user_url(self, key: str) -> str:
         return f"{self._base}/admin/directory/v1/users/{urllib.parse.quote(key, safe='@')}"
 
-    async def _password_changed(self, user_key: str) -> Any:
-        """Latest `password_edit` login-audit event; None when none is reported (180-day window)."""
-        reply = await self._http.request(
-            "GET",
-            f"{self._base}/admin/reports/v1/activity/users/{urllib.parse.quote(user_key, safe='@')}"
-            "/applications/login",
-            headers=await self._headers(),
-            params={"eventName": "password_edit", "maxResults": "1"},
+    def _ours(self, key: str) -> bool:
+        """Is `key` an address in the customer's domains (an id is taken as ours)?"""
+        return "@" not in key or key.rpartition("@")[2].lower() in self._domains
+
+    async def _latest_event(self, application: str, params: Mapping[str, str]) -> datetime | None:
+        since = datetime.now(UTC) - self._window
+        data = await self._rest.lookup(
+            f"{self._base}/admin/reports/v1/activity/users/{application}",
+            {**params, "startTime": since.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "maxResults": "1"},
         )
-        raise_for_lookup(reply)
-        data = reply.json() if reply.ok else None
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list) or not items or not isinstance(items[0], dict):
             return None
-        return (items[0].get("id") or {}).get("time")
+        return parse_iso((items[0].get("id") or {}).get("time"))
+
+    async def _password_changed(self, user_key: str, email: str) -> datetime | None:
+        """The latest password change in the audit window: the user's own (`password_edit`,
+        user accounts audit) or an admin's (`CHANGE_PASSWORD`, admin audit, by USER_EMAIL).
+        None when neither is reported in the window."""
+        quoted = urllib.parse.quote(user_key, safe="@")
+        own = await self._latest_event(
+            f"{quoted}/applications/user_accounts", {"eventName": "password_edit"}
+        )
+        admin = (
+            await self._latest_event(
+                "all/applications/admin",
+                {"eventName": "CHANGE_PASSWORD", "filters": f"USER_EMAIL=={email}"},
+            )
+            if email
+            else None
+        )
+        known = [when for when in (own, admin) if when is not None]
+        return max(known) if known else None
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         data: Any = None
         for key in (account.idp_user_id, account.login, account.email):
             if not key:
                 continue
-            reply = await self._http.request(
-                "GET", self._user_url(key), headers=await self._headers()
-            )
-            if reply.status == 401:
-                self._token.forget()
+            reply = await self._rest.send("GET", self._user_url(key))
+            if reply.status == 403 and not self._ours(key):
+                # Google answers 403, not 404, for an address outside the customer's domains.
+                continue
             raise_for_lookup(reply)
             if reply.ok:
                 data = reply.json()
@@ -218,27 +212,19 @@ class GoogleResponder:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             return None
         primary = str(data.get("primaryEmail") or "")
-        changed = await self._password_changed(primary or data["id"])
+        changed = await self._password_changed(primary or data["id"], primary)
         return IdentityUser(
             provider=self.name,
             user_id=data["id"],
             login=primary,
             email=primary or None,
-            password_changed_at=parse_iso(changed),
+            password_changed_at=changed,
             external=False,
             enabled=data.get("suspended") is not True,
         )
 
     async def _call(self, step: str, method: str, url: str, body: Any, done: str) -> StepResult:
-        try:
-            reply = await self._http.request(
-                method, url, headers=await self._headers(), json_body=body
-            )
-        except ProviderError as exc:
-            return step_from_error(step, exc)
-        if reply.status == 401:
-            self._token.forget()
-        return step_from_reply(step, reply, done_detail=done)
+        return await self._rest.step(step, method, url, done=done, json_body=body)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:
@@ -246,12 +232,20 @@ class GoogleResponder:
                 STEP_RESET, "set a random password with changePasswordAtNextLogin"
             )
         body = {"password": random_password(), "changePasswordAtNextLogin": True}
+        result = await self._call(
+            STEP_RESET, "PATCH", self._user_url(user.user_id), body, "random password set"
+        )
+        return with_change_required(result, "changePasswordAtNextLogin set with the password")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "set changePasswordAtNextLogin")
         return await self._call(
-            STEP_RESET,
+            STEP_REQUIRE_CHANGE,
             "PATCH",
             self._user_url(user.user_id),
-            body,
-            "random password set, change required at next login",
+            {"changePasswordAtNextLogin": True},
+            "changePasswordAtNextLogin set",
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
@@ -279,4 +273,4 @@ class GoogleResponder:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()

@@ -23,6 +23,7 @@ with warnings.catch_warnings():
 from monitor.errors import ProviderError
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -326,80 +327,98 @@ class LdapResponder:
     # -- containment ------------------------------------------------------------------------
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        """A random password, then the change required in the same connection (its own
+        outcome, in `also`)."""
+        dn = user.user_id
         if self._kind == "ad":
             if dry_run:
                 return dry_run_result(STEP_RESET, "set a random unicodePwd and pwdLastSet=0")
-            return await self._step(STEP_RESET, lambda conn: self._ad_reset(conn, user.user_id))
 
+            def ad_op(conn: Connection) -> StepResult:
+                if not conn.extend.microsoft.modify_password(dn, random_password()):
+                    return self._failed(STEP_RESET, conn)
+                return _set(self._ad_require(conn, dn))
+
+            return await self._step(STEP_RESET, ad_op)
         if dry_run:
             return dry_run_result(STEP_RESET, "set a random password (RFC 3062) and pwdReset")
 
         def openldap_op(conn: Connection) -> StepResult:
-            conn.extend.standard.modify_password(user.user_id, new_password=random_password())
+            conn.extend.standard.modify_password(dn, new_password=random_password())
             if self._result(conn)[0] != 0:
                 return self._failed(STEP_RESET, conn)
-            conn.search(user.user_id, "(objectClass=*)", BASE, attributes=["pwdReset"])
-            entries = [e for e in conn.response or [] if e.get("type") == "searchResEntry"]
-            flag = _first(entries[0]["raw_attributes"], "pwdReset") if entries else None
-            if (flag or "").upper() == "TRUE":
-                return StepResult(
-                    step=STEP_RESET,
-                    outcome=Outcome.DONE,
-                    detail="random password set; ppolicy requires a change (pwdReset)",
-                )
-            if conn.modify(user.user_id, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])]}):
-                return StepResult(
-                    step=STEP_RESET,
-                    outcome=Outcome.DONE,
-                    detail="random password set; pwdReset set explicitly",
-                )
-            code, _ = self._result(conn)
-            log.warning("pwdReset could not be set", extra={"provider": self.name, "result": code})
-            return StepResult(
-                step=STEP_RESET,
-                outcome=Outcome.DONE,
-                detail=f"random password set; pwdReset not set (result {code})",
-            )
+            return _set(self._openldap_require(conn, dn))
 
         return await self._step(STEP_RESET, openldap_op)
 
-    def _ad_reset(self, conn: Connection, dn: str) -> StepResult:
-        """Random unicodePwd, then pwdLastSet=0, read back from the DC's computed flags.
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        dn = user.user_id
+        if dry_run:
+            what = "set pwdLastSet=0" if self._kind == "ad" else "set pwdReset"
+            return dry_run_result(STEP_REQUIRE_CHANGE, what)
+        if self._kind == "ad":
+            return await self._step(STEP_REQUIRE_CHANGE, lambda c: self._ad_require(c, dn))
+        return await self._step(STEP_REQUIRE_CHANGE, lambda c: self._openldap_require(c, dn))
+
+    def _openldap_require(self, conn: Connection, dn: str) -> StepResult:
+        """ppolicy sets pwdReset when an administrator sets a password (olcPPolicyUseLockout
+        aside); otherwise it is set here."""
+        flag = self._attribute(conn, dn, "pwdReset")
+        if (flag or "").upper() == "TRUE":
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.DONE,
+                detail="ppolicy requires a change (pwdReset)",
+            )
+        if conn.modify(dn, {"pwdReset": [(MODIFY_REPLACE, ["TRUE"])]}):
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE, outcome=Outcome.DONE, detail="pwdReset set explicitly"
+            )
+        code, _ = self._result(conn)
+        log.warning("pwdReset could not be set", extra={"provider": self.name, "result": code})
+        failed = self._failed(STEP_REQUIRE_CHANGE, conn)
+        return StepResult(
+            step=STEP_REQUIRE_CHANGE,
+            outcome=Outcome.FAILED,
+            retryable=failed.retryable,
+            detail=f"pwdReset could not be set ({failed.detail})",
+            todo="require a password change for this entry (pwdReset: TRUE, ppolicy overlay)",
+        )
+
+    def _ad_require(self, conn: Connection, dn: str) -> StepResult:
+        """pwdLastSet=0, read back from the DC's computed flags.
 
         AD ignores pwdLastSet=0 while DONT_EXPIRE_PASSWORD is set, so the flag is cleared in
         the same modify: the change must be required, and the detail says the flag was
         cleared (an admin restores it for a service account once its new password is set).
         """
-        if not conn.extend.microsoft.modify_password(dn, random_password()):
-            return self._failed(STEP_RESET, conn)
         uac = self._uac(conn, dn)
-        # Setting unicodePwd stamps pwdLastSet=now: require the change afterwards.
         changes: dict[str, Any] = {"pwdLastSet": [(MODIFY_REPLACE, [0])]}
         cleared = uac is not None and bool(uac & UAC_DONT_EXPIRE_PASSWORD)
         if cleared and uac is not None:
             changes["userAccountControl"] = [(MODIFY_REPLACE, [uac & ~UAC_DONT_EXPIRE_PASSWORD])]
         if not conn.modify(dn, changes):
-            failed = self._failed(STEP_RESET, conn)
+            failed = self._failed(STEP_REQUIRE_CHANGE, conn)
             return StepResult(
-                step=STEP_RESET,
+                step=STEP_REQUIRE_CHANGE,
                 outcome=Outcome.FAILED,
                 retryable=failed.retryable,
-                detail=f"random password set, the change could not be required ({failed.detail})",
-                todo="require a password change at next logon for this account",
+                detail=f"the change could not be required ({failed.detail})",
+                todo="tick 'User must change password at next logon' for this account",
             )
         computed = self._attribute(conn, dn, "msDS-User-Account-Control-Computed")
         if computed is not None and computed.isdigit() and not int(computed) & UF_PASSWORD_EXPIRED:
             return StepResult(
-                step=STEP_RESET,
+                step=STEP_REQUIRE_CHANGE,
                 outcome=Outcome.FAILED,
-                detail="random password set, but the directory does not require a change "
+                detail="the directory does not require a change "
                 "(msDS-User-Account-Control-Computed lacks PASSWORD_EXPIRED)",
                 todo="tick 'User must change password at next logon' for this account",
             )
-        detail = "random password set, change required at next logon (pwdLastSet=0)"
+        detail = "change required at next logon (pwdLastSet=0)"
         if cleared:
             detail += "; 'password never expires' cleared (AD ignores pwdLastSet=0 under it)"
-        return StepResult(step=STEP_RESET, outcome=Outcome.DONE, detail=detail)
+        return StepResult(step=STEP_REQUIRE_CHANGE, outcome=Outcome.DONE, detail=detail)
 
     @staticmethod
     def _attribute(conn: Connection, dn: str, name: str) -> str | None:
@@ -468,3 +487,10 @@ class LdapResponder:
 
     async def aclose(self) -> None:
         return None
+
+
+def _set(change: StepResult) -> StepResult:
+    """The reset took effect; whether the change is required is its own outcome."""
+    return StepResult(
+        step=STEP_RESET, outcome=Outcome.DONE, detail="random password set", also=(change,)
+    )

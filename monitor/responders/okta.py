@@ -6,33 +6,27 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
     IdentityUser,
     StepResult,
     dry_run_result,
+    with_change_required,
 )
 from monitor.retry import Sleep
-from monitor.settings import load_section, secret_from_env
+from monitor.settings import secret_from_env
 from monitor.types import Outcome
 
-from .rest import (
-    RestSection,
-    parse_iso,
-    raise_for_lookup,
-    rest_policy,
-    step_from_error,
-    step_from_reply,
-)
+from .rest import FromSection, RestClient, RestSection, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +35,10 @@ RESET_MODES = ("expire_with_temp_password", "reset_password")
 _DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
 _EXTERNAL = frozenset({"FEDERATION", "SOCIAL"})  # signs in elsewhere: block, never reset
 _DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP directory"}
+_ALREADY_CHANGING = {  # statuses in which a new password is already required
+    "PASSWORD_EXPIRED": "already PASSWORD_EXPIRED: a change is required at sign-in",
+    "RECOVERY": "already in RECOVERY: a new password must be set through the reset",
+}
 
 
 class OktaSection(RestSection):
@@ -57,58 +55,28 @@ class OktaSection(RestSection):
     )
 
 
-class OktaResponder:
+class OktaResponder(FromSection):
     """Okta Management API (`SSWS` API token or OAuth `Bearer` token)."""
 
     name: ClassVar[str] = "okta"
+    section_model = OktaSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        base_url: str,
-        token: str,
-        auth_scheme: str = "SSWS",
-        reset_mode: str = "expire_with_temp_password",
-        timeout: float = 15.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        max_delay: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
+        self, section: OktaSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
-        self._base = base_url.rstrip("/")
-        self._auth = f"{auth_scheme} {token}"
-        self._reset_mode = reset_mode
+        self._base = section.base_url.rstrip("/")
+        self._reset_mode = section.reset_mode
+        token = secret_from_env(SECTION, "token_env", section.token_env, env)
         # Okta's 429 carries no Retry-After: it names the end of the window in X-Rate-Limit-Reset.
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
+        self._rest = RestClient(
+            self.name,
+            section,
+            sleep=sleep,
+            headers={"Authorization": f"{section.auth_scheme} {token}"},
             reset_header="X-Rate-Limit-Reset",
             request_id_headers=("X-Okta-Request-Id",),
-            sleep=sleep,
         )
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(OktaSection, section, section=SECTION)
-        return cls(
-            base_url=s.base_url,
-            token=secret_from_env(SECTION, "token_env", s.token_env, env),
-            auth_scheme=s.auth_scheme,
-            reset_mode=s.reset_mode,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            sleep=sleep,
-        )
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": self._auth, "Accept": "application/json"}
 
     def _user(self, data: Any) -> IdentityUser | None:
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
@@ -131,53 +99,35 @@ class OktaResponder:
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         key = account.idp_user_id or account.login
         if key:
-            reply = await self._http.request(
-                "GET",
-                f"{self._base}/api/v1/users/{urllib.parse.quote(key, safe='')}",
-                headers=self._headers(),
+            found = await self._rest.lookup(
+                f"{self._base}/api/v1/users/{urllib.parse.quote(key, safe='')}"
             )
-            raise_for_lookup(reply)
-            if reply.ok:
-                return self._user(reply.json())
+            if found is not None:
+                return self._user(found)
         email = account.email
         if not email or '"' in email or "\\" in email:
             return None
-        reply = await self._http.request(
-            "GET",
-            f"{self._base}/api/v1/users",
-            headers=self._headers(),
-            params={"search": f'profile.email eq "{email}"'},
+        listed = await self._rest.lookup(
+            f"{self._base}/api/v1/users", {"search": f'profile.email eq "{email}"'}
         )
-        raise_for_lookup(reply)
-        found = reply.json() if reply.ok else None
-        if not isinstance(found, list) or not found:
+        if not isinstance(listed, list) or not listed:
             return None
-        if len(found) > 1:
-            raise ProviderError(
-                "okta: several users share that e-mail",
-                retryable=False,
-                request_id=reply.request_id,
-            )
-        return self._user(found[0])
+        if len(listed) > 1:
+            raise ProviderError("okta: several users share that e-mail", retryable=False)
+        return self._user(listed[0])
 
     async def _post_step(
         self, step: str, method: str, path: str, params: dict[str, str], done: str
     ) -> StepResult:
-        try:
-            reply = await self._http.request(
-                method, f"{self._base}{path}", headers=self._headers(), params=params
-            )
-        except ProviderError as exc:
-            return step_from_error(step, exc)
-        # The body of expire_with_temp_password holds a temporary password: never read it.
-        return step_from_reply(step, reply, done_detail=done)
+        # The body of expire_password_with_temp_password holds a temporary password: never read.
+        return await self._rest.step(step, method, f"{self._base}{path}", done=done, params=params)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         uid = urllib.parse.quote(user.user_id, safe="")
         if self._reset_mode == "reset_password":
             if dry_run:
                 return dry_run_result(STEP_RESET, "start a password reset and revoke sessions")
-            return await self._post_step(
+            started = await self._post_step(
                 STEP_RESET,
                 "POST",
                 f"/api/v1/users/{uid}/lifecycle/reset_password",
@@ -185,14 +135,44 @@ class OktaResponder:
                 {"sendEmail": "true", "revokeSessions": "true"},
                 "password reset started (old password dead, link e-mailed), sessions revoked",
             )
+            return with_change_required(
+                started, "RECOVERY: a new password must be set through the e-mailed link"
+            )
         if dry_run:
             return dry_run_result(STEP_RESET, "replace the password with an expired temporary one")
-        return await self._post_step(
+        replaced = await self._post_step(
             STEP_RESET,
             "POST",
             f"/api/v1/users/{uid}/lifecycle/expire_password_with_temp_password",
             {"revokeSessions": "true"},
-            "password replaced by a discarded temporary one and expired, sessions revoked",
+            "password replaced by a discarded temporary one, sessions revoked",
+        )
+        return with_change_required(replaced, "PASSWORD_EXPIRED: a change is required at sign-in")
+
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        """Expire the password (PASSWORD_EXPIRED). Okta writes the expiry through to Active
+        Directory for AD-sourced users (delegated authentication finds it there); an LDAP-sourced
+        password it cannot reach."""
+        if user.mastered_in and user.mastered_in != _DIRECTORY["ACTIVE_DIRECTORY"]:
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"needs {user.mastered_in}: Okta does not expire a password there",
+                todo=f"require a password change in {user.mastered_in}",
+            )
+        settled = _ALREADY_CHANGING.get(user.status)
+        if settled:
+            return StepResult(step=STEP_REQUIRE_CHANGE, outcome=Outcome.DONE, detail=settled)
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "expire the password")
+        uid = urllib.parse.quote(user.user_id, safe="")
+        reach = " (Okta expires it in Active Directory too)" if user.mastered_in else ""
+        return await self._post_step(
+            STEP_REQUIRE_CHANGE,
+            "POST",
+            f"/api/v1/users/{uid}/lifecycle/expire_password",
+            {},
+            f"password expired: a change is required at the next sign-in{reach}",
         )
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
@@ -225,4 +205,4 @@ class OktaResponder:
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()

@@ -1,20 +1,21 @@
-"""What the REST responders share: their config keys, reply → step result, OAuth tokens, timestamps."""
+"""What the REST responders share: their config keys, one HTTP client with the retry policy and a
+cached OAuth token refreshed once on a 401, reply → step result, and timestamps."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import Reply
+from monitor.http import REQUEST_ID_HEADERS, TRANSIENT, HttpClient, Reply, RetryOn
 from monitor.responder import StepResult
-from monitor.retry import RetryPolicy
-from monitor.settings import Section
+from monitor.retry import RetryPolicy, Sleep
+from monitor.settings import Section, load_section
 from monitor.types import Outcome
 
 
@@ -91,12 +92,12 @@ def step_from_error(step: str, exc: ProviderError) -> StepResult:
     )
 
 
-def raise_for_lookup(reply: Reply) -> None:
+def raise_for_lookup(reply: Reply, what: str = "user lookup") -> None:
     """find_user: any answer other than 2xx/404 is an unknown outcome → ProviderError."""
     if reply.ok or reply.status == 404:
         return
     raise ProviderError(
-        f"user lookup answered {error_detail(reply)}",
+        f"{what} answered {error_detail(reply)}",
         retryable=False,
         status=reply.status,
         request_id=reply.request_id,
@@ -163,3 +164,115 @@ def parse_iso(value: Any) -> datetime | None:
     except ValueError:
         return None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+TokenFetch = Callable[[], Awaitable[tuple[str, float]]]
+
+
+class RestClient:
+    """A REST responder's HTTP plumbing: one client with the section's retry policy, fixed
+    headers, and (with `token`) a cached OAuth bearer token that a 401 refreshes once."""
+
+    def __init__(
+        self,
+        provider: str,
+        section: RestSection,
+        *,
+        sleep: Sleep,
+        token: TokenFetch | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_on: RetryOn = TRANSIENT,
+        reset_header: str | None = None,
+        request_id_headers: tuple[str, ...] = REQUEST_ID_HEADERS,
+    ) -> None:
+        self.provider = provider
+        self.http = HttpClient(
+            provider=provider,
+            timeout=section.timeout,
+            policy=rest_policy(
+                max_retries=section.max_retries,
+                backoff_base=section.backoff_base,
+                max_delay=section.max_delay,
+            ),
+            retry_on=retry_on,
+            reset_header=reset_header,
+            request_id_headers=request_id_headers,
+            sleep=sleep,
+        )
+        self.token = BearerToken(token) if token is not None else None
+        self._headers = {"Accept": "application/json", **(headers or {})}
+
+    async def token_from(self, url: str, form: Mapping[str, str]) -> tuple[str, float]:
+        """POST an OAuth token request (form-encoded) and read the token and its lifetime."""
+        reply = await self.http.request("POST", url, form=form)
+        return parse_token_reply(reply, self.provider)
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> Reply:
+        """One call with retries; a 401 after a cached token fetches a new one and tries once more."""
+        token = self.token
+
+        async def once() -> Reply:
+            headers = dict(self._headers)
+            if token is not None:
+                headers["Authorization"] = f"Bearer {await token.get()}"
+            return await self.http.request(
+                method, url, headers=headers, params=params, json_body=json_body
+            )
+
+        return await (once() if token is None else with_fresh_token(token, once))
+
+    async def lookup(
+        self, url: str, params: Mapping[str, str] | None = None, *, what: str = "user lookup"
+    ) -> Any:
+        """A read: the JSON body, None on 404, ProviderError on any other answer."""
+        reply = await self.send("GET", url, params=params)
+        raise_for_lookup(reply, what)
+        return reply.json() if reply.ok else None
+
+    async def step(
+        self,
+        step: str,
+        method: str,
+        url: str,
+        *,
+        done: str,
+        params: Mapping[str, str] | None = None,
+        json_body: Any = None,
+    ) -> StepResult:
+        """A containment call: 2xx done, 404 not found, other answers and errors failed."""
+        try:
+            reply = await self.send(method, url, params=params, json_body=json_body)
+        except ProviderError as exc:
+            return step_from_error(step, exc)
+        return step_from_reply(step, reply, done_detail=done)
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+
+class FromSection:
+    """`from_config` for a responder built from its validated section: `cls(section, env)`."""
+
+    section_model: ClassVar[type[RestSection]]
+    section_name: ClassVar[str]
+
+    if TYPE_CHECKING:  # each responder defines it
+
+        def __init__(
+            self, section: Any, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+        ) -> None: ...
+
+    @classmethod
+    def from_config(
+        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
+    ) -> Self:
+        return cls(
+            load_section(cls.section_model, section, section=cls.section_name), env, sleep=sleep
+        )

@@ -12,15 +12,16 @@ import logging
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
-from monitor.http import HttpClient, Reply
+from monitor.http import Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     AccountRef,
@@ -30,11 +31,11 @@ from monitor.responder import (
     dry_run_result,
 )
 from monitor.retry import Sleep
-from monitor.settings import load_section, secret_from_env
+from monitor.settings import secret_from_env
 from monitor.signing import signed_headers
 from monitor.types import Outcome
 
-from .rest import RestSection, rest_policy, step_from_error, step_from_reply
+from .rest import FromSection, RestClient, RestSection, step_from_error, step_from_reply
 
 log = logging.getLogger(__name__)
 
@@ -56,53 +57,23 @@ class WebhookSection(RestSection):
     timeout: float = Field(default=10.0, ge=0.001, description="Seconds per request.")
 
 
-class WebhookResponder:
+class WebhookResponder(FromSection):
     """The receiver owns the account: every step is a request for it to act, never a password."""
 
     name: ClassVar[str] = "webhook"
+    section_model = WebhookSection
+    section_name = SECTION
 
     def __init__(
-        self,
-        *,
-        url: str,
-        secret: str,
-        source: str = "credwatch",
-        external: bool = False,
-        timeout: float = 10.0,
-        max_retries: int = 3,
-        backoff_base: float = 0.5,
-        max_delay: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
+        self, section: WebhookSection, env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
     ) -> None:
-        self._url = url
-        self._secret = secret.encode("utf-8")
-        self._source = source
-        self._external = external
-        self._http = HttpClient(
-            provider=self.name,
-            timeout=timeout,
-            policy=rest_policy(
-                max_retries=max_retries, backoff_base=backoff_base, max_delay=max_delay
-            ),
-            sleep=sleep,
-        )
-
-    @classmethod
-    def from_config(
-        cls, section: Mapping[str, Any], env: Mapping[str, str], *, sleep: Sleep = asyncio.sleep
-    ) -> Self:
-        s = load_section(WebhookSection, section, section=SECTION)
-        return cls(
-            url=s.url,
-            secret=secret_from_env(SECTION, "secret_env", s.secret_env, env, strip=False),
-            source=s.source,
-            external=s.external,
-            timeout=s.timeout,
-            max_retries=s.max_retries,
-            backoff_base=s.backoff_base,
-            max_delay=s.max_delay,
-            sleep=sleep,
-        )
+        self._url = section.url
+        self._secret = secret_from_env(
+            SECTION, "secret_env", section.secret_env, env, strip=False
+        ).encode("utf-8")
+        self._source = section.source
+        self._external = section.external
+        self._rest = RestClient(self.name, section, sleep=sleep)
 
     async def find_user(self, account: AccountRef) -> IdentityUser | None:
         """The receiver knows its accounts; we announce the one we were given."""
@@ -149,7 +120,7 @@ class WebhookResponder:
             }
 
         # Sent as raw bytes so the signature covers exactly what goes on the wire.
-        return await self._http.request("POST", self._url, headers=headers, raw_body=body)
+        return await self._rest.http.request("POST", self._url, headers=headers, raw_body=body)
 
     async def end_portal_sessions(
         self, user: IdentityUser, portal: PortalRef, *, dry_run: bool
@@ -187,6 +158,13 @@ class WebhookResponder:
             return dry_run_result(STEP_RESET, "ask the receiver to reset the password")
         return await self._announce(STEP_RESET, user, "receiver asked to reset the password")
 
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            return dry_run_result(STEP_REQUIRE_CHANGE, "ask the receiver to require a new password")
+        return await self._announce(
+            STEP_REQUIRE_CHANGE, user, "receiver asked to require a new password at next sign-in"
+        )
+
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:
             return dry_run_result(STEP_REVOKE, "ask the receiver to revoke sessions")
@@ -198,4 +176,4 @@ class WebhookResponder:
         return await self._announce(STEP_BLOCK, user, "receiver asked to block the account")
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._rest.aclose()

@@ -147,6 +147,7 @@ async def test_live_portal_credential_is_contained_once_and_stale_is_not(
     assert first == [
         ("reset_password", "started"),
         ("reset_password", "done"),
+        ("require_change", "done"),
         ("revoke_sessions", "skipped"),
     ]
     assert await trail(pool, "partner3@gmail.com") == [("stale", "skipped")]
@@ -182,6 +183,7 @@ async def test_dry_run_changes_nothing(
     assert server.attribute("partner1", "pwdReset") in (None, "FALSE")
     assert await trail(pool, "partner1@gmail.com") == [
         ("reset_password", "dry_run"),
+        ("require_change", "dry_run"),
         ("revoke_sessions", "skipped"),
     ]
 

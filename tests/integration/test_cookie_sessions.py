@@ -76,7 +76,7 @@ async def test_without_a_portal_hook_a_cookie_is_never_contained() -> None:
     )  # fmt: skip
     assert result.status is ContainmentStatus.PARTIAL
     assert responder.calls == [("find_user", False), ("revoke_sessions", False)]
-    assert log.steps() == [("revoke_sessions", "done"), ("end_portal_sessions", "skipped")]
+    assert log.steps() == [("end_portal_sessions", "skipped"), ("revoke_sessions", "done")]
     text = result.headline
     assert text.startswith("PARTIALLY contained in fake. identity provider sessions revoked")
     assert (
@@ -157,6 +157,6 @@ async def test_portal_cookie_ends_the_victims_sessions_through_the_portal_hook(
         in row["summary"]
     )
     assert follow == (
-        "contained in fake. identity provider sessions revoked: done. "
-        "portal sessions ended: portal answered"
+        "contained in fake. portal sessions ended: portal answered. "
+        "identity provider sessions revoked: done"
     )

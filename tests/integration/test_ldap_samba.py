@@ -94,7 +94,11 @@ async def test_reset_kills_the_leaked_password_and_requires_a_change(dc: samba.S
     status, log = await contain_user("bob@cw.test", exposure_id=1)
     # AD keeps no sessions: the skipped revoke keeps it from "contained".
     assert status is ContainmentStatus.PARTIAL
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "skipped")]
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "skipped"),
+    ]
     assert dc.bind_error("bob", samba.LEAKED_PASSWORD) == BAD_PASSWORD
     assert dc.attribute("bob", "pwdLastSet") == "0"
     assert computed_flags(dc, "bob") & UF_PASSWORD_EXPIRED
@@ -109,7 +113,9 @@ async def test_password_never_expires_is_cleared_so_the_change_is_required(
     assert user is not None
     step = await r.reset_password(user, dry_run=False)
     assert step.outcome is Outcome.DONE, step.detail
-    assert "password never expires" in step.detail
+    [change] = step.also  # the change requirement is its own outcome
+    assert (change.step, change.outcome) == ("require_change", Outcome.DONE)
+    assert "password never expires" in change.detail
     assert dc.bind_error("carol", samba.LEAKED_PASSWORD) == BAD_PASSWORD
     uac = int(dc.attribute("carol", "userAccountControl") or 0)
     assert not uac & samba.UAC_DONT_EXPIRE_PASSWORD

@@ -106,8 +106,13 @@ async def test_contain_kills_the_leaked_password(server: slapd.Slapd) -> None:
     result, log = await run(server, "partner1@gmail.com", dry_run=False, exposure_id=1)
     # LDAP keeps no sessions: sessions opened in applications with the leaked password remain.
     assert result.status is ContainmentStatus.PARTIAL
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "skipped")]
-    assert log.rows[2].detail.startswith("the directory keeps no sessions to revoke; to do: end")
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "skipped"),
+    ]
+    assert log.rows[2].detail == "ppolicy requires a change (pwdReset)"
+    assert log.rows[3].detail.startswith("the directory keeps no sessions to revoke; to do: end")
     assert "NOT DONE: identity provider sessions revoked" in result.headline
     assert not server.binds("partner1", slapd.LEAKED_PASSWORD)  # the leaked password is dead
     assert server.attribute("partner1", "pwdReset") == "TRUE"  # and a change is required
@@ -116,14 +121,18 @@ async def test_contain_kills_the_leaked_password(server: slapd.Slapd) -> None:
 
     # Running it again never sets a second password: reset is done for this exposure.
     again, log = await run(server, "partner1@gmail.com", dry_run=False, exposure_id=1, log=log)
-    assert again.resumed == ("reset_password",)
+    assert again.resumed == ("reset_password", "require_change")
     assert [s for s, _ in log.steps()].count("reset_password") == 1
 
 
 async def test_dry_run_leaves_the_leaked_password_working(server: slapd.Slapd) -> None:
     result, log = await run(server, "partner2", dry_run=True, exposure_id=2)
     assert result.status is ContainmentStatus.DRY_RUN
-    assert log.steps() == [("reset_password", "dry_run"), ("revoke_sessions", "skipped")]
+    assert log.steps() == [
+        ("reset_password", "dry_run"),
+        ("require_change", "dry_run"),
+        ("revoke_sessions", "skipped"),
+    ]
     assert server.binds("partner2", slapd.LEAKED_PASSWORD)
     assert server.attribute("partner2", "pwdReset") is None
 

@@ -177,6 +177,7 @@ enforce = true
             assert steps == [
                 ("reset_password", "started"),
                 ("reset_password", "done"),
+                ("require_change", "done"),
                 ("revoke_sessions", "skipped"),
             ]
 
@@ -191,7 +192,7 @@ enforce = true
             assert metrics[("credwatch_alerts_sent_total", ())] == 2
             steps = "credwatch_containment_steps"
             assert metrics[(steps, (("provider", "ldap"), ("result", "started")))] == 1
-            assert metrics[(steps, (("provider", "ldap"), ("result", "done")))] == 1
+            assert metrics[(steps, (("provider", "ldap"), ("result", "done")))] == 2
             assert metrics[(steps, (("provider", "ldap"), ("result", "skipped")))] == 1
             assert metrics[("credwatch_last_scan_success_timestamp_seconds", ())] > t0_wall
             code, err = await stop(proc)

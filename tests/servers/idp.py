@@ -57,6 +57,7 @@ class FakeUser:
     must_change: bool = False
     sessions_revoked: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    client_sessions: list[str] = field(default_factory=list)  # Keycloak: clients in its session
 
 
 class FakeIdP:
@@ -66,6 +67,8 @@ class FakeIdP:
         self.calls: list[Call] = []
         self.users: dict[str, FakeUser] = {}
         self.jwts: list[dict[str, Any]] = []  # decoded JWT assertions (Google token endpoint)
+        self.clients: dict[str, dict[str, Any]] = {}  # Keycloak client representations by clientId
+        self.backchannel: list[tuple[str, str]] = []  # Keycloak logout tokens sent: (url, sub)
         self._scripts: dict[tuple[str, str], list[Handler]] = {}
         self._lost: dict[tuple[str, str], int] = {}
 
@@ -226,6 +229,7 @@ def okta_app(idp: FakeIdP) -> web.Application:
         if op == "expire_password_with_temp_password":
             u.password, u.must_change = "TempPw" + u.id, True
             u.password_changed = datetime.now(UTC)
+            u.extra["status"] = "PASSWORD_EXPIRED"
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
             return web.json_response(
@@ -245,6 +249,17 @@ def okta_app(idp: FakeIdP) -> web.Application:
                     "resetPasswordUrl": "https://okta.invalid/reset/xyz",
                 }
             )
+        if op == "expire_password":
+            status = u.extra.get("status", "ACTIVE")
+            if status not in ("ACTIVE", "PASSWORD_EXPIRED"):
+                return err(
+                    403,
+                    "E0000038",
+                    "This operation is not allowed in the user's current status.",
+                )
+            u.must_change = True
+            u.extra["status"] = "PASSWORD_EXPIRED"
+            return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-3"})
         if op == "suspend":
             if u.extra.get("status", "ACTIVE") != "ACTIVE" or not u.enabled:
                 return err(
@@ -357,13 +372,15 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
                 "Unable to update the specified properties for on-premises mastered Directory "
                 "Sync objects or objects currently undergoing migration.",
             )
-        if "passwordProfile" in body:
-            u.password = body["passwordProfile"]["password"]
+        if "passwordProfile" in body:  # the flags alone may be updated, without a password
+            profile = body["passwordProfile"]
             u.must_change = bool(
-                body["passwordProfile"].get("forceChangePasswordNextSignIn")
-                or body["passwordProfile"].get("forceChangePasswordNextSignInWithMfa")
+                profile.get("forceChangePasswordNextSignIn")
+                or profile.get("forceChangePasswordNextSignInWithMfa")
             )
-            u.password_changed = datetime.now(UTC)
+            if "password" in profile:
+                u.password = profile["password"]
+                u.password_changed = datetime.now(UTC)
         if body.get("accountEnabled") is False:
             u.enabled = False
         return web.Response(status=204, headers={"request-id": "req-graph-2"})
@@ -374,7 +391,8 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
         u = idp.users.get(request.match_info["key"])
         if u is None:
             return err(404, "Request_ResourceNotFound", "Resource does not exist.")
-        u.sessions_revoked += 1
+        if not (u.external or u.extra.get("externalUserState")):  # guests: their home tenant's
+            u.sessions_revoked += 1
         return web.json_response({"@odata.context": "$metadata#Edm.Boolean", "value": True})
 
     app = idp.app()
@@ -390,6 +408,25 @@ def entra_app(idp: FakeIdP, tenant: str = "tenant-1") -> web.Application:
 
 
 KEYCLOAK_FEDERATIONS = {"ldap-provider-1": "READ_ONLY", "ldap-writable": "WRITABLE"}
+
+
+def keycloak_client(client_id: str, backchannel_url: str | None = None) -> dict[str, Any]:
+    """A ClientRepresentation as the Admin API lists it (attributes are strings)."""
+    attributes = {
+        "backchannel.logout.session.required": "true",
+        "backchannel.logout.revoke.offline.tokens": "false",
+    }
+    if backchannel_url:
+        attributes["backchannel.logout.url"] = backchannel_url
+    return {
+        "id": f"uuid-{client_id}",
+        "clientId": client_id,
+        "enabled": True,
+        "protocol": "openid-connect",
+        "publicClient": False,
+        "frontchannelLogout": True,
+        "attributes": attributes,
+    }
 
 
 def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
@@ -408,10 +445,11 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
             "username": u.login,
             "email": u.email,
             "enabled": u.enabled,
-            "requiredActions": ["UPDATE_PASSWORD"] if u.must_change else [],
             "createdTimestamp": 1700000000000,
-            **u.extra,
+            **{k: v for k, v in u.extra.items() if k != "last_put"},
         }
+        others = [a for a in data.get("requiredActions", []) if a != "UPDATE_PASSWORD"]
+        data["requiredActions"] = [*others, *(["UPDATE_PASSWORD"] if u.must_change else [])]
         if u.external:
             data.setdefault("federationLink", "ldap-provider-1")
         return data
@@ -452,6 +490,9 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
             return web.json_response(rep(u))
         body = await request.json()
         u.enabled = bool(body.get("enabled", u.enabled))
+        if isinstance(body.get("requiredActions"), list):  # PUT replaces the list
+            u.must_change = "UPDATE_PASSWORD" in body["requiredActions"]
+            u.extra["requiredActions"] = list(body["requiredActions"])
         u.extra["last_put"] = sorted(body)
         return web.Response(status=204)
 
@@ -483,14 +524,56 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
         u.password_changed = datetime.now(UTC)
         return web.Response(status=204)
 
+    def client_uuid(client_id: str) -> str:
+        return str(idp.clients.get(client_id, {}).get("id") or f"uuid-{client_id}")
+
     async def logout(request: web.Request) -> web.StreamResponse:
+        """Ends every session of the user; for each client in a session that has a back-channel
+        logout URL, Keycloak posts a logout token there (no client session: nothing is sent)."""
         if (d := denied(request)) is not None:
             return d
         u = idp.users.get(request.match_info["uid"])
         if u is None:
             return web.json_response({"error": "User not found"}, status=404)
+        for client_id in u.client_sessions:
+            attributes = idp.clients.get(client_id, {}).get("attributes") or {}
+            if attributes.get("backchannel.logout.url"):
+                idp.backchannel.append((attributes["backchannel.logout.url"], u.id))
+        u.client_sessions = []
         u.sessions_revoked += 1
         return web.Response(status=204)
+
+    async def sessions(request: web.Request) -> web.StreamResponse:
+        """UserSessionRepresentation list: one SSO session holding the user's client sessions."""
+        if (d := denied(request)) is not None:
+            return d
+        u = idp.users.get(request.match_info["uid"])
+        if u is None:
+            return web.json_response({"error": "User not found"}, status=404)
+        if not u.client_sessions:
+            return web.json_response([])
+        return web.json_response(
+            [
+                {
+                    "id": f"session-{u.id}",
+                    "username": u.login,
+                    "userId": u.id,
+                    "ipAddress": "192.0.2.10",
+                    "start": 1764590000000,
+                    "lastAccess": 1764590400000,
+                    "rememberMe": False,
+                    "clients": {client_uuid(c): c for c in u.client_sessions},
+                }
+            ]
+        )
+
+    async def clients(request: web.Request) -> web.StreamResponse:
+        """`?clientId=` is an exact match; an unknown one is an empty list, not a 404."""
+        if (d := denied(request)) is not None:
+            return d
+        wanted = request.query.get("clientId")
+        found = [c for cid, c in idp.clients.items() if wanted is None or cid == wanted]
+        return web.json_response(found)
 
     async def component(request: web.Request) -> web.StreamResponse:
         if (d := denied(request)) is not None:
@@ -516,6 +599,8 @@ def keycloak_app(idp: FakeIdP, realm: str = "partners") -> web.Application:
     app.router.add_get(f"{base}/users/{{uid}}/credentials", credentials)
     app.router.add_put(f"{base}/users/{{uid}}/reset-password", reset)
     app.router.add_post(f"{base}/users/{{uid}}/logout", logout)
+    app.router.add_get(f"{base}/users/{{uid}}/sessions", sessions)
+    app.router.add_get(f"{base}/clients", clients)
     return app
 
 
@@ -526,8 +611,13 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
-def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Application:
-    """`verify(signing_input, signature)` checks the JWT signature with the test public key."""
+def google_app(
+    idp: FakeIdP,
+    verify: Callable[[bytes, bytes], bool],
+    domains: tuple[str, ...] = ("org.example",),
+) -> web.Application:
+    """`verify(signing_input, signature)` checks the JWT signature with the test public key.
+    An address outside the customer's `domains` is answered 403, not 404, as Google does."""
     jwts = idp.jwts
 
     def err(status: int, reason: str, message: str) -> web.Response:
@@ -554,20 +644,24 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
         )
         return _token_answer()
 
+    def foreign(key: str) -> bool:
+        return "@" in key and key.rpartition("@")[2].lower() not in domains
+
     async def user(request: web.Request) -> web.StreamResponse:
         if not _bearer_ok(request):
             return err(401, "authError", "Invalid Credentials")
+        if foreign(request.match_info["key"]):
+            return err(403, "forbidden", "Not Authorized to access this resource/api")
         u = idp.by_key(request.match_info["key"])
         if u is None:
             return err(404, "notFound", "Resource Not Found: userKey")
         if request.method == "PATCH":
             body = await request.json()
-            if "password" in body:
-                u.password, u.must_change = (
-                    body["password"],
-                    bool(body.get("changePasswordAtNextLogin")),
-                )
-                u.password_changed = datetime.now(UTC)
+            if "password" in body:  # an admin's change: audited as CHANGE_PASSWORD
+                u.password = body["password"]
+                u.extra["admin_password_changed"] = datetime.now(UTC)
+            if "changePasswordAtNextLogin" in body:
+                u.must_change = bool(body["changePasswordAtNextLogin"])
             if body.get("suspended") is True:
                 u.enabled = False
         return web.json_response(
@@ -589,32 +683,77 @@ def google_app(idp: FakeIdP, verify: Callable[[bytes, bytes], bool]) -> web.Appl
         u.sessions_revoked += 1
         return web.Response(status=204)
 
-    async def activity(request: web.Request) -> web.StreamResponse:
+    def since(request: web.Request) -> datetime:
+        start = request.query.get("startTime")
+        return datetime.fromisoformat(start.replace("Z", "+00:00")) if start else datetime.min
+
+    def activities(items: list[dict[str, Any]]) -> web.Response:
+        return web.json_response(
+            {"kind": "admin#reports#activities", **({"items": items} if items else {})}
+        )
+
+    async def user_accounts(request: web.Request) -> web.StreamResponse:
+        """The user's own password changes (`password_edit`, type password_change)."""
         if not _bearer_ok(request):
             return err(401, "authError", "Invalid Credentials")
         u = idp.by_key(request.match_info["key"])
         items = []
-        if u is not None and u.password_changed is not None:
+        when = u.password_changed if u is not None else None
+        if when is not None and when >= since(request).replace(tzinfo=UTC):
             items.append(
                 {
                     "kind": "admin#reports#activity",
                     "id": {
-                        "time": _iso(u.password_changed),
-                        "applicationName": "login",
+                        "time": _iso(when),
+                        "applicationName": "user_accounts",
                         "uniqueQualifier": "1",
                     },
-                    "events": [{"type": "account_info_change", "name": "password_edit"}],
+                    "events": [{"type": "password_change", "name": "password_edit"}],
                 }
             )
-        return web.json_response(
-            {"kind": "admin#reports#activities", **({"items": items} if items else {})}
-        )
+        return activities(items)
+
+    async def admin_events(request: web.Request) -> web.StreamResponse:
+        """Admin console and API password changes: `CHANGE_PASSWORD` (USER_SETTINGS), filtered
+        by `filters=USER_EMAIL==address`."""
+        if not _bearer_ok(request):
+            return err(401, "authError", "Invalid Credentials")
+        if request.query.get("eventName") != "CHANGE_PASSWORD":
+            return activities([])
+        flt = request.query.get("filters", "")
+        email = flt.removeprefix("USER_EMAIL==") if flt.startswith("USER_EMAIL==") else None
+        u = idp.by_key(email) if email else None
+        when = u.extra.get("admin_password_changed") if u is not None else None
+        items = []
+        if u is not None and when is not None and when >= since(request).replace(tzinfo=UTC):
+            items.append(
+                {
+                    "kind": "admin#reports#activity",
+                    "id": {
+                        "time": _iso(when),
+                        "applicationName": "admin",
+                        "uniqueQualifier": "2",
+                    },
+                    "actor": {"email": "admin@org.example"},
+                    "events": [
+                        {
+                            "type": "USER_SETTINGS",
+                            "name": "CHANGE_PASSWORD",
+                            "parameters": [{"name": "USER_EMAIL", "value": u.email}],
+                        }
+                    ],
+                }
+            )
+        return activities(items)
 
     app = idp.app()
     app.router.add_post("/token", token)
     app.router.add_route("*", "/admin/directory/v1/users/{key}", user)
     app.router.add_post("/admin/directory/v1/users/{key}/signOut", sign_out)
-    app.router.add_get("/admin/reports/v1/activity/users/{key}/applications/login", activity)
+    app.router.add_get("/admin/reports/v1/activity/users/all/applications/admin", admin_events)
+    app.router.add_get(
+        "/admin/reports/v1/activity/users/{key}/applications/user_accounts", user_accounts
+    )
     return app
 
 

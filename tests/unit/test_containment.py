@@ -54,6 +54,9 @@ class ScriptedResponder:
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         return await self._step("reset_password", dry_run)
 
+    async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        return await self._step("require_change", dry_run)
+
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         return await self._step("revoke_sessions", dry_run)
 
@@ -104,8 +107,17 @@ async def test_live_user_is_reset_then_revoked() -> None:
     result = await run(r, log)
     assert result.status is ContainmentStatus.CONTAINED
     assert result.freshness is Freshness.LIVE
-    assert r.calls == [("find_user", False), ("reset_password", False), ("revoke_sessions", False)]
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert r.calls == [
+        ("find_user", False),
+        ("reset_password", False),
+        ("require_change", False),
+        ("revoke_sessions", False),
+    ]
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
     assert {row.decided_by for row in log.rows} == {"policy"}
 
 
@@ -165,11 +177,24 @@ async def test_dry_run_records_dry_run_and_a_later_real_run_acts() -> None:
     r, log = ScriptedResponder(user=user()), MemoryActionLog()
     result = await run(r, log, dry_run=True)
     assert result.status is ContainmentStatus.DRY_RUN
-    assert r.calls == [("find_user", False), ("reset_password", True), ("revoke_sessions", True)]
-    assert log.steps() == [("reset_password", "dry_run"), ("revoke_sessions", "dry_run")]
+    assert r.calls == [
+        ("find_user", False),
+        ("reset_password", True),
+        ("require_change", True),
+        ("revoke_sessions", True),
+    ]
+    assert log.steps() == [
+        ("reset_password", "dry_run"),
+        ("require_change", "dry_run"),
+        ("revoke_sessions", "dry_run"),
+    ]
     result = await run(r, log)
     assert result.status is ContainmentStatus.CONTAINED
-    assert log.steps()[2:] == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert log.steps()[3:] == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
 
 
 async def test_failed_reset_stops_before_revoke() -> None:
@@ -188,22 +213,26 @@ async def test_crash_between_reset_and_revoke_resumes_at_revoke() -> None:
     log = MemoryActionLog()
     with pytest.raises(RuntimeError):
         await run(r, log)
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "failed")]
-    assert log.rows[2].detail == "crashed: RuntimeError"
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "failed"),
+    ]
+    assert log.rows[3].detail == "crashed: RuntimeError"
 
     r.user = reset_user
     r.calls.clear()
     result = await run(r, log)
     assert result.status is ContainmentStatus.CONTAINED
-    assert result.resumed == ("reset_password",)
+    assert result.resumed == ("reset_password", "require_change")
     assert r.calls == [("find_user", False), ("revoke_sessions", False)]  # never reset twice
-    assert log.steps()[2:] == [("revoke_sessions", "done")]
+    assert log.steps()[3:] == [("revoke_sessions", "done")]
 
     r.calls.clear()
     again = await run(r, log)  # everything done: the provider is not even asked
     assert again.status is ContainmentStatus.CONTAINED
     assert r.calls == []
-    assert again.resumed == ("reset_password", "revoke_sessions")
+    assert again.resumed == ("require_change", "reset_password", "revoke_sessions")
 
 
 async def test_pairs_are_independent() -> None:
@@ -220,4 +249,5 @@ async def test_pairs_are_independent() -> None:
         decided_by="admin:alice",
     )
     assert other.status is ContainmentStatus.CONTAINED
-    assert [row.exposure_id for row in log.rows] == [7, 7, 7, 8, 8, 8]  # started, done, done
+    # started, reset done, change done, revoke done
+    assert [row.exposure_id for row in log.rows] == [7, 7, 7, 7, 8, 8, 8, 8]

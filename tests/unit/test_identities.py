@@ -72,10 +72,15 @@ async def test_entra_synced_user_needs_an_on_premises_reset(graph: tuple[FakeIdP
     assert result.status is ContainmentStatus.PARTIAL  # cloud sessions revoked, AD password not
     assert not idp.calls_to("PATCH", "/v1.0/users/s1")
     assert user.password == "Leaked#Pass1" and user.sessions_revoked == 1
-    assert log.steps() == [("reset_password", "skipped"), ("revoke_sessions", "done")]
-    assert "NOT DONE: leaked password replaced (change required) (needs on-premises AD reset" in (
+    assert log.steps() == [
+        ("reset_password", "skipped"),
+        ("require_change", "skipped"),
+        ("revoke_sessions", "done"),
+    ]
+    assert "NOT DONE: leaked password replaced by a random one (needs on-premises AD reset" in (
         result.headline
     )
+    assert "Graph cannot require a change of a synced password" in result.headline
     assert "to do: reset the password in on-premises AD and require a change" in result.headline
 
 
@@ -95,9 +100,14 @@ async def test_entra_synced_user_is_reset_through_the_directory(
     directory = Directory(user=ad_user)
     result, log = await run(entra(url), "ana@org.example", directory=directory)
     assert result.status is ContainmentStatus.CONTAINED
-    assert directory.calls == [("find_user", False), ("reset_password", False)]
+    assert directory.calls == [
+        ("find_user", False),
+        ("reset_password", False),
+        ("find_user", False),
+        ("require_change", False),
+    ]
     assert not idp.calls_to("PATCH", "/v1.0/users/s1")
-    assert log.rows[1].detail.startswith("in ldap:")
+    assert [r.detail[:8] for r in log.rows[1:3]] == ["in ldap:", "in ldap:"]
 
 
 async def test_entra_b2b_member_is_external(graph: tuple[FakeIdP, str]) -> None:
@@ -111,10 +121,10 @@ async def test_entra_b2b_member_is_external(graph: tuple[FakeIdP, str]) -> None:
         )
     )  # fmt: skip
     result, log = await run(entra(url), "bob@partner.example")
-    assert result.status is ContainmentStatus.BLOCKED
-    assert log.steps() == [("block", "done"), ("revoke_sessions", "done")]
+    assert result.status is ContainmentStatus.PARTIAL  # its sessions are its home tenant's
+    assert log.steps() == [("block", "done"), ("revoke_sessions", "skipped")]
     assert member.password == "Leaked#Pass1" and not member.enabled
-    assert member.sessions_revoked == 1
+    assert "Graph cannot revoke an external user's sessions" in result.headline
 
 
 async def test_entra_internal_guest_with_a_local_password_is_reset(
@@ -124,8 +134,12 @@ async def test_entra_internal_guest_with_a_local_password_is_reset(
     guest = graph_user(idp, "g1", "vendor@org.example", userType="Guest")
     result, log = await run(entra(url), "vendor@org.example")
     assert result.status is ContainmentStatus.CONTAINED
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
-    assert looks_random(guest.password) and guest.enabled
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
+    assert looks_random(guest.password) and guest.enabled and guest.must_change
 
 
 @pytest_asyncio.fixture
@@ -153,8 +167,88 @@ async def test_okta_ad_mastered_user_is_not_suspended_as_a_partner(
     assert result.status is ContainmentStatus.PARTIAL
     assert not idp.calls_to("POST", "/api/v1/users/00ad/lifecycle/suspend")
     assert user.enabled and user.sessions_revoked == 1
-    assert log.steps() == [("reset_password", "skipped"), ("revoke_sessions", "done")]
+    assert log.steps() == [
+        ("reset_password", "skipped"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
+    # Okta's expiry reaches AD (delegated authentication reads it there); the reset does not.
+    assert len(idp.calls_to("POST", "/api/v1/users/00ad/lifecycle/expire_password")) == 1
+    assert not idp.calls_to(
+        "POST", "/api/v1/users/00ad/lifecycle/expire_password_with_temp_password"
+    )
+    assert user.password == "Leaked#Pass1" and user.extra["status"] == "PASSWORD_EXPIRED"
     assert "reset the password in Active Directory" in result.headline
+    assert "Okta expires it in Active Directory too" in result.headline
+
+
+async def test_okta_ad_mastered_user_is_reset_through_the_directory(
+    okta_url: tuple[FakeIdP, str],
+) -> None:
+    idp, url = okta_url
+    idp.add(
+        FakeUser(id="00ad", login="ana@org.example", email="ana@org.example",
+                 extra={"provider": "ACTIVE_DIRECTORY"})
+    )  # fmt: skip
+    ad_user = IdentityUser(
+        provider="ldap", user_id="cn=ana", login="ana@org.example", email=None,
+        password_changed_at=None, external=False, enabled=True,
+    )  # fmt: skip
+    directory = Directory(user=ad_user)
+    result, log = await run(okta(url), "ana@org.example", directory=directory)
+    assert result.status is ContainmentStatus.CONTAINED
+    assert ("reset_password", False) in directory.calls
+    assert ("require_change", False) in directory.calls
+    assert not [c for c in idp.calls if "/lifecycle/" in c.path]
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
+
+
+async def test_okta_ldap_mastered_user_needs_the_directory(
+    okta_url: tuple[FakeIdP, str],
+) -> None:
+    idp, url = okta_url
+    idp.add(
+        FakeUser(id="00ld", login="eve@org.example", email="eve@org.example",
+                 extra={"provider": "LDAP"})
+    )  # fmt: skip
+    result, log = await run(okta(url), "eve@org.example")
+    assert result.status is ContainmentStatus.PARTIAL
+    assert not [c for c in idp.calls if "/lifecycle/" in c.path]
+    assert log.steps() == [
+        ("reset_password", "skipped"),
+        ("require_change", "skipped"),
+        ("revoke_sessions", "done"),
+    ]
+    assert "Okta does not expire a password there" in result.headline
+
+
+async def test_okta_change_requirement_follows_the_users_status(
+    okta_url: tuple[FakeIdP, str],
+) -> None:
+    idp, url = okta_url
+    cases = {"PASSWORD_EXPIRED": "done", "RECOVERY": "done", "PROVISIONED": "failed"}
+    for status, outcome in cases.items():
+        uid = f"00{status[:3].lower()}"
+        idp.add(
+            FakeUser(id=uid, login=f"{uid}@org.example", email=f"{uid}@org.example",
+                     extra={"status": status, "provider": "ACTIVE_DIRECTORY"})
+        )  # fmt: skip
+        r = okta(url)
+        user = await r.find_user(AccountRef(login=f"{uid}@org.example"))
+        assert user is not None and user.status == status
+        step = await r.require_change(user, dry_run=False)
+        await r.aclose()
+        assert step.outcome.value == outcome, status
+        expired = idp.calls_to("POST", f"/api/v1/users/{uid}/lifecycle/expire_password")
+        # Already expired or in recovery: nothing to ask. Otherwise Okta answers, and a refusal
+        # is a clear failure with its reason.
+        assert len(expired) == (status == "PROVISIONED"), status
+        if outcome == "failed":
+            assert step.detail == "HTTP 403 E0000038" and not step.retryable
 
 
 async def test_okta_blocks_non_active_external_users_honestly(

@@ -15,7 +15,7 @@ from monitor.types import Outcome
 from tests.servers.idp import MemoryActionLog
 from tests.unit.test_containment import ScriptedResponder, user
 
-STEPS = ("reset_password", "revoke_sessions", "end_portal_sessions", "block")
+STEPS = ("reset_password", "require_change", "revoke_sessions", "end_portal_sessions", "block")
 SETTLED = st.sampled_from([Outcome.DONE, Outcome.FAILED, Outcome.SKIPPED, Outcome.NOT_FOUND])
 
 

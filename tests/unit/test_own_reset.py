@@ -35,6 +35,11 @@ async def run(responder: EntraResponder, log: MemoryActionLog) -> ContainmentRes
         await responder.aclose()
 
 
+def resets(idp: FakeIdP) -> int:
+    """PATCHes that set a password (a change requirement alone sets only the flag)."""
+    return sum("password" in c.json()["passwordProfile"] for c in idp.calls_to("PATCH", PATH))
+
+
 def member(idp: FakeIdP) -> FakeUser:
     return idp.add(FakeUser(id="11111111-aaaa", login="partner1@org.example", email="p1@x.example"))
 
@@ -52,11 +57,12 @@ async def test_lost_reply_to_our_reset_resumes_to_contained() -> None:
         second = await run(entra(url), log)
     assert second.status is ContainmentStatus.CONTAINED
     assert second.freshness is None  # the change date is ours: never judged as the user's
-    assert len(idp.calls_to("PATCH", PATH)) == 1  # not reset twice
-    assert user.sessions_revoked == 1
+    assert resets(idp) == 1  # not reset twice
+    assert user.sessions_revoked == 1 and user.must_change
     assert log.steps() == [
         ("reset_password", "failed"),
         ("reset_password", "done"),
+        ("require_change", "done"),
         ("revoke_sessions", "done"),
     ]
     assert "its reply was lost" in log.rows[2].detail
@@ -90,8 +96,8 @@ async def test_kill_after_the_provider_applied_our_reset_resumes_to_contained() 
         assert looks_random(user.password)
         result = await run(entra(url), log)
     assert result.status is ContainmentStatus.CONTAINED
-    assert len(idp.calls_to("PATCH", PATH)) == 1
-    assert user.sessions_revoked == 1
+    assert resets(idp) == 1
+    assert user.sessions_revoked == 1 and user.must_change
 
 
 async def test_reset_started_but_not_applied_is_done_again() -> None:

@@ -107,16 +107,19 @@ async def test_guest_found_by_mail_filter_and_blocked(entra: Entra) -> None:
         )
     finally:
         await r.aclose()
-    assert result.status is ContainmentStatus.BLOCKED
+    # Blocked, but Graph cannot end a guest's sessions: that is the home tenant's to do.
+    assert result.status is ContainmentStatus.PARTIAL
     assert result.user is not None and result.user.external
     [search] = entra.idp.calls_to("GET", "/v1.0/users")
     assert search.query == {"$filter": "mail eq 'bob@partner.example'", "$select": SELECT}
     [patch] = entra.idp.calls_to("PATCH", "/v1.0/users/22222222-bbbb")
     assert patch.json() == {"accountEnabled": False}
     assert entra.guest.enabled is False and entra.guest.password == "Leaked#Pass1"
-    # Blocking alone leaves the sessions opened with the leaked password: they are revoked too.
-    assert len(entra.idp.calls_to("POST", "/v1.0/users/22222222-bbbb/revokeSignInSessions")) == 1
-    assert log.steps() == [("block", "done"), ("revoke_sessions", "done")]
+    assert not entra.idp.calls_to("POST", "/v1.0/users/22222222-bbbb/revokeSignInSessions")
+    assert log.steps() == [("block", "done"), ("revoke_sessions", "skipped")]
+    assert "to do: ask the partner's administrator to revoke the user's sessions in their " in (
+        result.headline
+    )
 
 
 async def test_member_reset_with_random_password_then_revoke(entra: Entra) -> None:

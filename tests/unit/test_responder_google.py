@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
@@ -36,6 +36,8 @@ PEM = KEY.private_bytes(
 ).decode()
 INFECTED = datetime(2026, 3, 1, tzinfo=UTC)
 USERS = "/admin/directory/v1/users"
+REPORTS = "/admin/reports/v1/activity/users"
+RECENT = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
 
 
 def verify(signing_input: bytes, signature: bytes) -> bool:
@@ -84,6 +86,7 @@ async def google() -> AsyncIterator[Google]:
 
 
 async def test_jwt_bearer_token_and_lookup_with_password_edit(google: Google) -> None:
+    google.partner.password_changed = RECENT
     r = google.responder()
     try:
         user = await r.find_user(AccountRef(login="partner1@org.example"))
@@ -96,7 +99,7 @@ async def test_jwt_bearer_token_and_lookup_with_password_edit(google: Google) ->
         False,
         True,
     )
-    assert user.password_changed_at == datetime(2026, 1, 10, tzinfo=UTC)
+    assert user.password_changed_at == RECENT
     token = google.idp.calls[0]
     assert token.form()["grant_type"] == JWT_BEARER
     [jwt] = google.idp.jwts  # the server verified the RS256 signature with the public key
@@ -109,10 +112,14 @@ async def test_jwt_bearer_token_and_lookup_with_password_edit(google: Google) ->
     )
     assert claims["scope"] == " ".join(SCOPES) and claims["exp"] - claims["iat"] == 3600
     [report] = google.idp.calls_to(
-        "GET", "/admin/reports/v1/activity/users/partner1@org.example/applications/login"
+        "GET", "/admin/reports/v1/activity/users/partner1@org.example/applications/user_accounts"
     )
+    assert report.query.pop("startTime").endswith("Z")
     assert report.query == {"eventName": "password_edit", "maxResults": "1"}
     assert report.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    [admin] = google.idp.calls_to("GET", f"{REPORTS}/all/applications/admin")
+    assert admin.query["eventName"] == "CHANGE_PASSWORD"
+    assert admin.query["filters"] == "USER_EMAIL==partner1@org.example"
 
 
 async def test_no_password_edit_event_means_unknown(google: Google) -> None:
@@ -204,7 +211,9 @@ async def test_404_lookup_and_retries_bounded(google: Google) -> None:
 
 async def test_crash_between_steps_resumes(google: Google) -> None:
     google.idp.script(
-        "POST", f"{USERS}/1001/signOut", answer(401, {"error": {"code": 401, "message": "x"}})
+        "POST",
+        f"{USERS}/1001/signOut",
+        answer(400, {"error": {"code": 400, "message": "Invalid Input", "errors": []}}),
     )
     log = MemoryActionLog()
     for _ in range(2):
@@ -226,6 +235,89 @@ async def test_crash_between_steps_resumes(google: Google) -> None:
     assert len(google.idp.calls_to("POST", f"{USERS}/1001/signOut")) == 2
     assert log.steps() == [
         ("reset_password", "done"),
+        ("require_change", "done"),
         ("revoke_sessions", "failed"),
         ("revoke_sessions", "done"),
     ]
+
+
+async def test_an_admin_password_change_after_the_leak_is_read(google: Google) -> None:
+    # The user's own last change is old; an admin reset the password after the infection.
+    google.partner.password_changed = RECENT - timedelta(days=60)
+    google.partner.extra["admin_password_changed"] = RECENT
+    r, log = google.responder(), MemoryActionLog()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@org.example"))
+        result = await contain(
+            exposure_id=9, account=AccountRef(login="partner1@org.example"),
+            infected_at=RECENT - timedelta(days=10), first_seen=RECENT - timedelta(days=9),
+            responder=r, log=log, dry_run=False, decided_by="policy",
+        )  # fmt: skip
+    finally:
+        await r.aclose()
+    assert user is not None and user.password_changed_at == RECENT
+    assert result.status is ContainmentStatus.STALE
+    assert not google.idp.calls_to("PATCH", f"{USERS}/1001")
+
+
+async def test_password_events_are_read_in_a_bounded_window(google: Google) -> None:
+    google.partner.password_changed = RECENT - timedelta(days=100)
+    r = google.responder(password_events_days=90)
+    try:
+        user = await r.find_user(AccountRef(login="partner1@org.example"))
+    finally:
+        await r.aclose()
+    assert user is not None and user.password_changed_at is None
+    for call in google.idp.calls:
+        if call.path.startswith(REPORTS):
+            start = datetime.fromisoformat(call.query["startTime"].replace("Z", "+00:00"))
+            assert timedelta(days=89) < datetime.now(UTC) - start < timedelta(days=91)
+
+
+async def test_403_outside_the_customers_domains_is_not_found_here(google: Google) -> None:
+    r = google.responder()
+    try:
+        assert await r.find_user(AccountRef(login="partner1@gmail.com")) is None
+        google.idp.script(
+            "GET",
+            f"{USERS}/partner1@org.example",
+            answer(403, {"error": {"code": 403, "message": "Not Authorized to access this "
+                                   "resource/api", "errors": [{"reason": "forbidden"}]}}),
+        )  # fmt: skip
+        with pytest.raises(ProviderError) as info:  # in our domain: a permission problem
+            await r.find_user(AccountRef(login="partner1@org.example"))
+    finally:
+        await r.aclose()
+    assert info.value.status == 403 and "forbidden" in str(info.value)
+
+
+async def test_a_401_after_a_cached_token_refreshes_it_once(google: Google) -> None:
+    r = google.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@org.example"))
+        assert user is not None
+        google.idp.script(
+            "POST",
+            f"{USERS}/1001/signOut",
+            answer(401, {"error": {"code": 401, "message": "Invalid Credentials"}}),
+        )
+        step = await r.revoke_sessions(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE
+    assert len(google.idp.calls_to("POST", "/token")) == 2
+    assert google.partner.sessions_revoked == 1
+
+
+async def test_require_change_alone_sets_only_the_flag(google: Google) -> None:
+    r = google.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@org.example"))
+        assert user is not None
+        step = await r.require_change(user, dry_run=False)
+    finally:
+        await r.aclose()
+    assert step.outcome is Outcome.DONE
+    [patch] = google.idp.calls_to("PATCH", f"{USERS}/1001")
+    assert patch.json() == {"changePasswordAtNextLogin": True}
+    assert google.partner.must_change and google.partner.password == "Leaked#Pass1"

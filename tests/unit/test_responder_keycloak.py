@@ -159,7 +159,11 @@ async def test_read_only_federated_user_needs_a_directory_reset(kc: Keycloak) ->
     """Keycloak cannot write a READ_ONLY federation's password: neither block nor claim a reset."""
     result, log = await contain_login(kc.responder(), "bob", 3)
     assert result.status is ContainmentStatus.PARTIAL
-    assert log.steps() == [("reset_password", "skipped"), ("revoke_sessions", "done")]
+    assert log.steps() == [
+        ("reset_password", "skipped"),
+        ("require_change", "skipped"),
+        ("revoke_sessions", "done"),
+    ]
     assert "ldap-provider-1 (edit mode READ_ONLY)" in result.headline
     assert "to do: reset the password in the directory behind Keycloak" in result.headline
     assert not kc.idp.calls_to("PUT", f"{ADMIN}/users/kc-2")  # never disabled
@@ -179,7 +183,11 @@ async def test_writable_federated_user_is_reset_through_keycloak(kc: Keycloak) -
     )
     result, log = await contain_login(kc.responder(), "carl", 4)
     assert result.status is ContainmentStatus.CONTAINED
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
     assert looks_random(carl.password) and carl.must_change and carl.enabled
 
 

@@ -113,7 +113,11 @@ async def test_contain_expires_with_temp_password_then_clears_sessions(okta: Okt
     assert [c.query for c in sessions] == [{"oauthTokens": "true"}]
     assert okta.partner.password != "Leaked#Pass1" and okta.partner.must_change
     assert okta.partner.sessions_revoked == 2
-    assert log.steps() == [("reset_password", "done"), ("revoke_sessions", "done")]
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
     assert log.rows[1].request_id == "req-okta-2"  # rows[0]: the reset, started
     assert "TempPw" not in " ".join(row.detail for row in log.rows)  # temp password discarded
 
@@ -174,7 +178,11 @@ async def test_dry_run_changes_nothing(okta: Okta) -> None:
     assert result.status is ContainmentStatus.DRY_RUN
     assert [c.method for c in okta.idp.calls] == ["GET"]
     assert okta.partner.password == "Leaked#Pass1"
-    assert log.steps() == [("reset_password", "dry_run"), ("revoke_sessions", "dry_run")]
+    assert log.steps() == [
+        ("reset_password", "dry_run"),
+        ("require_change", "dry_run"),
+        ("revoke_sessions", "dry_run"),
+    ]
 
 
 async def test_429_waits_for_rate_limit_reset_measured_against_date(okta: Okta) -> None:
@@ -291,6 +299,7 @@ async def test_crash_between_steps_resumes_without_second_reset(okta: Okta) -> N
     assert len(okta.idp.calls_to("DELETE", "/api/v1/users/00u1/sessions")) == 2
     assert log.steps() == [
         ("reset_password", "done"),
+        ("require_change", "done"),
         ("revoke_sessions", "failed"),
         ("revoke_sessions", "done"),
     ]

@@ -56,7 +56,11 @@ async def test_contain_announces_each_step_signed(hook: Hook) -> None:
         await r.aclose()
     assert result.status is ContainmentStatus.CONTAINED
     calls = hook.idp.calls_to("POST", PATH)
-    assert [c.json()["requested_action"] for c in calls] == ["reset_password", "revoke_sessions"]
+    assert [c.json()["requested_action"] for c in calls] == [
+        "reset_password",
+        "require_change",
+        "revoke_sessions",
+    ]
     for call in calls:
         ts = call.headers["X-Credwatch-Timestamp"]
         expected = hmac.new(
