@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import os
 import signal
@@ -12,7 +11,6 @@ import traceback
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -691,38 +689,6 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
 
 
 @app.command()
-def export(
-    since: Annotated[str, typer.Option(help="ISO date or datetime (UTC when no offset).")],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
-    config: ConfigOpt = DEFAULT_CONFIG,
-) -> None:
-    """Exposures seen since a date, for SIEM batch ingestion (hints only, never secrets)."""
-    try:
-        moment = datetime.fromisoformat(since)
-    except ValueError:
-        raise _fail(f"--since: not an ISO date: {since!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if fmt not in ("jsonl", "csv"):
-        raise _fail("--format: jsonl or csv")
-
-    async def go() -> list[Exposure]:
-        async with _open(config, need_key=False, with_plugins=False) as a:
-            return await a.store.exposures_since(moment)
-
-    items = output.lookup_summary("*", _run(go))["items"]
-    if fmt == "jsonl":
-        output.json_lines(items)
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else ["exposure_id"])
-    writer.writeheader()
-    for item in items:
-        writer.writerow(
-            {k: output.csv_cell(",".join(v) if isinstance(v, list) else v) for k, v in item.items()}
-        )
-
-
-@app.command()
 def lookup(
     domain: Annotated[str, typer.Argument(help="A domain, e.g. francetravail.fr")],
     config: ConfigOpt = DEFAULT_CONFIG,
@@ -820,6 +786,10 @@ def crash_line(exc: BaseException) -> str:
 
 __all__ = ["App", "app", "main"]
 
+from monitor import cli_data  # noqa: E402, F401  (registers `export` and `purge`)
 
 if __name__ == "__main__":
-    main()
+    # `python -m monitor.cli`: run the module the command modules registered on, not this copy.
+    from monitor.cli import main as registered_main
+
+    registered_main()
