@@ -326,6 +326,13 @@ async def test_purge_removes_exactly_what_is_past_retention(pool: asyncpg.Pool) 
         everything = json.dumps(after)
         assert login not in everything and login.upper() not in everything
 
+    # `credwatch actions` still lists them, without the login.
+    listed = {r.action.id: r for r in await store.actions()}
+    assert len(listed) == len(CASES)
+    for case in purged:
+        row = listed[ids[f"{case.name}/action"]]
+        assert row.action.exposure_id is None and row.login == "" and row.host == ""
+
     # Nothing left past the period: a second purge deletes nothing.
     again = await purge(store, PERIOD, now=NOW)
     assert sum(again.counts.deleted().values()) == 0
@@ -402,3 +409,5 @@ async def test_purge_command(dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> No
     assert "deleted 3 exposures" in real.stdout and "1 open or acknowledged" in real.stdout
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM exposures") == len(CASES) - 3
+    actions = run_cli(["actions", "--config", str(cfg)], dsn, tmp_path)
+    assert actions.returncode == 0 and actions.stdout.count("purged") == 3
