@@ -129,8 +129,12 @@ def _write_cursor(path: Path, cursor: int) -> None:
 @app.command()
 def purge(
     older_than: Annotated[
-        str, typer.Option(help="Retention period: a number of days, weeks or years (90d, 12w, 1y).")
-    ],
+        str | None,
+        typer.Option(
+            help="Retention period: a number of days, weeks or years (90d, 12w, 1y); "
+            "default: [retention] days."
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Count what would go; delete nothing.")
     ] = False,
@@ -141,13 +145,17 @@ def purge(
     resolved or dismissed exposures. The audit trail keeps its facts, without personal data.
     Open and acknowledged exposures are kept."""
     try:
-        period = retention.parse_duration(older_than)
+        period = retention.parse_duration(older_than) if older_than is not None else None
     except RetentionError as exc:
         raise _fail(f"--older-than: {exc}") from None
 
     async def go() -> PurgeReport:
         async with _open(config, need_key=False, with_plugins=False) as a:
-            return await retention.purge(a.store, period, dry_run=dry_run)
+            days = a.config.retention.days
+            if period is None and days is None:
+                raise RetentionError("give --older-than, or set [retention] days in the config")
+            chosen = period if period is not None else retention.period_of_days(days or 0)
+            return await retention.purge(a.store, chosen, dry_run=dry_run)
 
     report = _run(go)
     if as_json:

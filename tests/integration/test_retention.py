@@ -394,6 +394,8 @@ async def test_purge_command(dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> No
         before = await dump(conn)
     bad = run_cli(["purge", "--config", str(cfg), "--older-than", "soon"], dsn, tmp_path)
     assert bad.returncode == 2 and "--older-than" in bad.stderr
+    unset = run_cli(["purge", "--config", str(cfg)], dsn, tmp_path)
+    assert unset.returncode == 2 and "[retention] days" in unset.stderr
     dry = run_cli(
         ["purge", "--config", str(cfg), "--older-than", "30d", "--dry-run", "--json"],
         dsn,
@@ -404,7 +406,8 @@ async def test_purge_command(dsn: str, pool: asyncpg.Pool, tmp_path: Path) -> No
     assert report["dry_run"] is True and report["deleted"]["exposures"] == 3
     async with pool.acquire() as conn:
         assert await dump(conn) == before
-    real = run_cli(["purge", "--config", str(cfg), "--older-than", "30d"], dsn, tmp_path)
+    cfg.write_text(cfg.read_text() + "\n[retention]\ndays = 30\n")
+    real = run_cli(["purge", "--config", str(cfg)], dsn, tmp_path)  # the configured period
     assert real.returncode == 0, real.stderr
     assert "deleted 3 exposures" in real.stdout and "1 open or acknowledged" in real.stdout
     async with pool.acquire() as conn:
