@@ -1,6 +1,7 @@
 """Retention: how long personal data is kept, and the purge that deletes what is older.
 
-What one purge does (monitor/store/sql/purge_*.sql, one transaction):
+What one purge does (monitor/store/sql/purge_*.sql; closed exposures in batches, one
+transaction each, then the old rows of what is kept):
 - deletes exposures resolved or dismissed (by a human, a suppression rule, or the policy and
   never reopened) before the cut-off and not seen since, with their sightings, alerts and
   scan hits;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ import asyncpg
 from monitor.queue import Unit, enqueue
 from monitor.siem import ExposureState, Machine
 from monitor.store.actions import PgActionLog
-from monitor.store.purge import PurgeCounts, purge_past
+from monitor.store.purge import BATCH, PurgeCounts, purge_closed, purge_old
 from monitor.store.queries import sql
 from monitor.store.records import (
     ActionRow,
@@ -81,6 +81,9 @@ def _state(row: Any) -> ExposureState:
         else row["seen_origin"],
         feed=row["feed"],
     )
+
+
+_NOOP = contextlib.nullcontext()  # a dry run's batches: inside its one transaction
 
 
 class Store:
@@ -363,21 +366,35 @@ class Store:
             yield Changes(next_cursor=horizon, states=(_state(r) async for r in rows))
 
     async def purge(self, cutoff: datetime, *, dry_run: bool = False) -> PurgeCounts:
-        """Delete what is past `cutoff` (see monitor/retention.py), in one transaction; a dry
-        run counts the same and rolls back."""
+        """Delete what is past `cutoff` (see monitor/retention.py): closed exposures in
+        batches, one transaction each, then the old rows of what is kept. A dry run does the
+        same in one transaction and rolls it back: the counts of what would go."""
         async with self._pool.acquire() as conn:
-            tr = conn.transaction()
-            await tr.start()
-            try:
-                counts = await purge_past(conn, cutoff)
-            except BaseException:
-                await tr.rollback()
-                raise
             if dry_run:
-                await tr.rollback()
-            else:
-                await tr.commit()
-        return counts
+                tr = conn.transaction()
+                await tr.start()
+                try:
+                    return await self._purge(conn, cutoff, batch=lambda: _NOOP)
+                finally:
+                    await tr.rollback()
+            return await self._purge(conn, cutoff, batch=conn.transaction)
+
+    @staticmethod
+    async def _purge(
+        conn: asyncpg.Connection,
+        cutoff: datetime,
+        *,
+        batch: Callable[[], contextlib.AbstractAsyncContextManager[object]],
+    ) -> PurgeCounts:
+        total = PurgeCounts()
+        while True:
+            async with batch():
+                step = await purge_closed(conn, cutoff, BATCH)
+            total += step
+            if step.exposures < BATCH:
+                break
+        async with batch():
+            return total + await purge_old(conn, cutoff)
 
     async def actions(self, *, exposure_id: int | None = None, limit: int = 200) -> list[ActionRow]:
         """The audit trail, newest first, optionally for one exposure."""

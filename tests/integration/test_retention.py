@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 
 from monitor.retention import RetentionError, parse_duration, purge
+from monitor.store import store as store_module
 from monitor.store.store import Store
 from tests.conftest import TEST_KEY
 
@@ -267,7 +268,11 @@ def expected(ids: dict[str, int]) -> tuple[dict[str, set[str]], dict[str, set[st
     return gone, changed
 
 
-async def test_purge_removes_exactly_what_is_past_retention(pool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("batch", [2, 500])  # closed exposures per transaction
+async def test_purge_removes_exactly_what_is_past_retention(
+    pool: asyncpg.Pool, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "BATCH", batch)
     async with pool.acquire() as conn:
         ids = await seed(conn)
         before = await dump(conn)
