@@ -180,8 +180,13 @@ class Daemon:
         days = self.config.retention.days
         if days is None:
             return
-        async with self._busy:
-            report = await retention.purge(self.store, retention.period_of_days(days))
+        try:
+            async with self._busy:
+                report = await retention.purge(self.store, retention.period_of_days(days))
+        except Exception as exc:  # tried again at the next day's firing
+            self.metrics.errors.labels(kind="purge").inc()
+            log.error("retention purge failed", extra={"error": _reason(exc)})
+            return
         self.metrics.purge_runs.inc()
         for kind, n in report.counts.deleted().items():
             self.metrics.purged.labels(kind=kind).inc(n)

@@ -103,3 +103,20 @@ async def test_the_scheduled_purge_runs_once_per_cluster_logged_and_counted(
     assert record.kept_open == 1  # type: ignore[attr-defined]
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM exposures") == len(CASES) - purged
+
+
+async def test_a_failed_purge_is_logged_counted_and_leaves_the_loop_alive(
+    env: Path, pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with pool.acquire() as conn:
+        await seed(conn)
+        await conn.execute("ALTER TABLE source_problems RENAME TO source_problems_moved")
+    async with open_app(write(env, "[retention]\ndays = 30\n"), with_plugins=False) as app:
+        daemon = Daemon(app=app, options=DaemonOptions(watch_dir=None, serve_metrics=False))
+        with caplog.at_level(logging.INFO, logger="monitor.daemon"):
+            await daemon.purge()  # raises nothing: the scheduler tries again tomorrow
+    registry = daemon.metrics.registry
+    assert registry.get_sample_value("credwatch_errors_total", {"kind": "purge"}) == 1
+    assert registry.get_sample_value("credwatch_purge_runs_total") == 0
+    [record] = [r for r in caplog.records if r.getMessage() == "retention purge failed"]
+    assert "source_problems" in record.error  # type: ignore[attr-defined]
