@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import os
 import signal
 import sys
 import traceback
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ import typer
 
 from monitor import (
     cli_approvals,
+    cli_data,
     cli_lookup,
     hardening,
     logs,
@@ -50,7 +49,7 @@ from monitor.store.records import DecisionRecord
 from monitor.store.store import ConnectionLost
 from monitor.suppression import Field, Rule, canonical_pattern
 from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
-from monitor.types import Exposure, Problem
+from monitor.types import Problem
 
 app = typer.Typer(
     add_completion=True,
@@ -67,6 +66,7 @@ suppress_app = typer.Typer(
 app.add_typer(suppress_app, name="suppress")
 cli_lookup.register(app)
 cli_approvals.register(app)
+cli_data.register(app)
 
 LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
 
@@ -685,37 +685,6 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
 
 
 @app.command()
-def export(
-    since: Annotated[str, typer.Option(help="ISO date or datetime (UTC when no offset).")],
-    fmt: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
-    config: ConfigOpt = DEFAULT_CONFIG,
-) -> None:
-    """Exposures seen since a date, for SIEM batch ingestion (hints only, never secrets)."""
-    try:
-        moment = datetime.fromisoformat(since)
-    except ValueError:
-        raise _fail(f"--since: not an ISO date: {since!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if fmt not in ("jsonl", "csv"):
-        raise _fail("--format: jsonl or csv")
-
-    async def go() -> list[Exposure]:
-        async with _open(config, need_key=False, with_plugins=False) as a:
-            return await a.store.exposures_since(moment)
-
-    items = output.exposure_items(_run(go))
-    if fmt == "jsonl":
-        output.json_lines(items)
-        return
-    writer = csv.DictWriter(sys.stdout, fieldnames=list(items[0]) if items else ["exposure_id"])
-    writer.writeheader()
-    for item in items:
-        writer.writerow(
-            {k: output.csv_cell(",".join(v) if isinstance(v, list) else v) for k, v in item.items()}
-        )
-
-
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply pending schema migrations (also done on every start)."""
@@ -789,7 +758,6 @@ def crash_line(exc: BaseException) -> str:
 
 
 __all__ = ["App", "app", "main"]
-
 
 if __name__ == "__main__":
     from monitor import cli as _cli  # the importable module: its commands are all registered

@@ -16,6 +16,7 @@ from monitor.config_sections import (
     LogSection,
     OrganisationSection,
     PartnerSection,
+    RetentionSection,
     ScanSection,
     ServeSection,
 )
@@ -72,6 +73,14 @@ class ServeConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RetentionConfig:
+    """`[retention]` with its defaults; `days` None: no scheduled purge."""
+
+    days: int | None = None
+    purge_at: str = "03:30"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LogConfig:
     """`[log]`; None where the file leaves the choice to the command line or the default."""
 
@@ -93,6 +102,7 @@ class Config:
     scan: ScanConfig
     serve: ServeConfig
     log: LogConfig = field(default_factory=lambda: LogConfig())
+    retention: RetentionConfig = field(default_factory=lambda: RetentionConfig())
     policy: Mapping[str, Any] = field(default_factory=dict)
     notifiers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     responders: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -120,6 +130,7 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
     serve = load_section(ServeSection, top.serve, section="serve", file=path)
     PolicyConfig.from_mapping(top.policy, file=path)  # checked here, built by its users
     log = load_section(LogSection, top.log, section="log", file=path)
+    retention = load_section(RetentionSection, top.retention, section="retention", file=path)
     return Config(
         path=path,
         organisation=org.name,
@@ -131,6 +142,9 @@ def load_config(path: Path | str = DEFAULT_CONFIG) -> Config:
         scan=_scan(scan, path),
         serve=_serve(serve, path),
         log=LogConfig(format=log.format, level=log.level),
+        retention=RetentionConfig(
+            days=retention.days, purge_at=retention.purge_at or RetentionConfig().purge_at
+        ),
         policy=MappingProxyType(top.policy),
         notifiers=_frozen(top.notifiers),
         responders=_frozen(top.responders),

@@ -101,6 +101,16 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _clock_time(value: str) -> str:
+    """A time of day as HH:MM (24-hour clock)."""
+    hour, sep, minute = value.strip().partition(":")
+    if not (sep and hour.isdigit() and minute.isdigit() and len(minute) == 2):
+        raise ValueError(f"not a time of day (HH:MM): {value!r}")
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise ValueError(f"not a time of day (HH:MM): {value!r}")
+    return f"{int(hour):02d}:{minute}"
+
+
 Table = Annotated[dict[str, Any], BeforeValidator(_table)]
 # A table of tables (`[notifiers.slack]`, `[feeds.hibp]`, ...): each inner one goes to a plug-in.
 Tables = Annotated[dict[str, Table], BeforeValidator(_table)]
@@ -124,3 +134,4 @@ Positive = Annotated[float, AfterValidator(_positive_seconds_or_ratio)]
 Port = Annotated[int, AfterValidator(_port)]
 Cron = Annotated[str, AfterValidator(_cron)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
+ClockTime = Annotated[str, AfterValidator(_clock_time)]

@@ -20,12 +20,13 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from monitor import plugins
-from monitor.config import ScanConfig, ServeConfig
+from monitor.config import RetentionConfig, ScanConfig, ServeConfig
 from monitor.config_sections import (
     AccountsSection,
     LogSection,
     OrganisationSection,
     PartnerSection,
+    RetentionSection,
     ScanSection,
     ServeSection,
 )
@@ -57,6 +58,7 @@ def core_tables() -> list[Table]:
         Table(header="[scan]", model=ScanSection, defaults=ScanConfig()),
         Table(header="[serve]", model=ServeSection, defaults=ServeConfig()),
         Table(header="[log]", model=LogSection),
+        Table(header="[retention]", model=RetentionSection, defaults=RetentionConfig()),
         Table(header="[policy]", model=PolicySection),
         Table(header="[policy.rules.<kind>]", model=SeverityRules),
         Table(header="[notifiers.<name>] (routing, any channel)", model=RouteSection),

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from monitor.config_fields import (
+    ClockTime,
     Count,
     Cron,
     Domains,
@@ -40,6 +41,7 @@ class FileSection(Section):
     serve: Table = Field(default_factory=dict)
     policy: Table = Field(default_factory=dict)
     log: Table = Field(default_factory=dict)
+    retention: Table = Field(default_factory=dict)
     notifiers: Tables = Field(default_factory=dict)
     responders: Tables = Field(default_factory=dict)
     feeds: Tables = Field(default_factory=dict)
@@ -144,6 +146,22 @@ class ServeSection(Section):
     )
     settle_seconds: Positive | None = Field(
         default=None, description="Seconds a dropped file must stay unchanged before it is scanned."
+    )
+
+
+class RetentionSection(Section):
+    """`[retention]`: how long personal data is kept; `credwatch serve` purges daily when set."""
+
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="Days sightings, problems, delivered alerts and closed exposures are kept "
+        "(unset: nothing is purged by `serve`).",
+    )
+    purge_at: ClockTime | None = Field(
+        default=None,
+        description="Time of day (HH:MM, in [serve] timezone) of the daily purge.",
     )
 
 

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor import metrics as metrics_mod
+from monitor import retention
 from monitor.app import App
 from monitor.approvals import Approvals
 from monitor.decisions import can_listen
@@ -179,7 +181,55 @@ class Daemon:
             self.metrics.sources.labels(kind="hibp").inc()
             await self.respond_and_alert()
 
+    async def purge(self) -> None:
+        """The scheduled retention purge ([retention] days), logged and counted."""
+        days = self.config.retention.days
+        if days is None:
+            return
+        try:
+            async with self._busy:
+                report = await retention.purge(self.store, retention.period_of_days(days))
+        except Exception as exc:  # tried again at the next day's firing
+            self.metrics.errors.labels(kind="purge").inc()
+            log.error("retention purge failed", extra={"error": _reason(exc)})
+            return
+        self.metrics.purge_runs.inc()
+        for kind, n in report.counts.deleted().items():
+            self.metrics.purged.labels(kind=kind).inc(n)
+        c = report.counts
+        log.info(
+            "retention purge done",
+            extra={
+                "cutoff": report.cutoff.isoformat(),
+                **{f"deleted_{k}": n for k, n in c.deleted().items()},
+                "anonymised_actions": c.actions_anonymised,
+                "anonymised_transitions": c.transitions_anonymised,
+                "anonymised_containments": c.containments_anonymised,
+                "kept_open": c.kept_open,
+            },
+        )
+
     # -- the loop -------------------------------------------------------------------------
+
+    def scheduler(self) -> AsyncIOScheduler:
+        """The daemon's jobs (not started): nightly scan, HIBP poll, daily retention purge."""
+        serve, keep = self.config.serve, self.config.retention
+        return build_scheduler(
+            timezone=serve.timezone,
+            nightly_cron=serve.nightly,
+            nightly=once_per_cluster(
+                self.store,
+                "nightly",
+                period_of(cron_trigger(serve.nightly, serve.timezone)) / 2,
+                self.nightly,
+            ),
+            poll_minutes=serve.hibp_interval_minutes if self.hibp else 0,
+            poll=once_per_cluster(
+                self.store, "hibp", serve.hibp_interval_minutes * 30, self.poll_hibp
+            ),
+            purge_at=keep.purge_at if keep.days is not None else None,
+            purge=once_per_cluster(self.store, "purge", 12 * 3600, self.purge),
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         runner = None
@@ -198,24 +248,7 @@ class Daemon:
                 ) from None
             log.info("metrics listening", extra={"host": host, "port": port})
         if self.options.schedule:
-            sched = build_scheduler(
-                timezone=self.config.serve.timezone,
-                nightly_cron=self.config.serve.nightly,
-                nightly=once_per_cluster(
-                    self.store,
-                    "nightly",
-                    period_of(cron_trigger(self.config.serve.nightly, self.config.serve.timezone))
-                    / 2,
-                    self.nightly,
-                ),
-                poll_minutes=self.config.serve.hibp_interval_minutes if self.hibp else 0,
-                poll=once_per_cluster(
-                    self.store,
-                    "hibp",
-                    self.config.serve.hibp_interval_minutes * 30,
-                    self.poll_hibp,
-                ),
-            )
+            sched = self.scheduler()
             sched.start()
         listeners = self._listen() if self.options.schedule else []
         drop = (

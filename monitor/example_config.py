@@ -46,6 +46,10 @@ logins = ["jdupont.of38", "m.martin@formation-isere.example"]
 # metrics_host = "127.0.0.1"        # "0.0.0.0" inside a container
 # metrics_port = 9185
 
+# [retention]                       # personal data past this is purged daily by `serve`
+# days = 365
+# purge_at = "03:30"                # in [serve] timezone
+
 # [policy]
 # enforce = false                   # dry run: nothing is contained until this is true
 # [policy.rules.login_elsewhere]    # per match kind and severity: contain, approve or alert

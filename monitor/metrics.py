@@ -133,6 +133,16 @@ class Metrics:
         self.nightly_runs = Counter(
             "credwatch_nightly_runs", "Nightly scans this daemon ran for the cluster.", registry=r
         )
+        self.purged = Counter(
+            "credwatch_purged_rows",
+            "Rows the scheduled retention purge deleted, per kind (exposures, sightings, alerts, "
+            "scan_hits, problems).",
+            ["kind"],
+            registry=r,
+        )
+        self.purge_runs = Counter(
+            "credwatch_purge_runs", "Retention purges this daemon ran for the cluster.", registry=r
+        )
         self.last_scan = Gauge(
             "credwatch_last_scan_success_timestamp_seconds",
             "When a scan last finished without error (Unix time; 0 never).",

@@ -230,7 +230,8 @@ def print_actions(items: list[dict[str, Any]]) -> None:
         table.add_column(col)
     for i in items:
         table.add_row(
-            str(i["id"]), i["at"][:19], str(i["exposure_id"]), safe(i["login"]),
+            str(i["id"]), i["at"][:19],
+            "purged" if i["exposure_id"] is None else str(i["exposure_id"]), safe(i["login"]),
             safe(i["provider"]), safe(i["step"]),
             i["outcome"] + (" (retryable)" if i["retryable"] else ""), safe(i["decided_by"]),
             safe(i["detail"][:80]),

@@ -14,6 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.store.store import Store
 
 log = logging.getLogger(__name__)
+PURGE_JOB = "retention-purge"
 
 
 def once_per_cluster(
@@ -61,6 +62,12 @@ def period_of(trigger: CronTrigger) -> float:
     return (second - first).total_seconds() if first and second else 86400.0
 
 
+def daily_trigger(at: str, timezone: str) -> CronTrigger:
+    """Every day at `at` (HH:MM) in the time zone."""
+    hour, _, minute = at.partition(":")
+    return CronTrigger(hour=int(hour), minute=int(minute), timezone=timezone)
+
+
 def build_scheduler(
     *,
     timezone: str,
@@ -68,8 +75,11 @@ def build_scheduler(
     nightly: Callable[[], Awaitable[None]],
     poll_minutes: int = 0,
     poll: Callable[[], Awaitable[None]] | None = None,
+    purge_at: str | None = None,
+    purge: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIOScheduler:
-    """Create (not start: start it inside the running loop) the scheduler with its jobs."""
+    """Create (not start: start it inside the running loop) the scheduler with its jobs. The
+    retention purge is scheduled daily at `purge_at` when both it and `purge` are given."""
     sched = AsyncIOScheduler(
         timezone=timezone,
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
@@ -80,4 +90,6 @@ def build_scheduler(
         sched.add_job(
             poll, IntervalTrigger(minutes=poll_minutes, timezone=timezone), id="hibp-poll"
         )
+    if purge is not None and purge_at is not None:
+        sched.add_job(purge, daily_trigger(purge_at, timezone), id=PURGE_JOB)
     return sched

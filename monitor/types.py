@@ -294,7 +294,7 @@ class Action:
     """One containment or notification attempt and its outcome, kept as an audit trail."""
 
     id: int
-    exposure_id: int
+    exposure_id: int | None  # None once the exposure was purged (its fingerprint stays)
     provider: str
     step: str
     outcome: Outcome

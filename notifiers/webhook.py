@@ -6,7 +6,8 @@ Every POST carries:
 - `X-Credwatch-Signature: sha256=<hex>`: HMAC-SHA256 with the shared key over
   `<timestamp>.<body>`, so a captured request cannot be replayed later with a new timestamp.
 Receivers check it with `monitor.signing.verify_signature`. 2xx is accepted; 429 and 5xx are retried honouring
-Retry-After; any other status is final. The body holds the masked hint, never a secret.
+Retry-After; any other status is final. The body is the alert as an ECS document (`monitor/siem.py`,
+schema in `monitor/siem_event.schema.json`): the masked hint, never a secret.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from monitor.http import ALL_5XX, HttpClient, statuses
 from monitor.notify import Alert, Delivery
 from monitor.retry import RetryPolicy, Sleep
 from monitor.settings import Section, SettingError, load_section, secret_from_env
+from monitor.siem import alert_event
 from monitor.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
-from notifiers import render
 
 __all__ = ["SIGNATURE_HEADER", "TIMESTAMP_HEADER", "WebhookNotifier", "WebhookSection"]
 
@@ -120,8 +121,9 @@ class WebhookNotifier:
         )
 
     def body(self, alert: Alert, *, thread_ref: str | None = None) -> bytes:
-        """The exact JSON bytes that are signed and sent."""
-        payload = render.alert_payload(alert, thread_ref=thread_ref)
+        """The exact JSON bytes that are signed and sent: the alert as a SIEM event (ECS,
+        `monitor/siem.py`, validated by `monitor/siem_event.schema.json`)."""
+        payload = alert_event(alert, thread_ref=thread_ref)
         return json.dumps(payload, sort_keys=True).encode()
 
     async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from monitor.siem import ExposureState
 from monitor.suppression import Field, Rule
 from monitor.types import Action
 
@@ -265,3 +266,11 @@ class ContainmentState:
     result: str | None
     last_error: str | None
     dry_run: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Changes:
+    """Exposures changed since a cursor, streamed, and the cursor the next read starts from."""
+
+    next_cursor: int
+    states: AsyncIterator[ExposureState]

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
 from monitor.queue import Unit, enqueue
+from monitor.siem import ExposureState, Machine
 from monitor.store.actions import PgActionLog
+from monitor.store.purge import BATCH, PurgeCounts, purge_closed, purge_old
 from monitor.store.queries import sql
 from monitor.store.records import (
     ActionRow,
     AlertContext,
     Backlog,
+    Changes,
     ClaimedAlert,
     ContainmentJob,
     ContainmentState,
@@ -68,6 +72,23 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
 )
+
+
+def _state(row: Any) -> ExposureState:
+    return ExposureState(
+        exposure=Exposure.from_row(row),
+        lifecycle=row["lifecycle"],
+        lifecycle_at=row["lifecycle_at"],
+        change=int(row["change"]),
+        machine=Machine(id_hash=row["victim_hash"], family=row["family"], country=row["country"]),
+        origin=f"{row['seen_origin']}:{row['seen_line']}"
+        if row["seen_line"]
+        else row["seen_origin"],
+        feed=row["feed"],
+    )
+
+
+_NOOP = contextlib.nullcontext()  # a dry run's batches: inside its one transaction
 
 
 class Store:
@@ -392,10 +413,54 @@ class Store:
             for r in rows
         ]
 
-    async def exposures_since(self, moment: datetime) -> list[Exposure]:
+    @contextlib.asynccontextmanager
+    async def changes(
+        self, *, cursor: int = 0, since: datetime | None = None, prefetch: int = 500
+    ) -> AsyncIterator[Changes]:
+        """The exposures changed at or after `cursor` (and seen or decided on since `since`),
+        streamed in change order from one snapshot, with the cursor that follows them. Only
+        changes of finished transactions are read, so each change is read by exactly one of a
+        chain of calls that pass on `Changes.next_cursor`."""
+        async with (
+            self._pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            horizon = max(int(await conn.fetchval(sql("change_horizon"))), cursor)
+            rows = conn.cursor(
+                sql("export_changes"), str(cursor), str(horizon), since, prefetch=prefetch
+            )
+            yield Changes(next_cursor=horizon, states=(_state(r) async for r in rows))
+
+    async def purge(self, cutoff: datetime, *, dry_run: bool = False) -> PurgeCounts:
+        """Delete what is past `cutoff` (see monitor/retention.py): closed exposures in
+        batches, one transaction each, then the old rows of what is kept. A dry run does the
+        same in one transaction and rolls it back: the counts of what would go."""
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(sql("export_exposures"), moment)
-        return [Exposure.from_row(r) for r in rows]
+            if dry_run:
+                tr = conn.transaction()
+                await tr.start()
+                try:
+                    return await self._purge(conn, cutoff, batch=lambda: _NOOP)
+                finally:
+                    await tr.rollback()
+            return await self._purge(conn, cutoff, batch=conn.transaction)
+
+    @staticmethod
+    async def _purge(
+        conn: asyncpg.Connection,
+        cutoff: datetime,
+        *,
+        batch: Callable[[], contextlib.AbstractAsyncContextManager[object]],
+    ) -> PurgeCounts:
+        total = PurgeCounts()
+        while True:
+            async with batch():
+                step = await purge_closed(conn, cutoff, BATCH)
+            total += step
+            if step.exposures < BATCH:
+                break
+        async with batch():
+            return total + await purge_old(conn, cutoff)
 
     async def actions(self, *, exposure_id: int | None = None, limit: int = 200) -> list[ActionRow]:
         """The audit trail, newest first, optionally for one exposure."""

@@ -227,7 +227,8 @@ async def test_cli_status_export_and_actions(dsn: str, tmp_path: Path) -> None:
     csv_out = run_cli(
         ["export", "--config", cfg, "--since", "2020-01-01", "--format", "csv"], dsn, tmp_path
     )
-    assert csv_out.stdout.splitlines()[0].startswith("exposure_id,kind,login")
+    assert csv_out.stdout.splitlines()[0].startswith("@timestamp,message,ecs.version,event.kind")
+    assert "user.name" in csv_out.stdout.splitlines()[0].split(",")
     assert len(csv_out.stdout.splitlines()) == len(planted) + 1
     future = run_cli(["export", "--config", cfg, "--since", "2999-01-01"], dsn, tmp_path)
     assert future.stdout == ""

@@ -8,14 +8,16 @@ import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema
 import pytest
 import pytest_asyncio
 from aiohttp import web
 
+from monitor import siem
 from monitor.errors import ConfigError, ProviderError
 from monitor.notify import Alert, AlertEvent, Notifier
 from monitor.retry import RetryPolicy, parse_retry_after
@@ -154,26 +156,68 @@ async def test_signature_verifies_on_the_receiver(
     )
 
 
-async def test_body_is_the_alert_without_secrets(
+async def test_body_is_the_alert_as_an_ecs_event_without_secrets(
     receiver: Receiver, notifier: WebhookNotifier
 ) -> None:
     await notifier.send(make_alert(), thread_ref="41")
     body = receiver.hits[0].body
     payload = json.loads(body)
-    assert payload["schema"] == "credwatch.alert/1"
-    assert payload["alert_id"] == 42
-    assert payload["thread_ref"] == "41"
-    assert payload["live"] is None
-    assert payload["created_at"] == "2025-03-10T08:00:01Z"
-    exposure = payload["exposure"]
-    assert exposure["secret_hint"] == Secret(PLANTED).hint
-    assert exposure["secret_length"] == len(PLANTED)
-    assert exposure["reasons"] == ["portal", "login"]
-    assert exposure["severity"] == "critical"
-    assert exposure["infected_at"] == "2025-03-02T14:05:00Z"
-    assert exposure["url"] == "https://portail-partenaire.example.org/kairos"
+    jsonschema.validate(payload, siem.schema(), format_checker=jsonschema.FormatChecker())
+    assert payload["@timestamp"] == "2025-03-10T08:00:01Z"
+    assert payload["event"]["kind"] == "alert"
+    assert payload["event"]["action"] == "credential-exposed"
+    assert payload["event"]["severity"] == 4
+    assert payload["event"]["id"] == "alert-42"
+    assert payload["user"] == {
+        "name": "partner1@gmail.com",
+        "email": "partner1@gmail.com",
+        "domain": "gmail.com",
+    }
+    assert payload["url"]["domain"] == "portail-partenaire.example.org"
+    assert payload["url"]["path"] == "/kairos"
+    assert payload["url"]["full"] == "https://portail-partenaire.example.org/kairos"
+    ours = payload["credwatch"]
+    assert ours["schema_version"] == siem.SCHEMA_VERSION
+    assert ours["alert_id"] == 42 and ours["exposure_id"] == 9
+    assert ours["thread_ref"] == "41"
+    assert ours["live"] is None
+    assert ours["approve_command"] == "credwatch approve 9"
+    assert ours["hint"] == Secret(PLANTED).hint
+    assert ours["secret_length"] == len(PLANTED)
+    assert ours["reasons"] == ["portal", "login"]
+    assert ours["severity"] == "critical"
+    assert ours["infected_at"] == "2025-03-02T14:05:00Z"
     assert PLANTED.encode() not in body
     assert b"hunter2" not in body and b"pw=x" not in body
+
+
+@pytest.mark.parametrize("event", list(AlertEvent))
+def test_every_alert_event_validates_against_the_schema(event: AlertEvent) -> None:
+    alert = make_alert(
+        kind=CredentialKind.COOKIE,
+        cookie_name="SID",
+        cookie_expires=datetime(2026, 1, 1, tzinfo=UTC),
+        url="",
+        login="jdupont",
+    )
+    notifier = WebhookNotifier(url="https://siem.example/hook", key=KEY)
+    payload = json.loads(notifier.body(replace(alert, event=event, live=True)))
+    jsonschema.validate(payload, siem.schema(), format_checker=jsonschema.FormatChecker())
+    assert payload["user"] == {"name": "jdupont", "email": None, "domain": None}
+    assert payload["url"]["full"] is None and payload["threat"]["indicator"]["type"] == "email-addr"
+    assert payload["credwatch"]["alert_event"] == event.value
+
+
+def test_a_payload_off_the_schema_is_refused() -> None:
+    notifier = WebhookNotifier(url="https://siem.example/hook", key=KEY)
+    payload = json.loads(notifier.body(make_alert()))
+    payload["credwatch"]["password"] = PLANTED  # not a documented field
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(payload, siem.schema())
+    payload = json.loads(notifier.body(make_alert()))
+    del payload["user"]["name"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(payload, siem.schema())
 
 
 async def test_500_then_200_is_retried_with_a_fresh_signature(
