@@ -14,13 +14,18 @@ BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters in 
 
 
 def _row(alert: Alert) -> str:
-    values = (render.mrkdwn_inert(v) for v in render.digest_row(alert))
-    row = dict(zip(render.DIGEST_COLUMNS, values, strict=True))
+    own = render.own_columns(alert)
+    row = {
+        c: render.mrkdwn_code(v) if c in own else render.mrkdwn_inert(v)
+        for c, v in zip(render.DIGEST_COLUMNS, render.digest_row(alert), strict=True)
+    }
     text = (
         f"*[{row['Severity']}]* {row['Event']}: {row['Kind']} of {row['Login']} "
         f"for {row['Host']}\npartner {row['Partner']}; infected {row['Infected']}; "
         f"done: {row['What was done']}; exposure {row['Exposure']}"
     )
+    if row["To do"] != "-":
+        text += f"\n*to do:* {row['To do']}"
     return render.fit_mrkdwn(text, ROW_MAX)
 
 

@@ -114,14 +114,16 @@ def test_fit_mrkdwn_never_cuts_an_entity_or_a_code_span_in_half() -> None:
 def test_facts_for_a_password() -> None:
     got = facts(make_alert(family="RedLine", country="FR"))
     assert got == {
-        "What leaked": "password P************5! (20 characters)",
+        "What leaked": "password P…!(16–23)",
         "Account": "partner1@gmail[.]com",
         "Partner": "Acme",
-        "Host / portal": "portail-partenaire[.]example[.]org · under example[.]org",
-        "Infected": "2025-03-02 14:05 UTC (RedLine, FR)",
+        "Host / portal": "portail-partenaire.example.org · under example.org",
+        "Infected machine": "RedLine, infected 2025-03-02 14:05 UTC, FR",
         "Password status": "LIVE (not changed since the leak)",
         "Severity": "high (matched by portal)",
         "Seen": "1 time, first 2025-03-10 08:00 UTC, last 2025-03-10 08:00 UTC",
+        "Leak clock": "infected 2025-03-02 14:05 UTC → first seen 2025-03-10 08:00 UTC "
+        "(+7 d 17 h) → alerted now → contained not yet",
     }
 
 
@@ -133,7 +135,7 @@ def test_facts_for_a_cookie_a_hash_and_an_account() -> None:
         live=None,
     )
     assert facts(cookie)["What leaked"] == (
-        "session cookie SESSIONID P************5! (20 characters), expires 2026-01-01 00:00 UTC"
+        "session cookie SESSIONID P…!(16–23), expires 2026-01-01 00:00 UTC"
     )
     assert facts(cookie)["Password status"] == "unknown (no identity provider answer yet)"
     hashed = make_alert(kind=CredentialKind.HASH, secret_hint=None, secret_length=None, live=False)
@@ -167,10 +169,10 @@ def test_portal_and_monitored_account_are_shown() -> None:
     )
     got = facts(alert)
     assert got["Host / portal"] == (
-        "portail-partenaire[.]example[.]org · portal "
-        "hxxps[://]portail-partenaire[.]example[.]org/kairos · under example[.]org"
+        "portail-partenaire.example.org · portal "
+        "https://portail-partenaire.example.org/kairos · under example.org"
     )
-    assert got["Account"] == "partner1@gmail[.]com (monitored account p[.]one@partner[.]example)"
+    assert got["Account"] == "partner1@gmail[.]com (monitored account p.one@partner.example)"
 
 
 def test_slack_message_shows_approval_command_in_code() -> None:
@@ -189,7 +191,7 @@ def test_slack_message_shows_approval_command_in_code() -> None:
 def test_subject_and_digest_subject() -> None:
     alert = make_alert(login="a\r\nBcc: x@y.example", host="h.example")
     assert render.subject(alert) == (
-        "[credwatch] HIGH: Leaked credential found: a Bcc: x@y[.]example on h[.]example"
+        "[credwatch] HIGH: Leaked credential found: a Bcc: x@y[.]example on h.example"
     )
     assert render.digest_subject([alert]) == (
         "[credwatch] 1 credential exposure alert (highest: high)"
@@ -198,7 +200,7 @@ def test_subject_and_digest_subject() -> None:
         "[cw] HIGH: Leaked credential found: xxx"
     )
     assert render.subject(make_alert(login="x" * 500, host="h.example")) == (
-        f"[credwatch] HIGH: Leaked credential found: {'x' * 79}… on h[.]example"
+        f"[credwatch] HIGH: Leaked credential found: {'x' * 79}… on h.example"
     )
     long_prefix = render.subject(make_alert(), prefix="p" * 300)
     assert len(long_prefix) == render.SUBJECT_MAX
