@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from monitor.inert import Line, Span, clean, hostile, shown
+from monitor.inert import Line, Span, clean, hostile, plain, shown
 from monitor.outcome import LABELS, Verdict, missing, required_steps, verdict
 from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE
-from monitor.types import CredentialKind, Exposure, ExposureStatus, Outcome
+from monitor.types import CredentialKind, Exposure, ExposureStatus, Outcome, plain_login
 
 STEP_LOOKUP = "lookup"  # monitor.containment's names for the look-up and the freshness check
 STEP_STALE = "stale"
@@ -106,7 +106,8 @@ class _Words:
     def __init__(self, facts: Facts) -> None:
         e = facts.exposure
         self.e = e
-        self.login = _c(shown(e.account_login or e.login, own=e.own_login or bool(e.account_login)))
+        login = e.account_login or e.login  # the monitored account's when known
+        self.login = _c(shown(login, own=plain_login(login) and (e.own_login or login != e.login)))
         where = e.portal or e.host
         self.portal = _c(shown(where, own=e.own_host or bool(e.portal)) or "the portal")
         self.cookie = _c(hostile(e.cookie_name, 80)) if e.cookie_name else _t("session cookie")
@@ -373,7 +374,7 @@ def advise(facts: Facts) -> Advice:
                     )
                 )
             else:
-                todo.append((_t(f"Nothing to do in {provider}."),))
+                todo.append((_t(f"Nothing more to do in {provider}: {plain(done)}."),))
         else:
             situation = Situation.PARTIAL if state is Verdict.PARTIAL else Situation.NEEDS_ACTION
             for step in missing(required, outcomes):

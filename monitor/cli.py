@@ -820,6 +820,7 @@ def crash_line(exc: BaseException) -> str:
 
 __all__ = ["App", "app", "main"]
 
+from monitor import cli_report as cli_report  # noqa: E402  (registers `credwatch report`)
 
 if __name__ == "__main__":
     main()

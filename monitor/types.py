@@ -75,6 +75,12 @@ _PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}")
 _PLAIN_LOGIN = re.compile(r"[a-z0-9][a-z0-9._%+'-]{0,63}(?:@" + _PLAIN_HOST.pattern + ")?")
 
 
+def plain_login(text: str) -> bool:
+    """A plain user name or e-mail address: nothing in it a channel could read as markup or
+    a link besides the address itself."""
+    return _PLAIN_LOGIN.fullmatch(text) is not None
+
+
 class CredentialKind(StrEnum):
     PASSWORD = "password"  # noqa: S105
     COOKIE = "cookie"
@@ -254,7 +260,7 @@ class Exposure:
         identity provider."""
         if Reason.LOGIN not in self.reasons and Reason.EMAIL_DOMAIN not in self.reasons:
             return False
-        return _PLAIN_LOGIN.fullmatch(self.login) is not None
+        return plain_login(self.login)
 
     @property
     def own_host(self) -> bool:

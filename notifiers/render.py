@@ -23,7 +23,7 @@ from monitor.inert import defang as defang
 from monitor.inert import hostile as hostile
 from monitor.normalize import safe_url
 from monitor.notify import Alert, AlertEvent
-from monitor.types import CredentialKind, Exposure
+from monitor.types import CredentialKind, Exposure, plain_login
 
 # Slack Block Kit limits (docs.slack.dev): header 150, section text 3000, 10 fields x 2000.
 SLACK_HEADER_MAX = 150
@@ -166,7 +166,12 @@ def login_span(e: Exposure, limit: int = 200) -> Span:
 def _account(e: Exposure) -> Line:
     login = login_span(e)
     if e.account_login and e.account_login != e.login:
-        return (login, _t(" (monitored account "), _c(clean(e.account_login, 120)), _t(")"))
+        account = (
+            _c(clean(e.account_login, 120))
+            if plain_login(e.account_login)
+            else _t(hostile(e.account_login, 120))
+        )
+        return (login, _t(" (monitored account "), account, _t(")"))
     if e.account_login:
         return (login, _t(" (monitored account)"))
     return (login,)
