@@ -374,12 +374,13 @@ def advise(facts: Facts) -> Advice:
                     )
                 )
             else:
-                todo.append((_t(f"Nothing more to do in {provider}: {plain(done)}."),))
+                todo.append((_t(f"Nothing more to do: {plain(done)}."),))
         else:
             situation = Situation.PARTIAL if state is Verdict.PARTIAL else Situation.NEEDS_ACTION
             for step in missing(required, outcomes):
                 todo.append(_step_todo(step, steps.get(step), provider, w))
-    todo += _machine(w)
+    if situation is not Situation.DISMISSED:  # a false positive's machine is not ours to fix
+        todo += _machine(w)
     reset_done = outcomes.get(STEP_RESET) is Outcome.DONE or situation is Situation.STALE
     return Advice(
         situation=situation,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ from notifiers import render
 
 ROWS_MAX = 40  # one section per alert; the header and the overflow note use the other blocks
 ROW_MAX = 600
-BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters in all
+BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters of JSON in all
 
 
 def _row(alert: Alert) -> str:
@@ -36,14 +37,15 @@ def slack_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
-    size = len(title)
+    size = len(json.dumps(blocks))
     shown = 0
     for alert in ordered[:ROWS_MAX]:
-        text = _row(alert)
-        if size + len(text) > BLOCKS_TEXT_MAX:
+        block = {"type": "section", "text": {"type": "mrkdwn", "text": _row(alert)}}
+        cost = len(json.dumps(block)) + 2  # as Slack measures the blocks: their JSON
+        if size + cost > BLOCKS_TEXT_MAX:
             break
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-        size += len(text)
+        blocks.append(block)
+        size += cost
         shown += 1
     if shown < len(ordered):
         more = (
