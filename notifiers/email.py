@@ -50,7 +50,8 @@ class EmailSection(Section):
         default=None, description="Variable holding the SMTP password."
     )
     partner_contacts: bool = Field(
-        default=False, description="Also mail each partner's security contact about their users."
+        default=False,
+        description="Mail each partner's security contact a separate message about their users.",
     )
     mode: str = Field(
         default="each", description="`each` (one mail per alert) or `digest` (one mail per round)."
