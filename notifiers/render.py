@@ -23,7 +23,7 @@ from monitor.inert import defang as defang
 from monitor.inert import hostile as hostile
 from monitor.normalize import safe_url
 from monitor.notify import Alert, AlertEvent
-from monitor.types import CredentialKind, Exposure, plain_login
+from monitor.types import CredentialKind, Exposure, ExposureStatus, plain_login
 
 # Slack Block Kit limits (docs.slack.dev): header 150, section text 3000, 10 fields x 2000.
 SLACK_HEADER_MAX = 150
@@ -228,6 +228,12 @@ def _gap(start: datetime | None, end: datetime | None) -> str:
     return f" (+{max(rest // 60, 0)} min)"
 
 
+def _contained(e: Exposure, moment: datetime | None) -> str:
+    if moment is not None:
+        return when(moment)
+    return "at an unrecorded time" if e.status is ExposureStatus.CONTAINED else "not yet"
+
+
 def clock_text(alert: Alert) -> str:
     """infected → first seen → alerted → contained, each with the time since the one before."""
     e = alert.exposure
@@ -239,7 +245,7 @@ def clock_text(alert: Alert) -> str:
     return (
         f"infected {when(infected)} → first seen {when(seen)}{_gap(infected, seen)}"
         f" → alerted {when(alerted) if alerted else 'now'}{_gap(seen, alerted)}"
-        f" → contained {when(contained) if contained else 'not yet'}{_gap(alerted, contained)}"
+        f" → contained {_contained(e, contained)}{_gap(alerted, contained)}"
     )
 
 

@@ -24,3 +24,13 @@ CREATE INDEX sightings_victim ON sightings (victim_hash) WHERE victim_hash IS NO
 
 ALTER TABLE exposures ADD COLUMN alerted_at timestamptz;
 ALTER TABLE exposures ADD COLUMN contained_at timestamptz;
+
+-- Exposures alerted or contained before this migration keep their moments (not observed again).
+UPDATE exposures e SET alerted_at = a.first_sent
+FROM (SELECT exposure_id, min(sent_at) AS first_sent FROM alerts
+      WHERE sent_at IS NOT NULL GROUP BY exposure_id) a
+WHERE a.exposure_id = e.id;
+UPDATE exposures e SET contained_at = c.done_at
+FROM (SELECT exposure_id, min(updated_at) AS done_at FROM containments
+      WHERE status = 'done' AND result IN ('contained', 'blocked') GROUP BY exposure_id) c
+WHERE c.exposure_id = e.id AND e.status = 'contained';
