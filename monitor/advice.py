@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from monitor.inert import Line, Span, clean, hostile, plain, shown
-from monitor.outcome import LABELS, Verdict, missing, required_steps, verdict
+from monitor.outcome import LABELS, Verdict, missing, required_steps, split_todo, verdict
 from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Outcome, plain_login
 
@@ -125,7 +125,8 @@ def _latest(steps: Sequence[StepRecord], provider: str) -> dict[str, StepRecord]
 def _step_todo(step: str, record: StepRecord | None, provider: str, w: _Words) -> Line:
     """One missing step as a sentence of what to do instead."""
     what = LABELS.get(step, step)
-    why = f" ({hostile(record.detail, 160)})" if record and record.detail else ""
+    happened, recorded_todo = split_todo(record.detail) if record else ("", "")
+    why = f" ({hostile(happened, 160)})" if happened else ""
     if step == STEP_PORTAL:
         until = (
             _t(f" before {_when(w.e.cookie_expires)}, when the stolen cookie expires")
@@ -140,14 +141,18 @@ def _step_todo(step: str, record: StepRecord | None, provider: str, w: _Words) -
             until,
             _t("."),
         )
+    mastered = _MASTERED.match(happened) if step == STEP_RESET else None
+    if mastered:
+        return (
+            _t("Reset the password of "),
+            w.login,
+            _t(f" in {hostile(mastered[1], 80)}, where it is mastered, and require a change."),
+        )
+    if recorded_todo:  # what the identity provider's answer says a human must do
+        todo = hostile(recorded_todo, 240)
+        where = f" (in {provider}: {hostile(happened, 160)})" if happened else ""
+        return (w.login, _t(f": {todo}{where}."))
     if step == STEP_RESET:
-        mastered = _MASTERED.match(record.detail) if record else None
-        if mastered:
-            return (
-                _t("Reset the password of "),
-                w.login,
-                _t(f" in {hostile(mastered[1], 80)}, where it is mastered, and require a change."),
-            )
         return (
             _t("Reset the password of "),
             w.login,

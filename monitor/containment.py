@@ -12,7 +12,7 @@ from typing import Protocol
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
-from monitor.outcome import Verdict, headline, required_steps, verdict
+from monitor.outcome import Verdict, audit_detail, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
     STEP_PORTAL,
@@ -188,7 +188,7 @@ async def contain(
             outcome=result.outcome,
             retryable=result.retryable,
             decided_by=decided_by,
-            detail=result.detail if not result.todo else f"{result.detail}; to do: {result.todo}",
+            detail=audit_detail(result.detail, result.todo),
             request_id=result.request_id,
         )
 

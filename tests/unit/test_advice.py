@@ -78,6 +78,24 @@ CASES: list[tuple[str, dict[str, Any], Situation, str]] = [
         "(okta: HTTP 403).",
     ),
     (
+        "partial: what the provider's answer says to do",
+        {
+            "containments": [plan()],
+            "steps": [
+                step(STEP_RESET, DONE),
+                step(
+                    STEP_REVOKE,
+                    Outcome.SKIPPED,
+                    "the directory keeps no sessions to revoke; to do: end the user's sessions "
+                    "in the applications that sign in against this directory",
+                ),
+            ],
+        },
+        Situation.PARTIAL,
+        "jdupont@example.org: end the user's sessions in the applications that sign in against "
+        "this directory (in okta: the directory keeps no sessions to revoke).",
+    ),
+    (
         "waiting for approval",
         {
             "containments": [plan("awaiting_approval", decision="approve", attempts=0)],
