@@ -346,7 +346,8 @@ def advise(facts: Facts) -> Advice:
             todo.append(
                 (
                     _t(
-                        f"Containment in {provider} failed after {plan.attempts} attempts ({error}): "
+                        f"Containment in {provider} failed after {plan.attempts} "
+                        f"attempt{'s' if plan.attempts != 1 else ''} ({error}): "
                     ),
                     *_step_todo(missing(required, outcomes)[0], None, provider, w),
                 )
