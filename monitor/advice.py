@@ -107,9 +107,11 @@ class _Words:
         e = facts.exposure
         self.e = e
         login = e.account_login or e.login  # the monitored account's when known
-        self.login = _c(shown(login, own=plain_login(login) and (e.own_login or login != e.login)))
+        own = plain_login(login) and (e.own_login or login != e.login)
+        self.login = Span(text=shown(login, own=own), code=own)  # code: ready to paste
         where = e.portal or e.host
-        self.portal = _c(shown(where, own=e.own_host or bool(e.portal)) or "the portal")
+        own_portal = bool(e.portal) or e.own_host
+        self.portal = Span(text=shown(where, own=own_portal) or "the portal", code=own_portal)
         self.cookie = _c(hostile(e.cookie_name, 80)) if e.cookie_name else _t("session cookie")
         self.partner = clean(e.partner, 120)
         contact = clean(facts.partner_contact, 120)
@@ -189,17 +191,26 @@ def _partner_todo(situation: Situation, w: _Words, reset_done: bool) -> tuple[Li
         lines.append(
             (_t(f"Clean or reinstall the infected machine{family} before it is used again."),)
         )
+    if w.e.kind is CredentialKind.COOKIE:  # a session leaked, not a password
+        lines.append(
+            (
+                _t("Have "),
+                w.login,
+                _t(" sign out of every session, and change every password saved on that machine."),
+            )
+        )
+        return tuple(lines)
     if situation is Situation.BLOCKED or not reset_done:
+        after = (
+            "; tell us when it is done so we can lift the block."
+            if situation is Situation.BLOCKED
+            else "."
+        )
         lines.append(
             (
                 _t("Reset the password of "),
                 w.login,
-                _t(" in your own directory and require a change"),
-                _t(
-                    "; tell us when it is done so we can lift the block."
-                    if situation is Situation.BLOCKED
-                    else "."
-                ),
+                _t(f" in your own directory and require a change{after}"),
             )
         )
     lines.append(
@@ -209,8 +220,6 @@ def _partner_todo(situation: Situation, w: _Words, reset_done: bool) -> tuple[Li
             _t(" used it, and every other password saved on that machine."),
         )
     )
-    if w.e.kind is CredentialKind.COOKIE:
-        lines.append((_t("Have the user sign out of every session and sign in again."),))
     return tuple(lines)
 
 

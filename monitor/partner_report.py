@@ -113,11 +113,11 @@ def subject(partner: str, items: Sequence[PartnerItem]) -> str:
 def _intro(partner: str, items: Sequence[PartnerItem], since: datetime | None) -> str:
     machines = {i.machine_key for i in items if i.machine_key}
     period = f" since {_when(since)}" if since else ""
+    source = f", from {len(machines)} infected machine(s)" if machines else ""
     return (
         f"We found {len(items)} credential(s) of {clean(partner, 80)} users{period} in "
-        f"criminal data (stealer logs or breach corpora), from {len(machines) or 'unknown'} "
-        "infected machine(s). Each entry below says what leaked, from which machine and when, "
-        "what we did on our side, and what you need to do."
+        f"criminal data (stealer logs or breach corpora){source}. Each entry below says what "
+        "leaked, from which machine and when, what we did on our side, and what you need to do."
     )
 
 

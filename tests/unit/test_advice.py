@@ -243,7 +243,8 @@ def test_identifiers_are_code_and_a_dump_login_is_defanged() -> None:
     spans = [s for s in own.todo[0] if s.code]
     assert [s.text for s in spans] == ["jdupont@example.org"]
     foreign = advise(Facts(exposure=exposure(login="x@evil.example", reasons=(Reason.PORTAL,))))
-    assert [s.text for s in foreign.todo[0] if s.code] == ["x@evil[.]example"]
+    assert [s.text for s in foreign.todo[0] if s.code] == []
+    assert "x@evil[.]example" in plain(foreign.todo[0])
 
 
 def test_partner_words_per_situation() -> None:

@@ -294,3 +294,59 @@ def test_any_hostile_text_stays_inert_and_within_limits(
         "/html",
     }
     json.dumps(render.alert_payload(alert))
+
+
+def with_advice(alert: Alert) -> Alert:
+    from dataclasses import replace
+
+    from monitor.advice import ContainmentRecord, Facts, StepRecord, advise
+    from monitor.types import Outcome
+
+    advice = advise(
+        Facts(
+            exposure=alert.exposure,
+            containments=[
+                ContainmentRecord(provider="okta", decision="contain", status="done", dry_run=False)
+            ],
+            steps=[
+                StepRecord(provider="okta", step="revoke_sessions", outcome=Outcome.DONE),
+                StepRecord(
+                    provider="okta",
+                    step="reset_password",
+                    outcome=Outcome.FAILED,
+                    detail="okta: HTTP 403",
+                ),
+            ],
+        )
+    )
+    return replace(alert, advice=advice)
+
+
+def test_what_to_do_now_leads_every_channel_and_own_identifiers_are_code() -> None:
+    alert = with_advice(
+        make_alert(
+            login="jdupont@example.org",
+            reasons=(Reason.PORTAL, Reason.EMAIL_DOMAIN),
+            url="https://evil.example/phish",
+            infected_at=None,
+        )
+    )
+    message = render.slack_message(alert)
+    todo = message["blocks"][2]["text"]["text"]
+    assert todo == (
+        "*What to do now:*\n• Reset the password of `jdupont@example.org` in okta by hand and "
+        "require a change (okta: HTTP 403)."
+    )
+    assert message["blocks"][1]["text"]["text"].startswith(
+        "Password of `jdupont@example.org` for `portail-partenaire.example.org`."
+    )
+    text = render.text_body(alert)
+    assert "What to do now:\n- Reset the password of jdupont@example.org in okta" in text
+    html = render.html_body(alert)
+    assert "<li>Reset the password of <code>jdupont@example.org</code> in okta" in html
+    # a foreign login from the dump stays plain, defanged text, never code
+    foreign = with_advice(make_alert(login="x@evil.example", url="https://evil.example/p"))
+    foreign_todo = render.slack_message(foreign)["blocks"][2]["text"]["text"]
+    assert "Reset the password of x@evil[.]example in okta" in foreign_todo
+    assert "x@evil[.]example for" in render.slack_message(foreign)["text"]
+    assert "`x@evil" not in render.slack_message(foreign)["blocks"][1]["text"]["text"]
