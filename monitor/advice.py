@@ -1,9 +1,9 @@
 """What to do now about one exposure, in plain words, for the admins and for the partner (pure).
 
 Built from what the store recorded — the containment's state and each step's outcome — never
-from an alert's headline, so every channel and the partner report say the same thing. Values
-from the exposure appear as code spans: the organisation's own identifiers as they are, anything
-else from a dump defanged.
+from an alert's headline, so every channel and the partner report say the same thing. The
+organisation's own identifiers appear as code spans, as they are (ready to paste); anything else
+from a dump as defanged plain text.
 """
 
 from __future__ import annotations
@@ -16,11 +16,16 @@ from enum import StrEnum
 
 from monitor.inert import Line, Span, clean, hostile, plain, shown
 from monitor.outcome import LABELS, Verdict, missing, required_steps, split_todo, verdict
-from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE
+from monitor.responder import (
+    STEP_BLOCK,
+    STEP_LOOKUP,
+    STEP_PORTAL,
+    STEP_RESET,
+    STEP_REVOKE,
+    STEP_STALE,
+)
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Outcome, plain_login
 
-STEP_LOOKUP = "lookup"  # monitor.containment's names for the look-up and the freshness check
-STEP_STALE = "stale"
 _MASTERED = re.compile(r"^needs (.{1,80}?) reset\b")
 
 
@@ -112,7 +117,6 @@ class _Words:
         where = e.portal or e.host
         own_portal = bool(e.portal) or e.own_host
         self.portal = Span(text=shown(where, own=own_portal) or "the portal", code=own_portal)
-        self.cookie = _c(hostile(e.cookie_name, 80)) if e.cookie_name else _t("session cookie")
         self.partner = clean(e.partner, 120)
         contact = clean(facts.partner_contact, 120)
         self.contact = _c(contact) if contact else None

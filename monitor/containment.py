@@ -15,9 +15,11 @@ from monitor.freshness import Freshness, freshness
 from monitor.outcome import Verdict, audit_detail, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_LOOKUP,
     STEP_PORTAL,
     STEP_RESET,
     STEP_REVOKE,
+    STEP_STALE,
     AccountRef,
     IdentityUser,
     PortalHook,
@@ -30,8 +32,6 @@ from monitor.types import Outcome
 
 log = logging.getLogger(__name__)  # shadowed by the `log` argument inside contain()
 
-STEP_LOOKUP = "lookup"
-STEP_STALE = "stale"
 # A provider's password-change time at most this long before our recorded start is still ours
 # (its clock and ours differ).
 OWN_CHANGE_SKEW = timedelta(minutes=5)
