@@ -204,19 +204,19 @@ def _partner_todo(situation: Situation, w: _Words, reset_done: bool) -> tuple[Li
             )
         )
         return tuple(lines)
-    if situation is Situation.BLOCKED or not reset_done:
-        after = (
-            "; tell us when it is done so we can lift the block."
-            if situation is Situation.BLOCKED
-            else "."
-        )
+    if situation is Situation.BLOCKED:  # an account of theirs: only they can reset it
         lines.append(
             (
                 _t("Reset the password of "),
                 w.login,
-                _t(f" in your own directory and require a change{after}"),
+                _t(
+                    " in your own directory and require a change; tell us when it is done so "
+                    "we can lift the block."
+                ),
             )
         )
+    elif not reset_done:
+        lines.append((_t("Have "), w.login, _t(" change this password now.")))
     lines.append(
         (
             _t("Change this password wherever else "),
