@@ -3,7 +3,9 @@
 Everything read from a dump (host, login, URL, origin, cookie name, stealer family, country) is
 attacker-controlled. It is stripped of control and invisible characters, capped in length and
 "defanged" (`hxxps://evil[.]example`) so that no channel turns it into a link; each channel then
-escapes it for its own markup. Only the masked secret hint ever appears, never a secret.
+escapes it for its own markup. The organisation's own identifiers (its logins, domains,
+portals) are shown as code, as they are, ready to paste into the identity provider. Only the
+masked secret hint ever appears, never a secret.
 """
 
 from __future__ import annotations
@@ -200,6 +202,9 @@ def _where(e: Exposure) -> Line:
 
 def _machine(alert: Alert) -> Line:
     m = alert.machine
+    known = m is not None or alert.stealer_family or alert.victim_country
+    if not known and alert.exposure.infected_at is None:
+        return (_t("not known (no stealer log named the machine)"),)
     family = hostile(m.family if m else alert.stealer_family, 40)
     country = hostile(m.country if m else alert.victim_country, 40)
     infected = m.infected_at if m and m.infected_at else alert.exposure.infected_at

@@ -146,6 +146,8 @@ def test_facts_for_a_cookie_a_hash_and_an_account() -> None:
     )
     assert facts(account)["What leaked"] == "account named by an exposure source (no secret known)"
     assert facts(account)["Partner"] == "none (own staff or unknown)"
+    combo = facts(make_alert(infected_at=None))  # a combo list names no machine
+    assert combo["Infected machine"] == "not known (no stealer log named the machine)"
 
 
 def test_every_event_has_a_title() -> None:
