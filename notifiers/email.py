@@ -2,8 +2,9 @@
 
 Admins get every alert. With `partner_contacts` on, a partner's security contact also gets a
 separate message about that partner's exposures, and only those, written for them
-(monitor.partner_report): never a copy of the internal alert. The SMTP password is read from an environment variable named in
-config. Connection errors and 4xx replies are retried a few times; 5xx replies are final.
+(monitor.partner_report): never a copy of the internal alert. The SMTP password is read from an
+environment variable named in config. Connection errors and 4xx replies are retried a few times;
+5xx replies are final.
 """
 
 from __future__ import annotations
