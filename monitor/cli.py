@@ -18,6 +18,7 @@ from monitor import (
     cli_approvals,
     cli_data,
     cli_lookup,
+    cli_report,
     hardening,
     logs,
     output,
@@ -67,6 +68,7 @@ app.add_typer(suppress_app, name="suppress")
 cli_lookup.register(app)
 cli_approvals.register(app)
 cli_data.register(app)
+cli_report.register(app)
 
 LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
 

@@ -12,13 +12,15 @@ from typing import Protocol, cast
 
 from monitor.errors import CredwatchError
 from monitor.freshness import Freshness, freshness
-from monitor.outcome import Verdict, headline, required_steps, verdict
+from monitor.outcome import Verdict, audit_detail, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
+    STEP_LOOKUP,
     STEP_PORTAL,
     STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
+    STEP_STALE,
     AccountRef,
     ChangeRequirer,
     IdentityUser,
@@ -32,8 +34,6 @@ from monitor.types import Outcome
 
 log = logging.getLogger(__name__)  # shadowed by the `log` argument inside contain()
 
-STEP_LOOKUP = "lookup"
-STEP_STALE = "stale"
 # A provider's password-change time at most this long before our recorded start is still ours
 # (its clock and ours differ).
 OWN_CHANGE_SKEW = timedelta(minutes=5)
@@ -243,7 +243,7 @@ async def contain(
             outcome=result.outcome,
             retryable=result.retryable,
             decided_by=decided_by,
-            detail=result.detail if not result.todo else f"{result.detail}; to do: {result.todo}",
+            detail=audit_detail(result.detail, result.todo),
             request_id=result.request_id,
         )
 

@@ -25,6 +25,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from monitor import leak_clock
 from monitor.store.migrate import available
 from monitor.store.records import Backlog
 from monitor.store.store import UNAVAILABLE, Store
@@ -162,6 +163,8 @@ class Metrics:
         self.beat()
         self.snapshot = StoreSnapshot()
         r.register(_StoreCollector(self.snapshot))
+        for histogram in leak_clock.HISTOGRAMS:  # observed where the moments are recorded
+            r.register(histogram)
 
     def beat(self) -> None:
         """The loop made progress (a long scan calls this as it reads)."""

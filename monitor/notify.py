@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar, Protocol, TypeGuard
 
+from monitor.advice import Advice
 from monitor.types import Exposure
 
 
@@ -21,6 +22,32 @@ class AlertEvent(StrEnum):
     STALE = "stale"  # password changed after the leak: nothing to reset
     APPROVAL = "approval_needed"  # policy asks a human to approve containment
     FAILED = "containment_failed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Machine:
+    """The infected machine behind a stealer-log exposure. Its id only ever as a keyed hash."""
+
+    family: str | None = None
+    infected_at: datetime | None = None
+    country: str | None = None
+    machine_hash: str | None = None  # HMAC of the machine id (never the raw HWID, IP or user)
+    other_credentials: int = 0  # the organisation's other exposures leaked by the same machine
+
+    @property
+    def tag(self) -> str | None:
+        """A short form of the hashed machine id, enough to tell machines apart."""
+        return self.machine_hash[:12] if self.machine_hash else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LeakClock:
+    """When the machine was infected, the leak first seen, first alerted, and contained."""
+
+    infected_at: datetime | None = None
+    first_seen: datetime | None = None
+    alerted_at: datetime | None = None
+    contained_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +65,9 @@ class Alert:
     victim_country: str | None = None
     stealer_family: str | None = None
     created_at: datetime | None = None
+    machine: Machine | None = None
+    clock: LeakClock | None = None
+    advice: Advice | None = None  # what to do now (monitor.advice), from the recorded outcomes
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

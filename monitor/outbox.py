@@ -7,6 +7,8 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from monitor import leak_clock
+from monitor.alert_facts import gather
 from monitor.errors import CredwatchError
 from monitor.notify import Alert, AlertEvent, Notifier, can_group
 from monitor.routing import Route
@@ -41,8 +43,9 @@ async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) 
     exposure = await store.exposure_by_id(claimed.exposure_id)
     if exposure is None:
         return None
-    ctx = await store.alert_context(exposure.id)
     event = AlertEvent(claimed.event)
+    contact = contacts.get(exposure.partner or "")
+    facts = await gather(store, exposure, partner_contact=contact)
     return Alert(
         id=claimed.id,
         event=event,
@@ -50,10 +53,13 @@ async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) 
         origin=claimed.origin,
         action_summary=claimed.summary,
         approve_command=approve_command(exposure.id) if event is AlertEvent.APPROVAL else None,
-        partner_contact=contacts.get(exposure.partner or ""),
-        victim_country=ctx.country if ctx else None,
-        stealer_family=ctx.family if ctx else None,
+        partner_contact=contact,
+        victim_country=facts.machine.country if facts.machine else None,
+        stealer_family=facts.machine.family if facts.machine else None,
         created_at=claimed.created_at,
+        machine=facts.machine,
+        clock=facts.clock,
+        advice=facts.advice,
     )
 
 
@@ -156,9 +162,11 @@ class _Round:
             await _failed(self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts)
             self.failed += len(items)
             return not exc.retryable
-        await self.store.alerts_sent(
+        first = await self.store.alerts_sent(
             [c.id for c, _ in items], delivery.ref, delivery.detail or None
         )
+        for seen_at, alerted_at, contained_at in first:
+            leak_clock.alerted(seen_at, alerted_at, contained_at)
         self.sent += len(items)
         for _, alert in items:
             if delivery.ref:

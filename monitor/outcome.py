@@ -33,6 +33,20 @@ _TODO: Mapping[str, str] = {
 }
 
 
+TODO_MARK = "; to do: "  # joins what happened and what a human must do in the audit trail
+
+
+def audit_detail(detail: str, todo: str) -> str:
+    """A step's audit-trail detail: what happened, then what a human must do, if anything."""
+    return f"{detail}{TODO_MARK}{todo}" if todo else detail
+
+
+def split_todo(detail: str) -> tuple[str, str]:
+    """A recorded detail back into (what happened, what a human must do)."""
+    why, _, todo = detail.partition(TODO_MARK)
+    return why, todo
+
+
 class Verdict(StrEnum):
     CONTAINED = "contained"  # every required step took effect
     PARTIAL = "partially_contained"  # some did, not all

@@ -14,9 +14,11 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from monitor import leak_clock
 from monitor.config import Config
 from monitor.errors import FeedError, resource_fault
 from monitor.feed import (
@@ -442,6 +444,9 @@ class Scanner:
                     line=c.line or 0,
                     row=report(sighting),
                 )
+        if rec.new_exposure:  # committed: observed once, its creation is never repeated
+            c = m.credential
+            leak_clock.seen(c.infected_at, c.first_seen or datetime.now(UTC))
         return sighting
 
 

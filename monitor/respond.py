@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from monitor import leak_clock
 from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.lifecycle import TRANSITIONS, State, Verb
 from monitor.outbox import backoff
@@ -184,6 +185,7 @@ class Responses:
         steps = "; ".join(f"{s.step} {s.outcome.value}" for s in result.steps) or "already done"
         exposure_id, provider = job.exposure_id, job.provider
         event, exposure_status = None, None
+        marks = None
         async with self.store.transaction() as tx:
             if status is ContainmentStatus.FAILED and result.retryable:
                 attempts = job.attempts + 1
@@ -218,6 +220,8 @@ class Responses:
             if exposure_status:
                 reason = result.headline if result.required else steps
                 await tx.set_exposure_status(exposure_id, exposure_status, reason[:2000])
+            if exposure_status == "contained":
+                marks = await tx.mark_contained(exposure_id)
             if event and self.channels:
                 summary = _summary(provider, result, steps)
                 await tx.enqueue_alert(
@@ -227,6 +231,8 @@ class Responses:
                     event_key=provider,
                     summary=summary,
                 )
+        if marks is not None:  # committed: the first containment of the exposure
+            leak_clock.contained(*marks)
         log.info(
             "containment finished",
             extra={"exposure_id": exposure_id, "provider": provider, "status": status.value},

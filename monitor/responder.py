@@ -16,6 +16,8 @@ STEP_REVOKE = "revoke_sessions"  # the identity provider's sessions and refresh 
 STEP_PORTAL = "end_portal_sessions"  # the portal's own sessions (a stolen cookie's) ended
 STEP_BLOCK = "block"  # sign-in blocked (accounts we cannot reset)
 STEP_NOTIFY = "notify"
+STEP_LOOKUP = "lookup"  # the user looked up (recorded when it fails or finds no one)
+STEP_STALE = "stale"  # the password changed after the leak: nothing reset
 
 _SYMBOLS = "!#%+-.:=?@_~"
 _ALPHABET = string.ascii_letters + string.digits + _SYMBOLS

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Any
 
+from monitor.hint import mask
 from monitor.keyed import keyed_hash
 from monitor.normalize import safe_url
 
@@ -60,21 +62,23 @@ class Secret:
 
     @property
     def hint(self) -> str:
-        """A masked hint: first character and last two, e.g. `P*****23`; all stars when short."""
-        n = len(self._value)
-        if n < 6:
-            return "*" * n
-        stars = "*" * min(n - 3, 12)
-        return _printable(f"{self._value[0]}{stars}{self._value[-2:]}")
+        """The masked hint (monitor.hint): at most two characters and a length bucket."""
+        return mask(self._value)
 
     def expose_for_hash_only(self) -> bytes:
         """The raw bytes, for callers that hash them (fingerprints). Never log the result."""
         return self._raw()
 
 
-def _printable(text: str) -> str:
-    """Lone surrogates (undecodable bytes) and control characters become `?`."""
-    return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else "?" for c in text)
+# The shapes an identifier of the organisation's may take to be shown as it is (not defanged).
+_PLAIN_HOST = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}\.)*[a-z0-9-]{1,63}")
+_PLAIN_LOGIN = re.compile(r"[a-z0-9][a-z0-9._%+'-]{0,63}(?:@" + _PLAIN_HOST.pattern + ")?")
+
+
+def plain_login(text: str) -> bool:
+    """A plain user name or e-mail address: nothing in it a channel could read as markup or
+    a link besides the address itself."""
+    return _PLAIN_LOGIN.fullmatch(text) is not None
 
 
 class CredentialKind(StrEnum):
@@ -248,6 +252,21 @@ class Exposure:
     cookie_name: str | None = None
     cookie_expires: datetime | None = None
     url: str = ""
+
+    @property
+    def own_login(self) -> bool:
+        """The login is one of the organisation's (a monitored account's, or under a watched
+        e-mail domain) and a plain name or address: shown as it is, for copying into the
+        identity provider."""
+        if Reason.LOGIN not in self.reasons and Reason.EMAIL_DOMAIN not in self.reasons:
+            return False
+        return plain_login(self.login)
+
+    @property
+    def own_host(self) -> bool:
+        """The host is a watched domain's or a portal's (a plain host name): the organisation's."""
+        watched = Reason.HOST in self.reasons or Reason.PORTAL in self.reasons
+        return watched and _PLAIN_HOST.fullmatch(self.host) is not None
 
     @classmethod
     def from_row(cls, row: Any) -> Exposure:

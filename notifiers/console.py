@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar, Self, TextIO
 
+from monitor.inert import plain
 from monitor.notify import Alert, Delivery
 from monitor.settings import Section, load_section
 
@@ -46,6 +47,8 @@ class ConsoleNotifier:
         )
         if alert.action_summary:
             line += f" — {alert.action_summary}"
+        if alert.advice is not None and alert.advice.todo:
+            line += " — to do: " + " ".join(plain(t) for t in alert.advice.todo)
         stream = self._stream or sys.stderr
         print(_clean(line), file=stream, flush=True)
         return Delivery(ref=None, detail="printed")

@@ -1,13 +1,16 @@
 """E-mail notifier: alerts (one each, or a digest) as plain text + HTML over SMTP with aiosmtplib.
 
-Admins get every alert. With `partner_contacts` on, a partner's security contact also gets that
-partner's alerts, and only those. The SMTP password is read from an environment variable named in
-config. Connection errors and 4xx replies are retried a few times; 5xx replies are final.
+Admins get every alert. With `partner_contacts` on, a partner's security contact also gets a
+separate message about that partner's exposures, and only those, written for them
+(monitor.partner_report): never a copy of the internal alert. The SMTP password is read from an
+environment variable named in config. Connection errors and 4xx replies are retried a few times;
+5xx replies are final.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import re
 import ssl
@@ -20,8 +23,10 @@ from typing import Any, ClassVar, Self
 import aiosmtplib
 from pydantic import Field
 
+from monitor import partner_report
 from monitor.errors import ProviderError
 from monitor.notify import Alert, Delivery
+from monitor.partner_report import PartnerItem
 from monitor.retry import RetryPolicy, Sleep, TryAgain, retry_call
 from monitor.settings import Section, SettingError, load_section, secret_from_env
 from notifiers import render
@@ -46,7 +51,8 @@ class EmailSection(Section):
         default=None, description="Variable holding the SMTP password."
     )
     partner_contacts: bool = Field(
-        default=False, description="Also mail each partner's security contact about their users."
+        default=False,
+        description="Mail each partner's security contact a separate message about their users.",
     )
     mode: str = Field(
         default="each", description="`each` (one mail per alert) or `digest` (one mail per round)."
@@ -76,6 +82,14 @@ def _alert_msgid(alert: Alert, domain: str) -> str:
     """One Message-ID per alert, the same on every attempt: a receiver can drop a re-send."""
     stamp = int(alert.created_at.timestamp()) if alert.created_at else 0
     return f"<credwatch.alert.{alert.id}.{stamp}@{domain}>"
+
+
+def _partner_msgid(alert: Alert, domain: str) -> str:
+    """The partner message's Message-ID, the same on every attempt, revealing no internal id:
+    a digest of the alert id with the exposure's keyed fingerprint."""
+    stamp = int(alert.created_at.timestamp()) if alert.created_at else 0
+    seed = f"{alert.id}:{stamp}:{alert.exposure.fingerprint}".encode()
+    return f"<{hashlib.sha256(seed).hexdigest()[:32]}@{domain}>"
 
 
 def _outcome(recipients: Sequence[str], refused: Mapping[str, int]) -> str:
@@ -202,10 +216,21 @@ class EmailNotifier:
         return contact.lower()
 
     def recipients_for(self, alert: Alert) -> list[str]:
-        """Envelope recipients of the per-alert message: the admins, then the partner contact."""
+        """Envelope recipients of the internal message: the admins only."""
+        return list(self._admins)
+
+    def _partner_target(self, alert: Alert) -> tuple[str, PartnerItem] | None:
+        """Where and what to tell the partner about this alert, when its contact gets mail."""
         contact = self.partner_contact(alert)
-        extra = [contact] if contact and contact not in self._admins else []
-        return [*self._admins, *extra]
+        if contact is None or contact in self._admins:
+            return None
+        view = partner_report.from_alert(alert)
+        if view is None:
+            log.warning(
+                "partner message without recorded advice, skipped", extra={"alert": alert.id}
+            )
+            return None
+        return contact, view
 
     # --- sending ------------------------------------------------------------------------
 
@@ -215,20 +240,29 @@ class EmailNotifier:
         Returns the thread's Message-ID as `Delivery.ref`.
         """
         recipients = self.recipients_for(alert)
-        cc = [r for r in recipients if r not in self._admins]
         msg = self._message(
             subject=render.subject(alert, self._prefix),
             text=render.text_body(alert),
             html=render.html_body(alert),
             to=self._admins,
-            cc=cc,
+            cc=[],
             alert_ids=[alert.id],
             thread_ref=thread_ref,
             message_id=_alert_msgid(alert, self._domain),
         )
         refused = await self._deliver(msg, recipients)
         root = thread_ref if thread_ref and _MSGID.fullmatch(thread_ref) else msg["Message-ID"]
-        return Delivery(ref=root, detail=_outcome(recipients, refused))
+        detail = _outcome(recipients, refused)
+        target = self._partner_target(alert)
+        if target is not None:
+            contact, view = target
+            partner = alert.exposure.partner or ""
+            note = self._partner_message(
+                partner, [view], contact, _partner_msgid(alert, self._domain)
+            )
+            await self._deliver(note, [contact])
+            detail += "; partner contact told separately"
+        return Delivery(ref=root, detail=detail)
 
     async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
         """One message listing many alerts to the admins; each partner contact (when enabled)
@@ -237,17 +271,34 @@ class EmailNotifier:
             return Delivery(detail="nothing to send")
         msg = self._digest_message(alerts, self._admins)
         await self._deliver(msg, self._admins)
-        by_contact: dict[str, list[Alert]] = {}
+        by_contact: dict[tuple[str, str], list[PartnerItem]] = {}
         for alert in alerts:
-            contact = self.partner_contact(alert)
-            if contact and contact not in self._admins:
-                by_contact.setdefault(contact, []).append(alert)
-        for contact, own in by_contact.items():
-            await self._deliver(self._digest_message(own, [contact]), [contact])
+            target = self._partner_target(alert)
+            if target is not None:
+                contact, view = target
+                by_contact.setdefault((contact, alert.exposure.partner or ""), []).append(view)
+        for (contact, partner), views in by_contact.items():
+            await self._deliver(self._partner_message(partner, views, contact, None), [contact])
         return Delivery(
             ref=msg["Message-ID"],
             detail=f"digest of {len(alerts)} alert(s) to {len(self._admins)} admin(s)"
             f" and {len(by_contact)} partner contact(s)",
+        )
+
+    def _partner_message(
+        self, partner: str, views: Sequence[PartnerItem], contact: str, message_id: str | None
+    ) -> EmailMessage:
+        """The message for a partner's security contact: their exposures only, in their words,
+        with no internal id in its headers either."""
+        return self._message(
+            subject=partner_report.subject(partner, views),
+            text=partner_report.text(partner, views),
+            html=partner_report.html_document(partner, views),
+            to=[contact],
+            cc=[],
+            alert_ids=[],
+            thread_ref=None,
+            message_id=message_id,
         )
 
     def _digest_message(self, alerts: Sequence[Alert], to: list[str]) -> EmailMessage:
@@ -281,9 +332,11 @@ class EmailNotifier:
             msg["Cc"] = ", ".join(cc)
         msg["Subject"] = render.header_safe(subject)
         msg["Date"] = format_datetime(datetime.now(UTC))
-        msg["Message-ID"] = message_id or make_msgid(idstring="credwatch", domain=self._domain)
+        msg["Message-ID"] = message_id or make_msgid(domain=self._domain)
         msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Credwatch-Alert"] = ",".join(str(i) for i in alert_ids)
+        alert_ids = list(alert_ids)
+        if alert_ids:
+            msg["X-Credwatch-Alert"] = ",".join(str(i) for i in alert_ids)
         if thread_ref:
             if _MSGID.fullmatch(thread_ref):
                 msg["In-Reply-To"] = thread_ref

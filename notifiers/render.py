@@ -3,7 +3,9 @@
 Everything read from a dump (host, login, URL, origin, cookie name, stealer family, country) is
 attacker-controlled. It is stripped of control and invisible characters, capped in length and
 "defanged" (`hxxps://evil[.]example`) so that no channel turns it into a link; each channel then
-escapes it for its own markup. Only the masked secret hint ever appears, never a secret.
+escapes it for its own markup. The organisation's own identifiers (its logins, domains,
+portals) are shown as code, as they are, ready to paste into the identity provider. Only the
+masked secret hint ever appears, never a secret.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.inert import VALUE_MAX as VALUE_MAX
+from monitor.inert import Line, Span, plain, shown
+from monitor.inert import clean as clean
+from monitor.inert import cut as cut
+from monitor.inert import defang as defang
+from monitor.inert import hostile as hostile
 from monitor.normalize import safe_url
 from monitor.notify import Alert, AlertEvent
-from monitor.types import CredentialKind, Exposure
+from monitor.types import CredentialKind, Exposure, ExposureStatus, plain_login
 
 # Slack Block Kit limits (docs.slack.dev): header 150, section text 3000, 10 fields x 2000.
 SLACK_HEADER_MAX = 150
@@ -28,15 +36,9 @@ SLACK_BLOCKS_MAX = 50
 SLACK_FALLBACK_MAX = 600
 SUBJECT_MAX = 200
 
-VALUE_MAX = 300  # one value from a dump (host, login, URL...)
 ORIGIN_MAX = 500
 ACTION_MAX = 1000
 
-_INVISIBLE = re.compile(
-    "[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f"
-    "\u2028-\u202e\u2060-\u206f\u3164\ud800-\udfff\ufe00-\ufe0f\ufeff\ufff9-\ufffb]"
-)
-_SCHEME = re.compile(r"(?i)\b(h)tt(ps?)(?=[:\[])|\b(f)t(p)(?=[:\[])")
 _MENTION = re.compile(r"(?i)@(?=(?:channel|here|everyone)\b)")
 _WORD_JOINER = "\u2060"
 
@@ -52,31 +54,6 @@ TITLES: dict[AlertEvent, str] = {
 
 
 # --- making text inert ----------------------------------------------------------------------
-
-
-def clean(text: str | None, limit: int = VALUE_MAX) -> str:
-    """One line of text: control/invisible/bidi characters removed, whitespace collapsed, capped."""
-    if not text:
-        return ""
-    return cut(" ".join(_INVISIBLE.sub(" ", text).split()), limit)
-
-
-def cut(text: str, limit: int) -> str:
-    """`text` shortened to at most `limit` characters, ending with "…" when shortened."""
-    if len(text) <= limit:
-        return text
-    return text[: max(limit - 1, 0)] + "…"
-
-
-def defang(text: str) -> str:
-    """Make URLs, domains and e-mail domains unclickable: `hxxps://evil[.]example`."""
-    text = _SCHEME.sub(lambda m: f"{m[1]}xx{m[2]}" if m[1] else f"{m[3]}x{m[4]}", text)
-    return text.replace("://", "[://]").replace(".", "[.]")
-
-
-def hostile(text: str | None, limit: int = VALUE_MAX) -> str:
-    """Attacker-controlled text made safe for display in any channel (before channel escaping)."""
-    return defang(clean(text, limit))
 
 
 def mrkdwn_escape(text: str) -> str:
@@ -113,17 +90,6 @@ def fit_mrkdwn(text: str, limit: int) -> str:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Span:
-    """A piece of a value: plain text, or a code span (masked hints, commands)."""
-
-    text: str
-    code: bool = False
-
-
-Line = tuple[Span, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Fact:
     label: str
     value: Line
@@ -138,6 +104,7 @@ class AlertView:
     headline: Line
     facts: tuple[Fact, ...]
     action: Line
+    todo: tuple[Line, ...]  # what to do now (monitor.advice); empty when not known
     approve: str | None
     seen: Line
     summary: str  # one plain line: subjects, fallbacks, digests
@@ -184,43 +151,111 @@ def _what(e: Exposure) -> Line:
         spans.append(_t(" " + hostile(e.cookie_name, 80)))
     if e.kind is CredentialKind.ACCOUNT:
         spans.append(_t(" named by an exposure source (no secret known)"))
-    elif e.secret_hint:
+    elif e.secret_hint:  # the hint holds the length bucket (monitor.hint), never the length
         spans += [_t(" "), _c(clean(e.secret_hint, 40))]
-    if e.secret_length and e.kind is not CredentialKind.ACCOUNT:
-        spans.append(_t(f" ({e.secret_length} characters)"))
     if e.kind is CredentialKind.COOKIE and e.cookie_expires is not None:
         spans.append(_t(f", expires {when(e.cookie_expires)}"))
     return tuple(spans)
 
 
-def _account(e: Exposure) -> str:
-    login = hostile(e.login) or "(no login)"
+def login_span(e: Exposure, limit: int = 200) -> Span:
+    """The leaked login: the organisation's own as code, any other defanged plain text."""
+    if e.own_login:
+        return _c(clean(e.login, limit))
+    return _t(hostile(e.login, limit) or "(no login)")
+
+
+def _account(e: Exposure) -> Line:
+    login = login_span(e)
     if e.account_login and e.account_login != e.login:
-        return f"{login} (monitored account {hostile(e.account_login)})"
+        account = (
+            _c(clean(e.account_login, 120))
+            if plain_login(e.account_login)
+            else _t(hostile(e.account_login, 120))
+        )
+        return (login, _t(" (monitored account "), account, _t(")"))
     if e.account_login:
-        return f"{login} (monitored account)"
-    return login
+        return (login, _t(" (monitored account)"))
+    return (login,)
 
 
-def _where(e: Exposure) -> str:
-    host = hostile(e.host) or "(no host)"
-    parts = [host]
-    if e.portal:
-        parts.append(f"portal {hostile(safe_url(e.portal))}")
+def host_span(e: Exposure, limit: int = VALUE_MAX) -> Span:
+    """The host: the organisation's own as code, a foreign one defanged."""
+    if e.own_host and e.host:
+        return _c(clean(e.host, limit))
+    return _t(hostile(e.host, limit) or "(no host)")
+
+
+def _where(e: Exposure) -> Line:
+    spans: list[Span] = [host_span(e, 150)]
+    if e.portal:  # a portal and a watched domain come from the configuration
+        spans += [_t(" · portal "), _c(clean(safe_url(e.portal), 120))]
     elif e.url:
-        url = hostile(safe_url(e.url))
-        if url and url != host:
-            parts.append(url)
+        url = safe_url(e.url)
+        if url and url != e.host:
+            spans.append(_t(" · "))
+            spans.append(_c(clean(url, 120)) if e.own_host else _t(hostile(url, 120)))
     if e.domain and e.domain != e.host:
-        parts.append(f"under {hostile(e.domain)}")
-    return cut(" · ".join(parts), 2 * VALUE_MAX)
+        spans += [_t(" · under "), _c(clean(e.domain, 80))]
+    return tuple(spans)
 
 
-def _infected(alert: Alert) -> str:
+def _machine(alert: Alert) -> Line:
+    m = alert.machine
+    known = m is not None or alert.stealer_family or alert.victim_country
+    if not known and alert.exposure.infected_at is None:
+        return (_t("not known (no stealer log named the machine)"),)
+    family = hostile(m.family if m else alert.stealer_family, 40)
+    country = hostile(m.country if m else alert.victim_country, 40)
+    infected = m.infected_at if m and m.infected_at else alert.exposure.infected_at
+    parts = [p for p in (family or "unknown stealer", f"infected {when(infected)}", country) if p]
+    spans: list[Span] = [_t(", ".join(parts))]
+    if m is not None and m.tag:
+        spans += [_t(" · machine "), _c(m.tag)]
+    if m is not None and (m.machine_hash or m.other_credentials):
+        n = m.other_credentials
+        spans.append(_t(f" · {n} other credential{'s' if n != 1 else ''} of ours from it"))
+    return tuple(spans)
+
+
+def _gap(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    seconds = int((end - start).total_seconds())
+    if seconds < 0:
+        return " (before)"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f" (+{days} d {hours} h)"
+    if hours:
+        return f" (+{hours} h {rest // 60} min)"
+    return f" (+{max(rest // 60, 0)} min)"
+
+
+def _contained(e: Exposure, moment: datetime | None) -> str:
+    if moment is not None:
+        return when(moment)
+    return "at an unrecorded time" if e.status is ExposureStatus.CONTAINED else "not yet"
+
+
+def clock_text(alert: Alert) -> str:
+    """infected → first seen → alerted → contained, each with the time since the one before."""
     e = alert.exposure
-    text = when(e.infected_at)
-    extra = [hostile(x, 60) for x in (alert.stealer_family, alert.victim_country) if x]
-    return f"{text} ({', '.join(extra)})" if extra else text
+    c = alert.clock
+    infected = c.infected_at if c else e.infected_at
+    seen = c.first_seen if c and c.first_seen else e.first_seen
+    alerted = c.alerted_at if c else None
+    contained = c.contained_at if c else None
+    return (
+        f"infected {when(infected)} → first seen {when(seen)}{_gap(infected, seen)}"
+        f" → alerted {when(alerted) if alerted else 'now'}{_gap(seen, alerted)}"
+        f" → contained {_contained(e, contained)}{_gap(alerted, contained)}"
+    )
+
+
+def _todo(alert: Alert) -> tuple[Line, ...]:
+    return alert.advice.todo if alert.advice is not None else ()
 
 
 def describe(alert: Alert) -> AlertView:
@@ -228,16 +263,16 @@ def describe(alert: Alert) -> AlertView:
     e = alert.exposure
     title = TITLES.get(alert.event, "Credential exposure")
     severity = e.severity.label
-    login = hostile(e.login) or "(no login)"
-    host = hostile(e.host) or "(no host)"
+    login = shown(e.login, own=e.own_login) or "(no login)"
+    host = shown(e.host, own=e.own_host) or "(no host)"
     kind = _kind_words(e)
     reasons = ", ".join(r.value.replace("_", " ") for r in e.reasons) or "none"
     facts = (
         Fact(label="What leaked", value=_what(e)),
-        Fact(label="Account", value=(_t(_account(e)),)),
+        Fact(label="Account", value=_account(e)),
         Fact(label="Partner", value=(_t(clean(e.partner, 120) or "none (own staff or unknown)"),)),
-        Fact(label="Host / portal", value=(_t(_where(e)),)),
-        Fact(label="Infected", value=(_t(_infected(alert)),)),
+        Fact(label="Host / portal", value=_where(e)),
+        Fact(label="Infected machine", value=_machine(alert)),
         Fact(label="Password status", value=(_t(liveness(alert.live)),)),
         Fact(label="Severity", value=(_t(f"{severity} (matched by {reasons})"),)),
         Fact(
@@ -249,12 +284,13 @@ def describe(alert: Alert) -> AlertView:
                 ),
             ),
         ),
+        Fact(label="Leak clock", value=(_t(clock_text(alert)),)),
     )
     headline = (
         _t(f"{kind[0].upper()}{kind[1:]} of "),
-        _t(login),
+        login_span(e),
         _t(" for "),
-        _t(host),
+        host_span(e),
         _t(f". Password status: {liveness(alert.live)}."),
     )
     action_text = clean(alert.action_summary, ACTION_MAX) or "nothing yet"
@@ -275,14 +311,11 @@ def describe(alert: Alert) -> AlertView:
         headline=headline,
         facts=facts,
         action=action,
+        todo=_todo(alert),
         approve=approve,
         seen=seen,
         summary=summary,
     )
-
-
-def plain(line: Line) -> str:
-    return "".join(s.text for s in line)
 
 
 # --- Slack Block Kit ------------------------------------------------------------------------
@@ -292,10 +325,15 @@ def _mrkdwn(line: Line) -> str:
     out = []
     for span in line:
         if span.code:  # inside a code span only a backtick is markup
-            out.append(f"`{mrkdwn_escape(span.text).replace('`', 'ˋ')}`")
+            out.append(mrkdwn_code(span.text))
         else:
             out.append(mrkdwn_inert(span.text))
     return "".join(out)
+
+
+def mrkdwn_code(text: str) -> str:
+    """Text as a Slack code span: only `&`, `<`, `>` escaped, a backtick made a look-alike."""
+    return f"`{mrkdwn_escape(text).replace('`', 'ˋ')}`"
 
 
 def slack_message(alert: Alert) -> dict[str, Any]:
@@ -315,6 +353,16 @@ def slack_message(alert: Alert) -> dict[str, Any]:
             "type": "section",
             "text": {"type": "mrkdwn", "text": fit_mrkdwn(_mrkdwn(view.headline), SLACK_TEXT_MAX)},
         },
+    ]
+    if view.todo:
+        todo = "*What to do now:*\n" + "\n".join(f"• {_mrkdwn(line)}" for line in view.todo)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": fit_mrkdwn(todo, SLACK_TEXT_MAX)},
+            }
+        )
+    blocks += [
         {"type": "section", "fields": fields},
         {"type": "section", "text": {"type": "mrkdwn", "text": fit_mrkdwn(action, SLACK_TEXT_MAX)}},
         {
@@ -340,8 +388,8 @@ def header_safe(text: str, limit: int = SUBJECT_MAX) -> str:
 
 def subject(alert: Alert, prefix: str = "[credwatch]") -> str:
     e = alert.exposure
-    login = hostile(e.login, 80) or "(no login)"
-    host = hostile(e.host, 80) or "(no host)"
+    login = shown(e.login, own=e.own_login, limit=80) or "(no login)"
+    host = shown(e.host, own=e.own_host, limit=80) or "(no host)"
     title = TITLES.get(alert.event, "Credential exposure")
     return header_safe(f"{prefix} {e.severity.label.upper()}: {title}: {login} on {host}")
 
@@ -349,6 +397,8 @@ def subject(alert: Alert, prefix: str = "[credwatch]") -> str:
 def text_body(alert: Alert) -> str:
     view = describe(alert)
     lines = [f"{view.title} ({view.severity})", "", plain(view.headline), ""]
+    if view.todo:
+        lines += ["What to do now:", *(f"- {plain(line)}" for line in view.todo), ""]
     lines += [f"{f.label}: {plain(f.value)}" for f in view.facts]
     lines += ["", f"What was done: {plain(view.action)}"]
     if view.approve:
@@ -385,10 +435,18 @@ def html_body(alert: Alert) -> str:
         if view.approve
         else ""
     )
+    todo = (
+        "<p><b>What to do now:</b></p>\n<ul>\n"
+        + "".join(f"<li>{_html(line)}</li>\n" for line in view.todo)
+        + "</ul>\n"
+        if view.todo
+        else ""
+    )
     title = f"{view.title} ({view.severity})"
     body = (
         f"<h2>{html.escape(title)}</h2>\n"
         f"<p>{_html(view.headline)}</p>\n"
+        f"{todo}"
         f'<table cellpadding="4">\n{rows}\n</table>\n'
         f"<p><b>What was done:</b> {_html(view.action)}</p>\n"
         f"{approve}"
@@ -410,13 +468,22 @@ def digest_row(alert: Alert) -> tuple[str, ...]:
         e.severity.label,
         TITLES.get(alert.event, "Credential exposure"),
         _kind_words(e),
-        hostile(e.login, 120) or "(no login)",
-        hostile(e.host, 120) or "(no host)",
+        shown(e.login, own=e.own_login, limit=120) or "(no login)",
+        shown(e.host, own=e.own_host, limit=120) or "(no host)",
         clean(e.partner, 80) or "-",
         when(e.infected_at),
         liveness(alert.live),
         defang(clean(alert.action_summary, 200)) or "nothing yet",
+        cut(plain(_todo(alert)[0]), 300) if _todo(alert) else "-",
         str(e.id),
+    )
+
+
+def own_columns(alert: Alert) -> frozenset[str]:
+    """The digest columns holding one of the organisation's own identifiers (shown as code)."""
+    e = alert.exposure
+    return frozenset(
+        c for c, own in (("Login", e.own_login and e.login), ("Host", e.own_host)) if own
     )
 
 
@@ -430,6 +497,7 @@ DIGEST_COLUMNS = (
     "Infected",
     "Password status",
     "What was done",
+    "To do",
     "Exposure",
 )
 
@@ -450,18 +518,26 @@ def digest_text(alerts: Sequence[Alert]) -> str:
             f"   partner {row['Partner']}; infected {row['Infected']}; {row['Password status']}; "
             f"done: {row['What was done']}; exposure {row['Exposure']}"
         )
+        if row["To do"] != "-":
+            lines.append(f"   to do: {row['To do']}")
         if alert.approve_command:
             lines.append(f"   to approve: {clean(alert.approve_command, 200)}")
     lines.append("")
     return "\n".join(lines)
 
 
+def _digest_html_row(alert: Alert) -> str:
+    own = own_columns(alert)
+    cells = (
+        f"<td><code>{html.escape(v)}</code></td>" if c in own else f"<td>{html.escape(v)}</td>"
+        for c, v in zip(DIGEST_COLUMNS, digest_row(alert), strict=True)
+    )
+    return "<tr>" + "".join(cells) + "</tr>"
+
+
 def digest_html(alerts: Sequence[Alert]) -> str:
     head = "".join(f'<th align="left">{html.escape(c)}</th>' for c in DIGEST_COLUMNS)
-    rows = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in digest_row(a)) + "</tr>"
-        for a in ordered(alerts)
-    )
+    rows = "\n".join(_digest_html_row(a) for a in ordered(alerts))
     title = f"{len(alerts)} credential exposure alert(s)"
     body = (
         f"<h2>{html.escape(title)}</h2>\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,17 +11,22 @@ from notifiers import render
 
 ROWS_MAX = 40  # one section per alert; the header and the overflow note use the other blocks
 ROW_MAX = 600
-BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters in all
+BLOCKS_TEXT_MAX = 12000  # Slack refuses blocks over about 13,000 characters of JSON in all
 
 
 def _row(alert: Alert) -> str:
-    values = (render.mrkdwn_inert(v) for v in render.digest_row(alert))
-    row = dict(zip(render.DIGEST_COLUMNS, values, strict=True))
+    own = render.own_columns(alert)
+    row = {
+        c: render.mrkdwn_code(v) if c in own else render.mrkdwn_inert(v)
+        for c, v in zip(render.DIGEST_COLUMNS, render.digest_row(alert), strict=True)
+    }
     text = (
         f"*[{row['Severity']}]* {row['Event']}: {row['Kind']} of {row['Login']} "
         f"for {row['Host']}\npartner {row['Partner']}; infected {row['Infected']}; "
         f"done: {row['What was done']}; exposure {row['Exposure']}"
     )
+    if row["To do"] != "-":
+        text += f"\n*to do:* {row['To do']}"
     return render.fit_mrkdwn(text, ROW_MAX)
 
 
@@ -31,14 +37,15 @@ def slack_digest(alerts: Sequence[Alert]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title, "emoji": False}}
     ]
-    size = len(title)
+    size = len(json.dumps(blocks))
     shown = 0
     for alert in ordered[:ROWS_MAX]:
-        text = _row(alert)
-        if size + len(text) > BLOCKS_TEXT_MAX:
+        block = {"type": "section", "text": {"type": "mrkdwn", "text": _row(alert)}}
+        cost = len(json.dumps(block)) + 2  # as Slack measures the blocks: their JSON
+        if size + cost > BLOCKS_TEXT_MAX:
             break
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
-        size += len(text)
+        blocks.append(block)
+        size += cost
         shown += 1
     if shown < len(ordered):
         more = (

@@ -57,10 +57,15 @@ class ClaimedAlert:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertContext:
-    """The latest sighting's victim facts, for an alert."""
+    """The infected machine's facts (latest sighting that has them) and the leak clock's marks."""
 
     country: str | None
     family: str | None
+    infected_at: datetime | None = None
+    machine_hash: str | None = None
+    other_credentials: int = 0  # other exposures the same machine leaked
+    alerted_at: datetime | None = None
+    contained_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

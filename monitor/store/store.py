@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from monitor.advice import ContainmentRecord, StepRecord
 from monitor.queue import Unit, enqueue
 from monitor.siem import ExposureState, Machine
 from monitor.store.actions import PgActionLog
@@ -40,7 +41,7 @@ from monitor.store.records import (
 from monitor.store.text import WIDE, db_text
 from monitor.store.tx import Tx
 from monitor.suppression import Rule
-from monitor.types import Action, Exposure
+from monitor.types import Action, Exposure, Outcome
 
 DatabaseError = asyncpg.PostgresError  # what a failed query raises
 # What PostgreSQL (or the driver) raises when a row's own content cannot be stored: bad bytes,
@@ -610,17 +611,59 @@ class Store:
     async def alert_context(self, exposure_id: int) -> AlertContext | None:
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(sql("alert_context"), exposure_id)
-        return AlertContext(country=row["country"], family=row["family"]) if row else None
+        if row is None:
+            return None
+        return AlertContext(
+            country=row["country"],
+            family=row["family"],
+            infected_at=row["infected_at"],
+            machine_hash=row["victim_hash"],
+            other_credentials=int(row["other_credentials"] or 0),
+            alerted_at=row["alerted_at"],
+            contained_at=row["contained_at"],
+        )
+
+    async def containment_records(self, exposure_id: int) -> list[ContainmentRecord]:
+        """The exposure's planned containments, as the advice reads them."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("containments_of"), exposure_id)
+        return [ContainmentRecord(**dict(r)) for r in rows]
+
+    async def step_records(self, exposure_id: int) -> list[StepRecord]:
+        """Each containment step's recorded outcome (done wins over later attempts)."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("action_steps"), exposure_id)
+        return [
+            StepRecord(
+                provider=r["provider"],
+                step=r["step"],
+                outcome=Outcome(r["outcome"]),
+                detail=r["detail"],
+            )
+            for r in rows
+        ]
+
+    async def partner_exposures(self, partner: str, since: datetime) -> list[Exposure]:
+        """A partner's exposures last seen since `since`, oldest first, dismissed ones left out."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("partner_exposures"), partner, since)
+        return [Exposure.from_row(r) for r in rows]
 
     async def alerts_sent(
         self, alert_ids: Sequence[int], ref: str | None, detail: str | None = None
-    ) -> None:
-        """Record alerts delivered (one post: one reference) and release their leases."""
+    ) -> list[tuple[datetime, datetime, datetime | None]]:
+        """Record alerts delivered (one post: one reference) and release their leases. Returns
+        (first seen, alerted, contained) of each exposure alerted here for the first time."""
+        first: list[tuple[datetime, datetime, datetime | None]] = []
         async with self._pool.acquire() as conn, conn.transaction():
             for alert_id in alert_ids:
                 await conn.execute(
                     sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
                 )
+                row = await conn.fetchrow(sql("exposure_alerted"), alert_id)
+                if row is not None:
+                    first.append((row["first_seen"], row["alerted_at"], row["contained_at"]))
+        return first
 
     async def release_alerts(self, alert_ids: Sequence[int]) -> None:
         """Release claimed alerts that were not tried: due again at once, no attempt counted."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
@@ -66,6 +67,12 @@ class Tx:
 
     async def set_exposure_status(self, exposure_id: int, status: str, reason: str | None) -> None:
         await self._conn.execute(sql("exposure_status"), exposure_id, status, reason)
+
+    async def mark_contained(self, exposure_id: int) -> tuple[datetime | None, datetime] | None:
+        """The leak clock: mark the exposure contained, once. Returns (alerted, contained) the
+        first time, None after."""
+        row = await self._conn.fetchrow(sql("exposure_contained"), exposure_id)
+        return (row["alerted_at"], row["contained_at"]) if row is not None else None
 
     async def plan_containment(
         self,

@@ -67,13 +67,14 @@ async def test_metrics_parse_and_pass_promtool(served: tuple[str, metrics_mod.Me
         "credwatch_last_nightly_success_timestamp_seconds",
         "credwatch_outbox_oldest_pending_age_seconds", "credwatch_outbox_pending",
         "credwatch_containment_steps", "credwatch_database_up", "process_resident_memory_bytes",
+        "credwatch_leak_seen_after_infection_seconds", "credwatch_leak_alerted_after_seen_seconds",
+        "credwatch_leak_contained_after_alerted_seconds",
     ):  # fmt: skip
         assert name in families, name
     for family in families.values():
         assert family.documentation, family.name
-        assert family.type in ("counter", "gauge", "info", "untyped") or family.name.startswith(
-            "python_"
-        )
+        kinds = ("counter", "gauge", "info", "histogram", "untyped")
+        assert family.type in kinds or family.name.startswith("python_")
     assert "# TYPE credwatch_lines_ingested_total counter" in text
     assert "credwatch_lines_ingested_total 10.0" in text
     assert 'credwatch_build_info{version="' in text

@@ -164,8 +164,10 @@ enforce = true
             elapsed = time.monotonic() - t0
             assert elapsed < 5.0, f"file → Slack took {elapsed:.1f}s"
             texts = [json.dumps(p) for p in slack.posted]
-            assert "partner1@gmail[.]com" in texts[0]  # dump text is defanged in Slack
-            assert "portail-partenaire[.]francetravail[.]fr" in texts[0]
+            # the organisation's own login and portal host are code, ready to paste
+            assert "`partner1@gmail.com`" in texts[0]
+            assert "`portail-partenaire.francetravail.fr`" in texts[0]
+            assert "What to do now" in texts[0] and "What to do now" in texts[1]
             assert "partially contained" in texts[1].lower()
             assert all(slapd.LEAKED_PASSWORD not in t for t in texts)
             assert not ldap.binds("partner1", slapd.LEAKED_PASSWORD)

@@ -9,10 +9,19 @@ from typing import Any
 
 import pytest
 
+from monitor.advice import ContainmentRecord, Facts, StepRecord, advise
 from monitor.errors import ConfigError, ProviderError
-from monitor.notify import Alert, AlertEvent, Notifier
+from monitor.notify import Alert, AlertEvent, Machine, Notifier
 from monitor.retry import RetryPolicy
-from monitor.types import CredentialKind, Exposure, ExposureStatus, Reason, Secret, Severity
+from monitor.types import (
+    CredentialKind,
+    Exposure,
+    ExposureStatus,
+    Outcome,
+    Reason,
+    Secret,
+    Severity,
+)
 from notifiers.email import EmailNotifier
 from tests.servers.smtp import PASSWORD, USER, SmtpServer
 
@@ -32,28 +41,52 @@ def make_alert(
     event: AlertEvent = AlertEvent.NEW,
 ) -> Alert:
     secret = Secret(PLANTED)
+    exposure = Exposure(
+        id=exposure_id,
+        fingerprint=secret.fingerprint(b"k" * 32),
+        kind=CredentialKind.PASSWORD,
+        host=host,
+        login=login,
+        secret_hint=secret.hint,
+        secret_length=len(secret),
+        reasons=(Reason.PORTAL,),
+        severity=severity,
+        status=ExposureStatus.NEW,
+        domain="example.org",
+        portal="https://portail-partenaire.example.org/kairos",
+        partner=partner,
+        account_login=login,
+        infected_at=datetime(2025, 3, 2, 14, 5, tzinfo=UTC),
+        first_seen=datetime(2025, 3, 10, 8, 0, tzinfo=UTC),
+        last_seen=datetime(2025, 3, 10, 8, 0, tzinfo=UTC),
+        sightings=1,
+    )
     return Alert(
         id=alert_id,
         event=event,
-        exposure=Exposure(
-            id=exposure_id,
-            fingerprint=secret.fingerprint(b"k" * 32),
-            kind=CredentialKind.PASSWORD,
-            host=host,
-            login=login,
-            secret_hint=secret.hint,
-            secret_length=len(secret),
-            reasons=(Reason.PORTAL,),
-            severity=severity,
-            status=ExposureStatus.NEW,
-            domain="example.org",
-            portal="https://portail-partenaire.example.org/kairos",
-            partner=partner,
-            account_login=login,
-            infected_at=datetime(2025, 3, 2, 14, 5, tzinfo=UTC),
-            first_seen=datetime(2025, 3, 10, 8, 0, tzinfo=UTC),
-            last_seen=datetime(2025, 3, 10, 8, 0, tzinfo=UTC),
-            sightings=1,
+        exposure=exposure,
+        machine=Machine(
+            family="RedLine",
+            infected_at=exposure.infected_at,
+            country="FR",
+            machine_hash="ab12" * 16,
+            other_credentials=2,
+        ),
+        advice=advise(
+            Facts(
+                exposure=exposure,
+                containments=(
+                    ContainmentRecord(
+                        provider="okta", decision="contain", status="done", dry_run=False
+                    ),
+                ),
+                steps=(
+                    StepRecord(provider="okta", step="reset_password", outcome=Outcome.DONE),
+                    StepRecord(provider="okta", step="revoke_sessions", outcome=Outcome.DONE),
+                ),
+                partner_contact=contact,
+                family="RedLine",
+            )
         ),
         origin="dump.zip!PC1/Passwords.txt:42",
         live=True,
@@ -117,7 +150,7 @@ async def test_plain_message_has_text_and_html_parts(plain: SmtpServer) -> None:
     assert msg.get_content_type() == "multipart/alternative"
     assert msg["Subject"] == (
         "[credwatch] CRITICAL: Leaked credential found: partner1@gmail[.]com on "
-        "portail-partenaire[.]example[.]org"
+        "portail-partenaire.example.org"
     )
     assert msg["To"] == "soc@example.org, it@example.org"
     assert msg["Cc"] is None
@@ -219,7 +252,7 @@ async def test_digest_lists_three_alerts_in_one_message(plain: SmtpServer) -> No
     lines = [line for line in text.splitlines() if line[:3] in ("1. ", "2. ", "3. ")]
     assert lines == [
         f"{i}. [{sev}] Leaked credential found: password of {who}@gmail[.]com for "
-        "portail-partenaire[.]example[.]org"
+        "portail-partenaire.example.org"
         for i, sev, who in ((1, "critical", "b"), (2, "high", "c"), (3, "medium", "a"))
     ]
     assert (
@@ -237,29 +270,75 @@ async def test_empty_digest_sends_nothing(plain: SmtpServer) -> None:
     assert plain.messages == []
 
 
-async def test_partner_contact_gets_only_its_partners_alert(plain: SmtpServer) -> None:
+def internals(alert: Alert) -> list[str]:
+    """What a partner must never read: our ids, commands, the dump's paths, the hint."""
+    e = alert.exposure
+    return [
+        f"exposure {e.id}",
+        f"alert {alert.id}",
+        str(e.id),
+        "credwatch approve",
+        "credwatch reject",
+        "X-Credwatch-Alert",
+        "dump.zip",
+        "Passwords.txt",
+        "PC1/",
+        e.secret_hint or "",
+        PLANTED[1:-1],
+    ]
+
+
+async def test_partner_contact_gets_its_own_message_never_the_internal_alert(
+    plain: SmtpServer,
+) -> None:
     notifier = notifier_for(plain, partner_contacts=True)
-    one = make_alert(alert_id=1, partner="Acme", contact="sec@acme.example")
-    two = make_alert(alert_id=2, partner="Beta", contact="Sec@Beta.example", login="x@beta.example")
-    own = make_alert(alert_id=3, partner=None, contact=None, login="staff@example.org")
-    assert notifier.recipients_for(one) == [*ADMINS, "sec@acme.example"]
-    assert notifier.recipients_for(own) == ADMINS
+    one = make_alert(alert_id=61, exposure_id=48151, partner="Acme", contact="sec@acme.example")
+    two = make_alert(
+        alert_id=62,
+        exposure_id=48152,
+        partner="Beta",
+        contact="Sec@Beta.example",
+        login="x@beta.example",
+    )
+    own = make_alert(alert_id=63, exposure_id=48153, partner=None, contact=None, login="s@x.org")
+    assert notifier.recipients_for(one) == ADMINS
     for alert in (one, two, own):
-        await notifier.send(alert)
+        delivery = await notifier.send(alert)
+    assert delivery.detail == "mailed to 2 recipient(s)"
     envelopes = [(m.message()["X-Credwatch-Alert"], m.rcpt_tos) for m in plain.messages]
     assert envelopes == [
-        ("1", (*ADMINS, "sec@acme.example")),
-        ("2", (*ADMINS, "sec@beta.example")),
-        ("3", tuple(ADMINS)),
+        ("61", tuple(ADMINS)),
+        (None, ("sec@acme.example",)),
+        ("62", tuple(ADMINS)),
+        (None, ("sec@beta.example",)),
+        ("63", tuple(ADMINS)),
     ]
-    assert plain.messages[0].message()["Cc"] == "sec@acme.example"
+    assert all(m.message()["Cc"] is None for m in plain.messages)
+    acme = plain.messages[1].message()
+    assert acme["Subject"] == "Security notice for Acme: a credential of your users leaked"
+    raw = plain.messages[1].content.decode()
+    text = parts(acme)["text/plain"]
+    for planted in [*internals(one), "beta", "Beta", "x@beta"]:
+        assert planted not in raw, planted
+    assert "credwatch" not in text and "credwatch" not in parts(acme)["text/html"]
+    assert "The password of `partner1@gmail[.]com`" not in text  # plain text: no markup
+    assert "The password of partner1@gmail[.]com for our portal " in text
+    assert (
+        "From: a machine infected by RedLine stealer malware on 2025-03-02 14:05 UTC in FR" in text
+    )
+    assert "ab12" not in raw  # not even the hashed machine id
+    assert "What we did: We replaced the password on our side and ended the account's" in text
+    assert "Clean or reinstall the infected machine (it runs RedLine stealer malware)" in text
+    assert "<code>https://portail-partenaire.example.org/kairos</code>" in parts(acme)["text/html"]
 
 
-async def test_partner_digest_carries_only_its_partners_alerts(plain: SmtpServer) -> None:
+async def test_partner_digest_carries_only_its_partners_exposures(plain: SmtpServer) -> None:
     notifier = notifier_for(plain, partner_contacts=True)
     alerts = [
-        make_alert(alert_id=1, login="a1@acme.example", contact="sec@acme.example"),
-        make_alert(alert_id=2, login="b1@beta.example", contact="sec@beta.example"),
+        make_alert(
+            alert_id=1, exposure_id=48161, login="a1@acme.example", contact="sec@acme.example"
+        ),
+        make_alert(alert_id=2, login="b1@beta.example", partner="Beta", contact="sec@beta.example"),
         make_alert(alert_id=3, login="a2@acme.example", contact="sec@acme.example"),
     ]
     delivery = await notifier.send_digest(alerts)
@@ -267,18 +346,26 @@ async def test_partner_digest_carries_only_its_partners_alerts(plain: SmtpServer
     sent = {m.rcpt_tos: m.message() for m in plain.messages}
     assert set(sent) == {tuple(ADMINS), ("sec@acme.example",), ("sec@beta.example",)}
     assert sent[tuple(ADMINS)]["X-Credwatch-Alert"] == "1,2,3"
-    assert sent[("sec@acme.example",)]["X-Credwatch-Alert"] == "1,3"
-    acme = parts(sent[("sec@acme.example",)])["text/plain"]
-    assert "a1@acme[.]example" in acme and "a2@acme[.]example" in acme
-    assert "beta" not in acme
-    assert sent[("sec@beta.example",)]["X-Credwatch-Alert"] == "2"
+    acme = sent[("sec@acme.example",)]
+    assert acme["X-Credwatch-Alert"] is None
+    assert (
+        acme["Subject"].strip()  # the header may be folded before its first word
+        == "Security notice for Acme Formation: 2 credentials of your users leaked"
+    )
+    text = parts(acme)["text/plain"]
+    assert "a1@acme[.]example" in text and "a2@acme[.]example" in text
+    assert "beta" not in text.lower()
+    for planted in internals(alerts[0]):
+        assert planted not in acme.as_string(), planted
 
 
 async def test_partner_contacts_off_means_admins_only(plain: SmtpServer) -> None:
     notifier = notifier_for(plain)
     assert notifier.recipients_for(make_alert()) == ADMINS
+    await notifier.send(make_alert())
     bad = make_alert(contact="evil\r\nBcc: x@y.example")
-    assert notifier_for(plain, partner_contacts=True).recipients_for(bad) == ADMINS
+    await notifier_for(plain, partner_contacts=True).send(bad)
+    assert [m.rcpt_tos for m in plain.messages] == [tuple(ADMINS), tuple(ADMINS)]
 
 
 async def test_follow_up_replies_in_the_same_thread(plain: SmtpServer) -> None:
@@ -448,7 +535,9 @@ async def test_plain_text_part_keeps_hostile_text_on_its_line_and_unclickable(
     await notifier_for(plain).send(make_alert(login=login, host="evil.example"))
     found = parts(plain.messages[0].message())
     text, html = found["text/plain"], found["text/html"]
-    assert "\u202e" not in text and "https://" not in text
+    # the portal, the organisation's own, is shown as it is; the dump's URL is defanged
+    assert "\u202e" not in text and "https://evil" not in text
+    assert "https://portail-partenaire.example.org/kairos" in text
     assert [line for line in text.splitlines() if line.startswith("What was done:")] == [
         "What was done: random password set, sessions revoked"
     ]
@@ -457,7 +546,8 @@ async def test_plain_text_part_keeps_hostile_text_on_its_line_and_unclickable(
         "Account: *b* _i_ ~s~ `c` What was done: nothing hxxps[://]evil[.]example/x <b> "
         "(monitored account)"
     ]
-    assert html.count("<b>") == html.count("<b>What was done:</b>") and "&lt;b&gt;" in html
+    ours = ("<b>What was done:</b>", "<b>What to do now:</b>")
+    assert html.count("<b>") == sum(html.count(b) for b in ours) and "&lt;b&gt;" in html
     assert "\u202e" not in html and "https://evil" not in html
 
 

@@ -114,14 +114,16 @@ def test_fit_mrkdwn_never_cuts_an_entity_or_a_code_span_in_half() -> None:
 def test_facts_for_a_password() -> None:
     got = facts(make_alert(family="RedLine", country="FR"))
     assert got == {
-        "What leaked": "password P************5! (20 characters)",
+        "What leaked": "password P…!(16–23)",
         "Account": "partner1@gmail[.]com",
         "Partner": "Acme",
-        "Host / portal": "portail-partenaire[.]example[.]org · under example[.]org",
-        "Infected": "2025-03-02 14:05 UTC (RedLine, FR)",
+        "Host / portal": "portail-partenaire.example.org · under example.org",
+        "Infected machine": "RedLine, infected 2025-03-02 14:05 UTC, FR",
         "Password status": "LIVE (not changed since the leak)",
         "Severity": "high (matched by portal)",
         "Seen": "1 time, first 2025-03-10 08:00 UTC, last 2025-03-10 08:00 UTC",
+        "Leak clock": "infected 2025-03-02 14:05 UTC → first seen 2025-03-10 08:00 UTC "
+        "(+7 d 17 h) → alerted now → contained not yet",
     }
 
 
@@ -133,7 +135,7 @@ def test_facts_for_a_cookie_a_hash_and_an_account() -> None:
         live=None,
     )
     assert facts(cookie)["What leaked"] == (
-        "session cookie SESSIONID P************5! (20 characters), expires 2026-01-01 00:00 UTC"
+        "session cookie SESSIONID P…!(16–23), expires 2026-01-01 00:00 UTC"
     )
     assert facts(cookie)["Password status"] == "unknown (no identity provider answer yet)"
     hashed = make_alert(kind=CredentialKind.HASH, secret_hint=None, secret_length=None, live=False)
@@ -144,6 +146,8 @@ def test_facts_for_a_cookie_a_hash_and_an_account() -> None:
     )
     assert facts(account)["What leaked"] == "account named by an exposure source (no secret known)"
     assert facts(account)["Partner"] == "none (own staff or unknown)"
+    combo = facts(make_alert(infected_at=None))  # a combo list names no machine
+    assert combo["Infected machine"] == "not known (no stealer log named the machine)"
 
 
 def test_every_event_has_a_title() -> None:
@@ -167,10 +171,10 @@ def test_portal_and_monitored_account_are_shown() -> None:
     )
     got = facts(alert)
     assert got["Host / portal"] == (
-        "portail-partenaire[.]example[.]org · portal "
-        "hxxps[://]portail-partenaire[.]example[.]org/kairos · under example[.]org"
+        "portail-partenaire.example.org · portal "
+        "https://portail-partenaire.example.org/kairos · under example.org"
     )
-    assert got["Account"] == "partner1@gmail[.]com (monitored account p[.]one@partner[.]example)"
+    assert got["Account"] == "partner1@gmail[.]com (monitored account p.one@partner.example)"
 
 
 def test_slack_message_shows_approval_command_in_code() -> None:
@@ -189,7 +193,7 @@ def test_slack_message_shows_approval_command_in_code() -> None:
 def test_subject_and_digest_subject() -> None:
     alert = make_alert(login="a\r\nBcc: x@y.example", host="h.example")
     assert render.subject(alert) == (
-        "[credwatch] HIGH: Leaked credential found: a Bcc: x@y[.]example on h[.]example"
+        "[credwatch] HIGH: Leaked credential found: a Bcc: x@y[.]example on h.example"
     )
     assert render.digest_subject([alert]) == (
         "[credwatch] 1 credential exposure alert (highest: high)"
@@ -198,7 +202,7 @@ def test_subject_and_digest_subject() -> None:
         "[cw] HIGH: Leaked credential found: xxx"
     )
     assert render.subject(make_alert(login="x" * 500, host="h.example")) == (
-        f"[credwatch] HIGH: Leaked credential found: {'x' * 79}… on h[.]example"
+        f"[credwatch] HIGH: Leaked credential found: {'x' * 79}… on h.example"
     )
     long_prefix = render.subject(make_alert(), prefix="p" * 300)
     assert len(long_prefix) == render.SUBJECT_MAX
@@ -292,3 +296,59 @@ def test_any_hostile_text_stays_inert_and_within_limits(
         "/html",
     }
     json.dumps(render.alert_payload(alert))
+
+
+def with_advice(alert: Alert) -> Alert:
+    from dataclasses import replace
+
+    from monitor.advice import ContainmentRecord, Facts, StepRecord, advise
+    from monitor.types import Outcome
+
+    advice = advise(
+        Facts(
+            exposure=alert.exposure,
+            containments=[
+                ContainmentRecord(provider="okta", decision="contain", status="done", dry_run=False)
+            ],
+            steps=[
+                StepRecord(provider="okta", step="revoke_sessions", outcome=Outcome.DONE),
+                StepRecord(
+                    provider="okta",
+                    step="reset_password",
+                    outcome=Outcome.FAILED,
+                    detail="okta: HTTP 403",
+                ),
+            ],
+        )
+    )
+    return replace(alert, advice=advice)
+
+
+def test_what_to_do_now_leads_every_channel_and_own_identifiers_are_code() -> None:
+    alert = with_advice(
+        make_alert(
+            login="jdupont@example.org",
+            reasons=(Reason.PORTAL, Reason.EMAIL_DOMAIN),
+            url="https://evil.example/phish",
+            infected_at=None,
+        )
+    )
+    message = render.slack_message(alert)
+    todo = message["blocks"][2]["text"]["text"]
+    assert todo == (
+        "*What to do now:*\n• Reset the password of `jdupont@example.org` in okta by hand and "
+        "require a change (okta: HTTP 403)."
+    )
+    assert message["blocks"][1]["text"]["text"].startswith(
+        "Password of `jdupont@example.org` for `portail-partenaire.example.org`."
+    )
+    text = render.text_body(alert)
+    assert "What to do now:\n- Reset the password of jdupont@example.org in okta" in text
+    html = render.html_body(alert)
+    assert "<li>Reset the password of <code>jdupont@example.org</code> in okta" in html
+    # a foreign login from the dump stays plain, defanged text, never code
+    foreign = with_advice(make_alert(login="x@evil.example", url="https://evil.example/p"))
+    foreign_todo = render.slack_message(foreign)["blocks"][2]["text"]["text"]
+    assert "Reset the password of x@evil[.]example in okta" in foreign_todo
+    assert "x@evil[.]example for" in render.slack_message(foreign)["text"]
+    assert "`x@evil" not in render.slack_message(foreign)["blocks"][1]["text"]["text"]
