@@ -20,6 +20,7 @@ from monitor.responder import (
     STEP_BLOCK,
     STEP_LOOKUP,
     STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
     STEP_RESET,
     STEP_REVOKE,
     STEP_STALE,
@@ -164,6 +165,12 @@ def _step_todo(step: str, record: StepRecord | None, provider: str, w: _Words) -
             w.login,
             _t(f" in {provider} by hand and require a change{why}."),
         )
+    if step == STEP_REQUIRE_CHANGE:
+        return (
+            _t("Make "),
+            w.login,
+            _t(f" choose a new password at the next sign-in in {provider}{why}."),
+        )
     if step == STEP_REVOKE:
         return (_t("End the sessions of "), w.login, _t(f" in {provider}{why}."))
     if step == STEP_BLOCK:
@@ -248,11 +255,13 @@ def _partner_done(situation: Situation, e: Exposure, outcomes: Mapping[str, Outc
     if done:
         words = {
             STEP_RESET: "replaced the password",
+            STEP_REQUIRE_CHANGE: "required a new password at the next sign-in",
             STEP_REVOKE: "ended the account's sessions",
             STEP_PORTAL: "ended the portal's sessions",
             STEP_BLOCK: "blocked the account's sign-in",
         }
-        parts = [words[s] for s in (STEP_RESET, STEP_BLOCK, STEP_REVOKE, STEP_PORTAL) if s in done]
+        order = (STEP_RESET, STEP_REQUIRE_CHANGE, STEP_BLOCK, STEP_REVOKE, STEP_PORTAL)
+        parts = [words[s] for s in order if s in done]
         return "On our side we " + ", ".join(parts) + "; the rest is not done yet."
     return "Nothing has been changed on our side yet."
 
@@ -396,7 +405,10 @@ def advise(facts: Facts) -> Advice:
                 todo.append((_t(f"Nothing more to do: {plain(done)}."),))
         else:
             situation = Situation.PARTIAL if state is Verdict.PARTIAL else Situation.NEEDS_ACTION
-            for step in missing(required, outcomes):
+            gaps = missing(required, outcomes)
+            for step in gaps:
+                if step == STEP_REQUIRE_CHANGE and STEP_RESET in gaps:
+                    continue  # the reset by hand already says "and require a change"
                 todo.append(_step_todo(step, steps.get(step), provider, w))
     if situation is not Situation.DISMISSED:  # a false positive's machine is not ours to fix
         todo += _machine(w)

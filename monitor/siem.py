@@ -17,6 +17,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.hint import bucket
 from monitor.normalize import email_domain, safe_url
 from monitor.notify import Alert, AlertEvent
 from monitor.types import CredentialKind, Exposure
@@ -203,7 +204,7 @@ def _document(
             "severity": e.severity.label,
             "reasons": [r.value for r in e.reasons],
             "hint": e.secret_hint,
-            "secret_length": e.secret_length,
+            "secret_length": bucket(e.secret_length)[0] if e.secret_length is not None else None,
             "partner": e.partner,
             "portal": safe_url(e.portal) if e.portal else None,
             "domain": e.domain,

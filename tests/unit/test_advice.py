@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from monitor.advice import ContainmentRecord, Facts, Situation, StepRecord, advise
 from monitor.inert import plain
-from monitor.responder import STEP_BLOCK, STEP_PORTAL, STEP_RESET, STEP_REVOKE
+from monitor.responder import (
+    STEP_BLOCK,
+    STEP_PORTAL,
+    STEP_REQUIRE_CHANGE,
+    STEP_RESET,
+    STEP_REVOKE,
+)
 from monitor.types import CredentialKind, Exposure, ExposureStatus, Outcome, Reason, Severity
 
 EXPOSURE_ID = 4711
@@ -62,10 +68,17 @@ DONE = Outcome.DONE
 CASES: list[tuple[str, dict[str, Any], Situation, str]] = [
     (
         "contained",
-        {"containments": [plan()], "steps": [step(STEP_RESET, DONE), step(STEP_REVOKE, DONE)]},
+        {
+            "containments": [plan()],
+            "steps": [
+                step(STEP_RESET, DONE),
+                step(STEP_REQUIRE_CHANGE, DONE),
+                step(STEP_REVOKE, DONE),
+            ],
+        },
         Situation.CONTAINED,
-        "Nothing more to do: leaked password replaced (change required); identity provider "
-        "sessions revoked in okta.",
+        "Nothing more to do: leaked password replaced by a random one; new password required at "
+        "next sign-in; identity provider sessions revoked in okta.",
     ),
     (
         "partial: the missing step is named",
@@ -83,6 +96,7 @@ CASES: list[tuple[str, dict[str, Any], Situation, str]] = [
             "containments": [plan()],
             "steps": [
                 step(STEP_RESET, DONE),
+                step(STEP_REQUIRE_CHANGE, DONE),
                 step(
                     STEP_REVOKE,
                     Outcome.SKIPPED,
@@ -252,7 +266,11 @@ def test_partner_words_per_situation() -> None:
         Facts(
             exposure=exposure(),
             containments=[plan()],
-            steps=[step(STEP_RESET, DONE), step(STEP_REVOKE, DONE)],
+            steps=[
+                step(STEP_RESET, DONE),
+                step(STEP_REQUIRE_CHANGE, DONE),
+                step(STEP_REVOKE, DONE),
+            ],
         )
     )
     assert contained.partner_done == (
@@ -282,7 +300,10 @@ def test_partner_words_per_situation() -> None:
 
 outcomes = st.sampled_from(list(Outcome))
 steps_st = st.lists(
-    st.tuples(st.sampled_from([STEP_RESET, STEP_REVOKE, STEP_BLOCK, STEP_PORTAL]), outcomes),
+    st.tuples(
+        st.sampled_from([STEP_RESET, STEP_REQUIRE_CHANGE, STEP_REVOKE, STEP_BLOCK, STEP_PORTAL]),
+        outcomes,
+    ),
     max_size=4,
 )
 
@@ -309,5 +330,7 @@ def test_contained_only_when_every_required_step_is_recorded_done(
         needed = {STEP_REVOKE, STEP_PORTAL} if cookie else {STEP_REVOKE}
         assert needed <= done
         assert done & ({STEP_PORTAL} if cookie else {STEP_RESET, STEP_BLOCK})
+        if not cookie and STEP_BLOCK not in done:  # replaced: a new one must also be chosen
+            assert {STEP_RESET, STEP_REQUIRE_CHANGE} <= done
     else:
         assert "Nothing more to do" not in " ".join(plain(t) for t in advice.todo)

@@ -82,6 +82,7 @@ def make_alert(
                 ),
                 steps=(
                     StepRecord(provider="okta", step="reset_password", outcome=Outcome.DONE),
+                    StepRecord(provider="okta", step="require_change", outcome=Outcome.DONE),
                     StepRecord(provider="okta", step="revoke_sessions", outcome=Outcome.DONE),
                 ),
                 partner_contact=contact,
