@@ -18,7 +18,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from monitor import hardening, logs, output, plugins, queue, triage, worker
+from monitor import hardening, logs, output, plugins, proc, queue, triage, worker
 from monitor.app import App, open_app
 from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
 from monitor.errors import ConfigError, CredwatchError
@@ -186,8 +186,11 @@ def scan(
         bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
     ] = False,
     range_size: Annotated[
-        int, typer.Option(help="Bytes of a text base per unit.")
-    ] = worker.DEFAULT_RANGE,
+        int,
+        typer.Option(
+            help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."
+        ),
+    ] = 0,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:
@@ -263,9 +266,15 @@ async def _scan_units(
         else:
             rows.append(row)
 
+    if not range_size:
+        range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
     async with _open(config) as a:
         units = await a.scanner.enqueue(
-            paths, scan_id=scan_id, entrypoint=entry, range_size=range_size
+            paths,
+            scan_id=scan_id,
+            entrypoint=entry,
+            range_size=range_size,
+            owner=None if cluster else str(proc.me()),  # local units die with this process
         )
         drains: list[asyncio.Task[None]] = []
 
@@ -321,10 +330,12 @@ def worker_cmd(
         finally:
             worker.stop(procs)
         return
-    entry = queue.local_entrypoint(local) if local else queue.CLUSTER
 
     async def go() -> None:
         async with _open(config) as a:
+            entry = (
+                [queue.local_entrypoint(local)] if local else worker.entrypoints(a, queue.CLUSTER)
+            )
             await worker.serve(a, entry, lease=lease, drain=bool(local))
 
     _run(go)
@@ -676,8 +687,10 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
             sources = [asdict(r) for r in await a.store.recent_sources(10)]
             quarantined = [asdict(q) for q in await a.store.quarantined(20)]
             skipped = [asdict(s) for s in await a.store.skipped(10)]
+            interrupted = await a.store.interrupted_count()
         return {
             "backlog": backlog,
+            "interrupted": interrupted,
             "recent_sources": sources,
             "quarantined": quarantined,
             "skipped": skipped,

@@ -20,6 +20,7 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CLUSTER = "credwatch_unit"  # the entrypoint every `credwatch worker` serves
+POLLS = "credwatch_poll"  # API polls: served by the processes that have the feeds configured
 
 
 def local_entrypoint(scan_id: str) -> str:
@@ -29,7 +30,9 @@ def local_entrypoint(scan_id: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    """One piece of work: a byte range of a text base (`start`/`stop`), or a whole path."""
+    """One piece of work: a byte range of a text base (`start`/`stop`), a whole path, or,
+    with `feed`, one poll of that API feed about the organisation's targets (the feed's name
+    only: its credentials stay in the worker's environment)."""
 
     unit_id: int
     scan_id: str
@@ -38,6 +41,7 @@ class Unit:
     identity: str  # the source identity (path, size, mtime) the unit was cut from
     start: int | None = None
     stop: int | None = None
+    feed: str = ""
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -76,14 +80,15 @@ Handler = Callable[[Unit], Awaitable[None]]
 
 async def serve(
     dsn: str,
-    entrypoint: str,
+    entrypoints: str | Sequence[str],
     handle: Handler,
     *,
     lease: float = 30.0,
     drain: bool = False,
 ) -> None:
-    """Take units of `entrypoint` one at a time and hand them to `handle` until stopped (or,
-    with `drain`, until none is left). A unit's heartbeat is renewed while it runs."""
+    """Take units of `entrypoints` and hand them to `handle` until stopped (or, with `drain`,
+    until none is left). A unit's heartbeat is renewed while it runs. A process holds at most
+    two units (the one it reads and the next): the others stay for the other processes."""
     from pgqueuer import PgQueuer
     from pgqueuer.models import Job
     from pgqueuer.types import QueueExecutionMode
@@ -92,14 +97,17 @@ async def serve(
     try:
         pgq = PgQueuer.from_asyncpg_connection(conn)
 
-        @pgq.entrypoint(entrypoint, on_failure="hold")
         async def run(job: Job) -> None:
             if job.payload is None:
                 return
             await handle(Unit.decode(job.payload))
 
+        for name in [entrypoints] if isinstance(entrypoints, str) else entrypoints:
+            pgq.entrypoint(name, on_failure="hold")(run)
+
         await pgq.run(
             batch_size=1,
+            max_concurrent_tasks=2,  # PgQueuer's floor (twice the batch): one running, one next
             dequeue_timeout=timedelta(seconds=1),
             mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
             heartbeat_timeout=timedelta(seconds=lease),
