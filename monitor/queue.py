@@ -8,6 +8,7 @@ both commit together. A worker that dies holding a unit stops its heartbeat; aft
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -87,8 +88,9 @@ async def serve(
     drain: bool = False,
 ) -> None:
     """Take units of `entrypoints` and hand them to `handle` until stopped (or, with `drain`,
-    until none is left). A unit's heartbeat is renewed while it runs. A process holds at most
-    two units (the one it reads and the next): the others stay for the other processes."""
+    until none is left). A unit's heartbeat is renewed while it runs (and while it waits). A
+    process reads one unit at a time and holds at most one more (PgQueuer's floor is twice the
+    batch): the others stay for the other processes."""
     from pgqueuer import PgQueuer
     from pgqueuer.models import Job
     from pgqueuer.types import QueueExecutionMode
@@ -97,10 +99,13 @@ async def serve(
     try:
         pgq = PgQueuer.from_asyncpg_connection(conn)
 
+        one = asyncio.Lock()  # one unit read at a time: two would fight over one core
+
         async def run(job: Job) -> None:
             if job.payload is None:
                 return
-            await handle(Unit.decode(job.payload))
+            async with one:
+                await handle(Unit.decode(job.payload))
 
         for name in [entrypoints] if isinstance(entrypoints, str) else entrypoints:
             pgq.entrypoint(name, on_failure="hold")(run)

@@ -129,6 +129,28 @@ def cores() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
+def units_hint(paths: Sequence[Path], range_size: int) -> int:
+    """About how many units `paths` make (no more processes than units are started)."""
+    count = 0
+    for p in paths:
+        try:
+            size = p.stat().st_size if p.is_file() else 0
+        except OSError:
+            size = 0
+        count += max(1, -(-size // max(1, range_size)))
+    return count
+
+
+async def until_queued(app: App, scan_id: str, *, patience: float = 120.0) -> None:
+    """Wait until the scan `scan_id` has queued units (a local worker starts with its scan)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + patience
+    while loop.time() < end:
+        if (await app.store.scan_progress(scan_id)).units:
+            return
+        await asyncio.sleep(0.05)
+
+
 def range_for(paths: Sequence[Path], processes: int) -> int:
     """Bytes per unit when none was asked for: about UNITS_PER_PROCESS units per process over
     the whole input (so a process that started late or reads a slow part is not waited for),
