@@ -279,6 +279,7 @@ async def _scan_units(
                 entrypoint=entry,
                 range_size=range_size,
                 owner=None if cluster else str(proc.me()),  # local units die with this process
+                streams=1 if cluster else n,
             )
             drains: list[asyncio.Task[None]] = []
 

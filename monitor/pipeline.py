@@ -91,6 +91,23 @@ def poll_identity(kind: str, feed: str) -> str:
     return f"{kind}:{feed}"
 
 
+def interleave(spans: list[tuple[int, int]], streams: int) -> list[tuple[int, int]]:
+    """The queue order of a file's ranges for `streams` processes: the file cut into
+    `streams` runs of consecutive ranges, taken two ranges of each run in turn (a process
+    holds two units at a time). A process then mostly reads consecutive ranges, and knows the
+    line count at the start of the next one from the end of the last: only the first range of
+    each run costs a count of the newlines before it. The order never changes what is found."""
+    if streams <= 1 or len(spans) <= 2:
+        return spans
+    size = -(-len(spans) // streams)
+    runs = [spans[i : i + size] for i in range(0, len(spans), size)]
+    order: list[tuple[int, int]] = []
+    for at in range(0, size, 2):
+        for run in runs:
+            order.extend(run[at : at + 2])
+    return order
+
+
 def _canonical(path: Path) -> Path:
     """The path a file is known by whatever path it was given by: absolute, symlinks and
     `..` resolved (an unreadable path is kept as given: the read reports it)."""
@@ -204,12 +221,14 @@ class Scanner:
         range_size: int,
         kind: str = "file",
         owner: str | None = None,
+        streams: int = 1,
     ) -> int:
         """Record each path as a source and queue its units (byte ranges of a large text base,
         else the whole path) in the same transaction; returns how many units were queued.
         `owner`: the process whose own workers drain them (a local scan)."""
         count = 0
-        for planned in await self.plan(paths, range_size=range_size, kind=kind):
+        planned_sources = await self.plan(paths, range_size=range_size, kind=kind, streams=streams)
+        for planned in planned_sources:
             units = await self.store.start_source_units(
                 kind=planned.kind,
                 location=planned.location,
@@ -223,9 +242,10 @@ class Scanner:
         return count
 
     async def plan(
-        self, paths: Sequence[Path], *, range_size: int, kind: str = "file"
+        self, paths: Sequence[Path], *, range_size: int, kind: str = "file", streams: int = 1
     ) -> list[PlannedSource]:
-        """Each path as a source to queue, cut into byte ranges where it can be."""
+        """Each path as a source to queue, cut into byte ranges where it can be, queued in
+        `streams` interleaved runs of consecutive ranges (see `interleave`)."""
 
         def one(path: Path) -> PlannedSource:
             path = _canonical(path)
@@ -234,7 +254,7 @@ class Scanner:
                 kind=kind,
                 location=str(path),
                 identity=identity_of(path),
-                spans=list(spans) if spans else [None],
+                spans=interleave(list(spans), streams) if spans else [None],
             )
 
         return [await asyncio.to_thread(one, p) for p in paths]

@@ -201,3 +201,33 @@ async def test_a_unit_killed_midway_records_its_problems_once(
     assert [(u["status"], u["problems"]) for u in units] == [("done", files)]
     assert sightings == files
     assert len(out.decode().splitlines()) == files
+
+
+async def test_a_local_scan_with_two_processes_equals_one_process(dsn: str, tmp_path: Path) -> None:
+    from tests.integration.test_cluster import corpus, drop_db, facts, local_scan, second_db
+
+    config, paths = corpus(tmp_path)
+    other = await second_db(dsn, "two")
+    try:
+        local_scan(dsn, tmp_path, config, paths)
+        expected = await facts(dsn)
+        proc = await asyncio.create_subprocess_exec(
+            *cli("scan", "--config", str(config), "--workers", "2", "--range-size", "65536"),
+            *map(str, paths),
+            env=env_for(other, tmp_path),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, err = await asyncio.wait_for(proc.communicate(), 300)
+        assert proc.returncode == 1, err.decode()[-3000:]
+        got = await facts(other)
+        async with asyncpg.create_pool(other, min_size=1, max_size=1) as p:
+            units = await p.fetch("SELECT status FROM work_units")
+            owners = await p.fetchval("SELECT count(*) FROM sources WHERE owner IS NOT NULL")
+            left = await p.fetchval("SELECT count(*) FROM pgqueuer")
+    finally:
+        await drop_db(other)
+    assert len(units) > 4 and {u["status"] for u in units} == {"done"} and left == 0
+    assert owners == len(paths)  # local units belong to the scan's process
+    assert got == expected
+    assert "2 path(s) in" in " ".join(err.decode().split())
