@@ -18,7 +18,7 @@ from monitor.dropfolder import DropFolder, DropRetry
 from monitor.errors import CredwatchError, resource_fault
 from monitor.feed import ApiFeed
 from monitor.pipeline import Sighting, identity_of, poll_identity
-from monitor.queue import CLUSTER, POLLS
+from monitor.queue import CLUSTER, poll_entrypoint
 from monitor.scheduler import build_scheduler, cron_trigger, scheduled_time
 from monitor.store.records import PlannedSource, ScanProgress
 from monitor.store.store import UNAVAILABLE, DatabaseError, DatabaseUnavailable
@@ -194,7 +194,9 @@ class Daemon:
         ]
         scan_id = f"hibp-{new_scan_id()}"
         gap = self.config.serve.hibp_interval_minutes * 30
-        if await self._fire("hibp", scan_id, planned, min_gap=gap, queue_name=POLLS):
+        if await self._fire(
+            "hibp", scan_id, planned, min_gap=gap, queue_name=poll_entrypoint(name)
+        ):
             self.metrics.sources.labels(kind="hibp").inc()
 
     async def _fire(
@@ -300,7 +302,9 @@ class Daemon:
                 await runner.cleanup()
 
     async def _serve_units(self) -> None:
-        entrypoints = [CLUSTER, POLLS] if self.hibp is not None else [CLUSTER]
+        entrypoints = [CLUSTER]
+        if self.hibp is not None:
+            entrypoints.append(poll_entrypoint(self.hibp.name))
         while True:
             try:
                 await serve_units(

@@ -21,7 +21,12 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CLUSTER = "credwatch_unit"  # the entrypoint every `credwatch worker` serves
-POLLS = "credwatch_poll"  # API polls: served by the processes that have the feeds configured
+
+
+def poll_entrypoint(feed: str) -> str:
+    """The entrypoint of an API feed's polls: served only by processes that have the feed
+    configured (its key stays in their environment)."""
+    return f"credwatch_poll_{feed}"
 
 
 def local_entrypoint(scan_id: str) -> str:
@@ -74,6 +79,16 @@ async def enqueue(conn: asyncpg.Connection, entrypoint: str, units: Sequence[Uni
         [0] * len(units),
         dedupe_key=[f"unit:{u.unit_id}" for u in units],
     )
+
+
+async def forget(conn: asyncpg.Connection, entrypoints: Sequence[str]) -> None:
+    """Drop what is queued under `entrypoints` (a local scan whose process is gone)."""
+    if not entrypoints:  # PGQueuer empties the whole queue when given none
+        return
+    from pgqueuer.db import AsyncpgDriver
+    from pgqueuer.queries import Queries
+
+    await Queries(AsyncpgDriver(conn)).clear_queue(list(entrypoints))
 
 
 Handler = Callable[[Unit], Awaitable[None]]

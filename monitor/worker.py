@@ -44,8 +44,8 @@ def report(s: Sighting) -> str:
 
 
 def entrypoints(app: App, entrypoint: str) -> list[str]:
-    """What a process serves: `entrypoint`, and the API polls when it has API feeds."""
-    return [entrypoint, queue.POLLS] if app.api_feeds else [entrypoint]
+    """What a process serves: `entrypoint`, and the polls of the API feeds it has."""
+    return [entrypoint, *(queue.poll_entrypoint(name) for name in sorted(app.api_feeds))]
 
 
 async def serve(

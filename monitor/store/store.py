@@ -9,7 +9,7 @@ from datetime import datetime
 
 import asyncpg
 
-from monitor.queue import Unit, enqueue
+from monitor.queue import Unit, enqueue, forget, local_entrypoint
 from monitor.store.actions import PgActionLog
 from monitor.store.queries import sql
 from monitor.store.records import (
@@ -145,8 +145,11 @@ class Store:
         """Mark sources whose process is gone `interrupted`; returns how many were."""
         if not source_ids:
             return 0
-        async with self._pool.acquire() as conn:
-            done = await conn.execute(sql("source_interrupt"), list(source_ids), db_text(reason))
+        ids, why = list(source_ids), db_text(reason)
+        async with self._pool.acquire() as conn, conn.transaction():
+            done = await conn.execute(sql("source_interrupt"), ids, why)
+            scans = {str(r["scan_id"]) for r in await conn.fetch(sql("units_interrupt"), ids, why)}
+            await forget(conn, sorted(local_entrypoint(s) for s in scans))
         return int(done.split()[-1])
 
     async def interrupted_count(self) -> int:

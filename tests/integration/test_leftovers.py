@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,3 +135,32 @@ async def test_one_file_by_relative_absolute_or_symlinked_path_is_one_source(
     assert [(s["origin"], s["line"]) for s in sightings] == [(str(dump.resolve()), 1)]
     assert len(sources) == 1 and locations == {str(dump.resolve())}
     assert os.path.islink(tmp_path / "link.txt")
+
+
+async def test_a_killed_local_scan_with_workers_leaves_no_queued_units(
+    dsn: str, pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    cfg = setup(tmp_path)
+    dump = big_dump(tmp_path / "dump.txt", blocks=400)
+    env = env_for(dsn, tmp_path)
+    args = ["--workers", "2", "--range-size", "1048576", str(dump)]
+    scan = await asyncio.create_subprocess_exec(
+        *cli("scan", "--config", str(cfg), *args),
+        env=env, stdout=PIPE, stderr=PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(60):
+            while not await pool.fetchval("SELECT count(*) FROM sightings"):
+                await asyncio.sleep(0.005)
+    finally:
+        os.killpg(scan.pid, signal.SIGKILL)  # the scan and the worker process it started
+        await scan.communicate()
+    queued = await pool.fetchval("SELECT count(*) FROM work_units WHERE status = 'queued'")
+    assert queued > 0, "the scan ended before the kill"
+    res = await run(cli("status", "--config", str(cfg), "--json"), env)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["interrupted"] == 1
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM pgqueuer") == 0
+        left = await conn.fetchval("SELECT count(*) FROM work_units WHERE status = 'queued'")
+    assert left == 0
