@@ -111,8 +111,8 @@ async def follow(
         after = 0 if progress.finished else last
         while True:
             rows = await app.store.scan_hits(scan_id, after=after)
-            for hit_id, row in rows:
-                after = last = max(last, hit_id)
+            for hit_id, row in rows:  # in id order: the next page starts after this one
+                after, last = hit_id, max(last, hit_id)
                 if hit_id not in seen:
                     seen.add(hit_id)
                     on_row(json.loads(row))
