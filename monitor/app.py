@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor import keys, logs, plugins
+from monitor import keys, leftovers, logs, plugins, spool
 from monitor.config import Config, hmac_key, load_config, previous_hmac_keys
 from monitor.feed import ApiFeed, PathFeed
 from monitor.notify import Notifier
@@ -179,6 +179,9 @@ async def open_app(
             directory=roles.directory,
         )
         stack.push_async_callback(responses.aclose)
+        workdir = config.scan.workdir or default_workdir(db.data_dir())
+        await leftovers.clear(store, workdir)
+        stack.callback(spool.remove_own, workdir)
         scanner = Scanner(
             store,
             config,
@@ -187,7 +190,7 @@ async def open_app(
             key=key,
             previous_keys=previous,
             channels=channels,
-            workdir=config.scan.workdir or default_workdir(db.data_dir()),
+            workdir=workdir,
             planner=responses,
             progress=progress,
             routes=routes,

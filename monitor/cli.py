@@ -23,6 +23,7 @@ from monitor import (
     logs,
     output,
     plugins,
+    proc,
     queue,
     triage,
     worker,
@@ -181,8 +182,11 @@ def scan(
         bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
     ] = False,
     range_size: Annotated[
-        int, typer.Option(help="Bytes of a text base per unit.")
-    ] = worker.DEFAULT_RANGE,
+        int,
+        typer.Option(
+            help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."
+        ),
+    ] = 0,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:
@@ -258,33 +262,44 @@ async def _scan_units(
         else:
             rows.append(row)
 
-    async with _open(config) as a:
-        units = await a.scanner.enqueue(
-            paths, scan_id=scan_id, entrypoint=entry, range_size=range_size
-        )
-        drains: list[asyncio.Task[None]] = []
-
-        def keep_going() -> None:  # this process drains until every unit is closed
-            if not drains or drains[-1].done():
-                drains.append(
-                    asyncio.create_task(worker.serve(a, entry, lease=LOCAL_LEASE, drain=True))
-                )
-
-        if not cluster:  # this process drains too; n - 1 more take the other units
-            args = worker.worker_args(config, lease=LOCAL_LEASE, local=scan_id)
-            procs.extend(worker.spawn(min(n, units) - 1, args))
-            keep_going()
-        try:
-            progress = await worker.follow(
-                a, scan_id, on_row, keep_going=None if cluster else keep_going
+    if not range_size:
+        range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
+    if not cluster:  # started first: they load while this process queues the units
+        args = worker.worker_args(config, lease=LOCAL_LEASE, local=scan_id)
+        procs.extend(worker.spawn(min(n, worker.units_hint(paths, range_size)) - 1, args))
+    try:
+        async with _open(config) as a:
+            await a.scanner.enqueue(
+                paths,
+                scan_id=scan_id,
+                entrypoint=entry,
+                range_size=range_size,
+                owner=None if cluster else str(proc.me()),  # local units die with this process
+                streams=1 if cluster else n,
             )
-        finally:
-            worker.stop(procs)
-            for task in drains:
-                task.cancel()
-            await asyncio.gather(*drains, return_exceptions=True)
-        problems = await a.store.scan_problems(scan_id)
-        await a.respond_and_alert(batch=10_000)
+            drains: list[asyncio.Task[None]] = []
+
+            def keep_going() -> None:  # this process drains until every unit is closed
+                if not drains or drains[-1].done():
+                    drains.append(
+                        asyncio.create_task(worker.serve(a, entry, lease=LOCAL_LEASE, drain=True))
+                    )
+
+            if not cluster:  # this process drains too; n - 1 more take the other units
+                keep_going()
+            try:
+                progress = await worker.follow(
+                    a, scan_id, on_row, keep_going=None if cluster else keep_going
+                )
+            finally:
+                worker.stop(procs)
+                for task in drains:
+                    task.cancel()
+                await asyncio.gather(*drains, return_exceptions=True)
+            problems = await a.store.scan_problems(scan_id)
+            await a.respond_and_alert(batch=10_000)
+    finally:
+        worker.stop(procs)
     if not as_json:
         output.print_sightings(rows)
     output.print_problems(problems)
@@ -316,10 +331,14 @@ def worker_cmd(
         finally:
             worker.stop(procs)
         return
-    entry = queue.local_entrypoint(local) if local else queue.CLUSTER
 
     async def go() -> None:
         async with _open(config) as a:
+            if local:  # started with the scan: its units may not be queued yet
+                await worker.until_queued(a, local)
+            entry = (
+                [queue.local_entrypoint(local)] if local else worker.entrypoints(a, queue.CLUSTER)
+            )
             await worker.serve(a, entry, lease=lease, drain=bool(local))
 
     _run(go)
@@ -672,8 +691,10 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
             sources = [asdict(r) for r in await a.store.recent_sources(10)]
             quarantined = [asdict(q) for q in await a.store.quarantined(20)]
             skipped = [asdict(s) for s in await a.store.skipped(10)]
+            interrupted = await a.store.interrupted_count()
         return {
             "backlog": backlog,
+            "interrupted": interrupted,
             "recent_sources": sources,
             "quarantined": quarantined,
             "skipped": skipped,

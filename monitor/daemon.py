@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiohttp import web
@@ -19,11 +21,23 @@ from monitor.decisions import can_listen
 from monitor.dropfolder import DropFolder, DropRetry
 from monitor.errors import CredwatchError, resource_fault
 from monitor.feed import ApiFeed
-from monitor.pipeline import Sighting, identity_of
-from monitor.scheduler import build_scheduler, cron_trigger, once_per_cluster, period_of
+from monitor.pipeline import Sighting, identity_of, poll_identity
+from monitor.queue import CLUSTER, poll_entrypoint
+from monitor.scheduler import (
+    PURGE_JOB,
+    build_scheduler,
+    cron_trigger,
+    daily_trigger,
+    scheduled_time,
+)
+from monitor.store.records import PlannedSource, ScanProgress
 from monitor.store.store import UNAVAILABLE, DatabaseError, DatabaseUnavailable
+from monitor.worker import DEFAULT_RANGE, FOLLOW_EVERY, new_scan_id
+from monitor.worker import serve as serve_units
 
 log = logging.getLogger(__name__)
+
+UNIT_LEASE = 30.0  # seconds without a heartbeat before another worker takes a unit over
 
 
 class MetricsBindError(CredwatchError):
@@ -148,38 +162,90 @@ class Daemon:
         self.metrics.alerts_failed.inc(done.failed)
 
     async def nightly(self) -> None:
-        sources = [p for p in self.config.serve.sources if p.exists()]
-        missing = [p for p in self.config.serve.sources if not p.exists()]
+        """Record tonight's firing under its scheduled time and queue its units, together (a
+        crash in between neither loses nor doubles the night's work); the cluster's workers
+        (this daemon among them) read them. Another daemon that fires the same night stands
+        down."""
+        serve = self.config.serve
+        sources = [p for p in serve.sources if p.exists()]
+        missing = [p for p in serve.sources if not p.exists()]
         for p in missing:
             log.warning("nightly source missing", extra={"path": str(p)})
             self.metrics.errors.labels(kind="source_missing").inc()
-        async with self._busy:
-            self.metrics.nightly_runs.inc()
-            async with self.app.delivering():
-                results = await self.scanner.scan(sources, on_sighting=self._count, kind="nightly")
-            for result in results:
-                self.metrics.sources.labels(kind="nightly").inc()
-                self.metrics.lines.inc(result.totals.lines)
-            self.metrics.last_scan.set_to_current_time()
-            await self.respond_and_alert()
-            self.metrics.last_nightly.set_to_current_time()
-            log.info(
-                "nightly run done",
-                extra={
-                    "sources": len(results),
-                    "missing": len(missing),
-                    "lines": sum(r.totals.lines for r in results),
-                    "matches": sum(r.totals.matches for r in results),
-                },
-            )
+        slot = scheduled_time(cron_trigger(serve.nightly, serve.timezone))
+        scan_id = f"nightly-{slot.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}"
+        planned = await self.scanner.plan(sources, range_size=DEFAULT_RANGE, kind="nightly")
+        progress = await self._fire("nightly", scan_id, planned, slot=slot)
+        if progress is None:
+            return
+        self.metrics.nightly_runs.inc()
+        self.metrics.sources.labels(kind="nightly").inc(len(planned))
+        self.metrics.lines.inc(progress.lines)
+        self.metrics.last_scan.set_to_current_time()
+        self.metrics.last_nightly.set_to_current_time()
+        log.info(
+            "nightly run done",
+            extra={
+                "sources": len(planned),
+                "missing": len(missing),
+                "units": progress.units,
+                "failed": progress.failed,
+                "lines": progress.lines,
+            },
+        )
 
     async def poll_hibp(self) -> None:
+        """Queue one HIBP poll for the cluster (its name only: each worker holds its own key),
+        unless another daemon queued one in the last half interval."""
         if self.hibp is None:
             return
-        async with self._busy:
-            await self.scanner.ingest(self.hibp, on_sighting=self._count)
+        name = self.hibp.name
+        planned = [
+            PlannedSource(
+                kind="hibp", location=name, identity=poll_identity("hibp", name), feed=name
+            )
+        ]
+        scan_id = f"hibp-{new_scan_id()}"
+        gap = self.config.serve.hibp_interval_minutes * 30
+        if await self._fire(
+            "hibp", scan_id, planned, min_gap=gap, queue_name=poll_entrypoint(name)
+        ):
             self.metrics.sources.labels(kind="hibp").inc()
+
+    async def _fire(
+        self,
+        job: str,
+        scan_id: str,
+        planned: list[PlannedSource],
+        *,
+        slot: datetime | None = None,
+        min_gap: float = 0.0,
+        queue_name: str = CLUSTER,
+    ) -> ScanProgress | None:
+        """Record a firing with its units, follow them until every one is closed, then record
+        the firing finished and deliver. None when another process had the firing."""
+        units = await self.store.fire(
+            job,
+            host=socket.gethostname(),
+            slot=slot,
+            min_gap=min_gap,
+            scan_id=scan_id,
+            planned=planned,
+            entrypoint=queue_name,
+        )
+        if units is None:
+            log.info("scheduled run taken by another process", extra={"job": job})
+            return None
+        log.info("scheduled run queued", extra={"job": job, "scan": scan_id, "units": len(units)})
+        while True:  # the units may be read by any worker of the cluster: ask the store
+            progress = await self.store.scan_progress(scan_id)
+            if progress.finished:
+                break
+            await asyncio.sleep(FOLLOW_EVERY)
+        await self.store.finish_scan_run(job, scan_id)
+        async with self._busy:
             await self.respond_and_alert()
+        return progress
 
     async def purge(self) -> None:
         """The scheduled retention purge ([retention] days), logged and counted."""
@@ -217,19 +283,29 @@ class Daemon:
         return build_scheduler(
             timezone=serve.timezone,
             nightly_cron=serve.nightly,
-            nightly=once_per_cluster(
-                self.store,
-                "nightly",
-                period_of(cron_trigger(serve.nightly, serve.timezone)) / 2,
-                self.nightly,
-            ),
+            nightly=self.nightly,
             poll_minutes=serve.hibp_interval_minutes if self.hibp else 0,
-            poll=once_per_cluster(
-                self.store, "hibp", serve.hibp_interval_minutes * 30, self.poll_hibp
-            ),
+            poll=self.poll_hibp,
             purge_at=keep.purge_at if keep.days is not None else None,
-            purge=once_per_cluster(self.store, "purge", 12 * 3600, self.purge),
+            purge=self.purge_once,
         )
+
+    async def purge_once(self) -> None:
+        """Today's purge, by the one daemon of the cluster that records its firing first."""
+        keep, serve = self.config.retention, self.config.serve
+        if keep.days is None:
+            return
+        slot = scheduled_time(daily_trigger(keep.purge_at, serve.timezone))
+        scan_id = f"purge-{slot.astimezone(UTC).strftime('%Y%m%dT%H%M%S')}"
+        taken = await self.store.fire(
+            PURGE_JOB, host=socket.gethostname(), slot=slot, min_gap=0.0, scan_id=scan_id,
+            planned=[], entrypoint=CLUSTER,
+        )  # fmt: skip
+        if taken is None:
+            log.info("scheduled run taken by another process", extra={"job": PURGE_JOB})
+            return
+        await self.purge()
+        await self.store.finish_scan_run(PURGE_JOB, scan_id)
 
     async def run(self, stop: asyncio.Event) -> None:
         runner = None
@@ -247,9 +323,13 @@ class Daemon:
                     f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}"
                 ) from None
             log.info("metrics listening", extra={"host": host, "port": port})
+        units = None
         if self.options.schedule:
             sched = self.scheduler()
             sched.start()
+            # This daemon is one of the cluster's workers: it reads queued units (tonight's,
+            # or those a killed process left) and, with the HIBP feed configured, the polls.
+            units = asyncio.create_task(self._serve_units())
         listeners = self._listen() if self.options.schedule else []
         drop = (
             DropFolder(self.options.watch_dir, settle=self.config.serve.settle_seconds)
@@ -279,6 +359,10 @@ class Daemon:
             await asyncio.gather(*listeners, return_exceptions=True)
             if sched is not None:
                 sched.shutdown(wait=False)
+            if units is not None:
+                units.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await units
             # Let a scheduled job in hand finish or abandon: its source stays unfinished and
             # is read again next time (sightings and alerts are deduplicated).
             async with self._busy:
@@ -294,6 +378,26 @@ class Daemon:
             for n in self.app.notifiers
             if can_listen(n)
         ]
+
+    async def _serve_units(self) -> None:
+        entrypoints = [CLUSTER]
+        if self.hibp is not None:
+            entrypoints.append(poll_entrypoint(self.hibp.name))
+        while True:
+            try:
+                await serve_units(
+                    self.app,
+                    entrypoints,
+                    lease=UNIT_LEASE,
+                    drain=False,
+                    on_sighting=self._count,
+                    hold=lambda: self._busy,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: serve again once it is back
+                self._transient(exc)
+            await asyncio.sleep(self.config.serve.outbox_interval_seconds)
 
     @property
     def metrics_address(self) -> tuple[str, int]:

@@ -251,6 +251,11 @@ def print_status(data: dict[str, Any]) -> None:
         f"{b['awaiting_approval']}, failed {b['containments_failed']} · failed sources "
         f"{b['sources_failed']} · lines ingested {b['lines_ingested']}"
         + (f" · dropped files quarantined {b['quarantined']}" if b.get("quarantined") else "")
+        + (
+            f" · sources interrupted {data['interrupted']} (their process stopped)"
+            if data.get("interrupted")
+            else ""
+        )
     )
     table = _table("Recent sources")
     for col in ("id", "kind", "location", "status", "started", "lines", "matches", "problems"):

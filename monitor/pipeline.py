@@ -12,13 +12,13 @@ import logging
 import os
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from monitor import leak_clock
+from monitor import leak_clock, proc
 from monitor.config import Config
 from monitor.errors import FeedError, resource_fault
 from monitor.feed import (
@@ -37,7 +37,7 @@ from monitor.problem_log import ProblemLog
 from monitor.queue import Unit
 from monitor.routing import Routes
 from monitor.screen import build_screen
-from monitor.store.records import SourceTotals
+from monitor.store.records import PlannedSource, SourceTotals
 from monitor.store.store import RowRefused, Store
 from monitor.store.tx import Tx
 from monitor.types import Match, Problem, VictimInfo
@@ -90,6 +90,37 @@ class PlanLike(Protocol):
 Report = Callable[["Sighting"], str]  # a sighting as the scan output shows it (JSON, hints only)
 OnSighting = Callable[[Sighting], Awaitable[None] | None]
 OnProblem = Callable[[Problem], Awaitable[None] | None]
+
+
+def poll_identity(kind: str, feed: str) -> str:
+    """What makes an API poll's source: the feed (its targets come from the config)."""
+    return f"{kind}:{feed}"
+
+
+def interleave(spans: list[tuple[int, int]], streams: int) -> list[tuple[int, int]]:
+    """The queue order of a file's ranges for `streams` processes: the file cut into
+    `streams` runs of consecutive ranges, taken two ranges of each run in turn (a process
+    holds two units at a time). A process then mostly reads consecutive ranges, and knows the
+    line count at the start of the next one from the end of the last: only the first range of
+    each run costs a count of the newlines before it. The order never changes what is found."""
+    if streams <= 1 or len(spans) <= 2:
+        return spans
+    size = -(-len(spans) // streams)
+    runs = [spans[i : i + size] for i in range(0, len(spans), size)]
+    order: list[tuple[int, int]] = []
+    for at in range(0, size, 2):
+        for run in runs:
+            order.extend(run[at : at + 2])
+    return order
+
+
+def _canonical(path: Path) -> Path:
+    """The path a file is known by whatever path it was given by: absolute, symlinks and
+    `..` resolved (an unreadable path is kept as given: the read reports it)."""
+    try:
+        return path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return path
 
 
 def identity_of(path: Path) -> str:
@@ -166,9 +197,10 @@ class Scanner:
         on_problem: OnProblem | None = None,
         kind: str = "file",
     ) -> SourceResult:
+        path = _canonical(path)  # the same file by any path is one source, one origin
         location = str(path)
         source_id = await self.store.start_source(
-            kind=kind, location=location, identity=identity_of(path)
+            kind=kind, location=location, identity=identity_of(path), owner=str(proc.me())
         )
         totals = FeedTotals()
         try:
@@ -195,42 +227,88 @@ class Scanner:
         entrypoint: str,
         range_size: int,
         kind: str = "file",
+        owner: str | None = None,
+        streams: int = 1,
     ) -> int:
         """Record each path as a source and queue its units (byte ranges of a large text base,
-        else the whole path) in the same transaction; returns how many units were queued."""
+        else the whole path) in the same transaction; returns how many units were queued.
+        `owner`: the process whose own workers drain them (a local scan)."""
         count = 0
-        for path in paths:
-            spans = await asyncio.to_thread(self.feed.split, path, range_size)
+        planned_sources = await self.plan(paths, range_size=range_size, kind=kind, streams=streams)
+        for planned in planned_sources:
             units = await self.store.start_source_units(
-                kind=kind,
-                location=str(path),
-                identity=identity_of(path),
+                kind=planned.kind,
+                location=planned.location,
+                identity=planned.identity,
                 scan_id=scan_id,
-                spans=list(spans) if spans else [None],
+                spans=planned.spans,
                 entrypoint=entrypoint,
+                owner=owner,
             )
             count += len(units)
         return count
 
-    async def run_unit(self, unit: Unit, *, report: Report) -> None:
-        """Read one unit, store its matches with the scan's report of each, close the unit.
-        A unit already closed is skipped; one run again after a lost lease stores nothing
-        twice (sightings, alerts and reports are unique on what was found, not on the run)."""
+    async def plan(
+        self, paths: Sequence[Path], *, range_size: int, kind: str = "file", streams: int = 1
+    ) -> list[PlannedSource]:
+        """Each path as a source to queue, cut into byte ranges where it can be, queued in
+        `streams` interleaved runs of consecutive ranges (see `interleave`)."""
+
+        def one(path: Path) -> PlannedSource:
+            path = _canonical(path)
+            spans = self.feed.split(path, range_size)
+            return PlannedSource(
+                kind=kind,
+                location=str(path),
+                identity=identity_of(path),
+                spans=interleave(list(spans), streams) if spans else [None],
+            )
+
+        return [await asyncio.to_thread(one, p) for p in paths]
+
+    async def run_unit(
+        self,
+        unit: Unit,
+        *,
+        report: Report,
+        api_feeds: Mapping[str, ApiFeed] | None = None,
+        on_sighting: OnSighting | None = None,
+    ) -> None:
+        """Read one unit (or run one API poll), store its matches with the scan's report of
+        each, close the unit. A unit already closed is skipped; one run again after a lost
+        lease stores nothing twice (sightings, alerts, reports and problems are unique on what
+        was found, not on the run)."""
         if not await self.store.unit_open(unit.unit_id):
             return
         path = Path(unit.path)
         totals = FeedTotals()
         status, error = "done", None
         try:
-            if await asyncio.to_thread(identity_of, path) != unit.identity:
+            if unit.feed:
+                feed = (api_feeds or {}).get(unit.feed)
+                if feed is None:
+                    raise FeedError(f"feed {unit.feed!r} is not configured in this process")
+                done = await self.ingest(
+                    feed, kind=unit.feed, source_id=unit.source_id, on_sighting=on_sighting
+                )
+                totals = done.totals
+            elif await asyncio.to_thread(identity_of, path) != unit.identity:
                 raise FeedError("the input changed after it was queued")
-            span = (
-                (unit.start, unit.stop)
-                if unit.start is not None and unit.stop is not None
-                else None
-            )
-            ctx = replace(self.context, span=span, span_key=unit.identity, progress=None)
-            await self._read(path, ctx, unit.source_id, totals, hit=(unit.scan_id, report))
+            else:
+                span = (
+                    (unit.start, unit.stop)
+                    if unit.start is not None and unit.stop is not None
+                    else None
+                )
+                ctx = replace(self.context, span=span, span_key=unit.identity, progress=None)
+                await self._read(
+                    path,
+                    ctx,
+                    unit.source_id,
+                    totals,
+                    on_sighting=on_sighting,
+                    hit=(unit.scan_id, report),
+                )
         except Exception as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
             log.warning("unit failed", extra={"unit": unit.unit_id, "error": type(exc).__name__})
@@ -346,13 +424,16 @@ class Scanner:
         *,
         kind: str = "api",
         on_sighting: OnSighting | None = None,
+        source_id: int | None = None,
     ) -> SourceResult:
-        """Match and store the records an exposure API gives about the organisation's targets."""
+        """Match and store the records an exposure API gives about the organisation's targets
+        (under `source_id` when the poll was queued as a unit, else a new source)."""
         location = feed.name
         records = feed.records(targets_of(self.config))
-        source_id = await self.store.start_source(
-            kind=kind, location=location, identity=f"{kind}:{location}"
-        )
+        if source_id is None:
+            source_id = await self.store.start_source(
+                kind=kind, location=location, identity=poll_identity(kind, location)
+            )
         totals = FeedTotals()
         status, error = "done", None
         try:

@@ -8,6 +8,7 @@ both commit together. A worker that dies holding a unit stops its heartbeat; aft
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +23,12 @@ log = logging.getLogger(__name__)
 CLUSTER = "credwatch_unit"  # the entrypoint every `credwatch worker` serves
 
 
+def poll_entrypoint(feed: str) -> str:
+    """The entrypoint of an API feed's polls: served only by processes that have the feed
+    configured (its key stays in their environment)."""
+    return f"credwatch_poll_{feed}"
+
+
 def local_entrypoint(scan_id: str) -> str:
     """The entrypoint of one local scan's units: only that scan's own processes serve it."""
     return f"credwatch_local_{scan_id}"
@@ -29,7 +36,9 @@ def local_entrypoint(scan_id: str) -> str:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
-    """One piece of work: a byte range of a text base (`start`/`stop`), or a whole path."""
+    """One piece of work: a byte range of a text base (`start`/`stop`), a whole path, or,
+    with `feed`, one poll of that API feed about the organisation's targets (the feed's name
+    only: its credentials stay in the worker's environment)."""
 
     unit_id: int
     scan_id: str
@@ -38,6 +47,7 @@ class Unit:
     identity: str  # the source identity (path, size, mtime) the unit was cut from
     start: int | None = None
     stop: int | None = None
+    feed: str = ""
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
@@ -71,19 +81,31 @@ async def enqueue(conn: asyncpg.Connection, entrypoint: str, units: Sequence[Uni
     )
 
 
+async def forget(conn: asyncpg.Connection, entrypoints: Sequence[str]) -> None:
+    """Drop what is queued under `entrypoints` (a local scan whose process is gone)."""
+    if not entrypoints:  # PGQueuer empties the whole queue when given none
+        return
+    from pgqueuer.db import AsyncpgDriver
+    from pgqueuer.queries import Queries
+
+    await Queries(AsyncpgDriver(conn)).clear_queue(list(entrypoints))
+
+
 Handler = Callable[[Unit], Awaitable[None]]
 
 
 async def serve(
     dsn: str,
-    entrypoint: str,
+    entrypoints: str | Sequence[str],
     handle: Handler,
     *,
     lease: float = 30.0,
     drain: bool = False,
 ) -> None:
-    """Take units of `entrypoint` one at a time and hand them to `handle` until stopped (or,
-    with `drain`, until none is left). A unit's heartbeat is renewed while it runs."""
+    """Take units of `entrypoints` and hand them to `handle` until stopped (or, with `drain`,
+    until none is left). A unit's heartbeat is renewed while it runs (and while it waits). A
+    process reads one unit at a time and holds at most one more (PgQueuer's floor is twice the
+    batch): the others stay for the other processes."""
     from pgqueuer import PgQueuer
     from pgqueuer.models import Job
     from pgqueuer.types import QueueExecutionMode
@@ -92,14 +114,20 @@ async def serve(
     try:
         pgq = PgQueuer.from_asyncpg_connection(conn)
 
-        @pgq.entrypoint(entrypoint, on_failure="hold")
+        one = asyncio.Lock()  # one unit read at a time: two would fight over one core
+
         async def run(job: Job) -> None:
             if job.payload is None:
                 return
-            await handle(Unit.decode(job.payload))
+            async with one:
+                await handle(Unit.decode(job.payload))
+
+        for name in [entrypoints] if isinstance(entrypoints, str) else entrypoints:
+            pgq.entrypoint(name, on_failure="hold")(run)
 
         await pgq.run(
             batch_size=1,
+            max_concurrent_tasks=2,  # PgQueuer's floor (twice the batch): one running, one next
             dequeue_timeout=timedelta(seconds=1),
             mode=QueueExecutionMode.drain if drain else QueueExecutionMode.continuous,
             heartbeat_timeout=timedelta(seconds=lease),

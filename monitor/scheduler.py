@@ -1,9 +1,9 @@
-"""Nightly scans and periodic polls for `credwatch serve` (APScheduler 3.x), run once per cluster."""
+"""Nightly scans and periodic polls for `credwatch serve` (APScheduler 3.x): when they fire, and
+which firing a run belongs to (the daemon records each firing once per cluster)."""
 
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -11,35 +11,22 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.store.store import Store
-
 log = logging.getLogger(__name__)
 PURGE_JOB = "retention-purge"
 
 
-def once_per_cluster(
-    store: Store, job: str, min_gap: float, work: Callable[[], Awaitable[None]]
-) -> Callable[[], Awaitable[None]]:
-    """Wrap `work` so that when several daemons fire it together, only one runs it.
-
-    Daemons fire the same cron job at about the same time; the first to take the job's advisory
-    lock records the run, the others see a run younger than `min_gap` and stand down.
-    """
-
-    async def run() -> None:
-        slot = await store.claim_run(job, host=socket.gethostname(), min_gap=min_gap)
-        if slot is None:
-            log.info(
-                "scheduled run taken by another process",
-                extra={"job": job},
-            )
-            return
-        try:
-            await work()
-        finally:
-            await store.finish_run(job, slot)
-
-    return run
+def scheduled_time(trigger: CronTrigger, now: datetime | None = None) -> datetime:
+    """The firing a job run at `now` belongs to: the trigger's latest time at or before `now`
+    (time-zone aware, in the trigger's zone). Every daemon computes the same one, however
+    late its scheduler got to it, so a firing is recorded once under it."""
+    now = now or datetime.now(trigger.timezone)
+    back = timedelta(seconds=2 * period_of(trigger) + 1)
+    at = trigger.get_next_fire_time(None, now - back)
+    last = None
+    while at is not None and at <= now:
+        last = at
+        at = trigger.get_next_fire_time(at, at + timedelta(microseconds=1))
+    return last or now
 
 
 def cron_trigger(expr: str, timezone: str) -> CronTrigger:

@@ -8,6 +8,7 @@ hits are written with their sightings and the scan command prints them as they a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -16,18 +17,21 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from monitor import output, queue
 from monitor.app import App
-from monitor.pipeline import Sighting
+from monitor.pipeline import OnSighting, Sighting
 from monitor.store import db
 from monitor.store.records import ScanProgress
 
 log = logging.getLogger(__name__)
 
 FOLLOW_EVERY = 0.2  # seconds between two looks at a scan's progress
-DEFAULT_RANGE = 64 << 20  # bytes of a text base per unit
+DEFAULT_RANGE = 64 << 20  # bytes of a text base per unit, at most (automatic size)
+MIN_RANGE = 4 << 20  # ...and at least: below, a unit's fixed costs show
+UNITS_PER_PROCESS = 8
 
 
 def new_scan_id() -> str:
@@ -39,13 +43,30 @@ def report(s: Sighting) -> str:
     return json.dumps(output.sighting_json(s), ensure_ascii=False)
 
 
-async def serve(app: App, entrypoint: str, *, lease: float, drain: bool) -> None:
-    """Serve units of `entrypoint` in this process until stopped (or drained)."""
+def entrypoints(app: App, entrypoint: str) -> list[str]:
+    """What a process serves: `entrypoint`, and the polls of the API feeds it has."""
+    return [entrypoint, *(queue.poll_entrypoint(name) for name in sorted(app.api_feeds))]
+
+
+async def serve(
+    app: App,
+    entrypoint: str | Sequence[str],
+    *,
+    lease: float,
+    drain: bool,
+    on_sighting: OnSighting | None = None,
+    hold: Callable[[], AbstractAsyncContextManager[object]] | None = None,
+) -> None:
+    """Serve units of `entrypoint` in this process until stopped (or drained). `hold`, when
+    given, is entered around each unit (a daemon's one-thing-at-a-time lock)."""
     dsn = (await asyncio.to_thread(db.resolve_target)).dsn
 
     async def handle(unit: queue.Unit) -> None:
         log.info("unit taken", extra={"unit": unit.unit_id, "scan": unit.scan_id})
-        await app.scanner.run_unit(unit, report=report)
+        async with hold() if hold is not None else contextlib.nullcontext():
+            await app.scanner.run_unit(
+                unit, report=report, api_feeds=app.api_feeds, on_sighting=on_sighting
+            )
 
     await queue.serve(dsn, entrypoint, handle, lease=lease, drain=drain)
 
@@ -90,8 +111,8 @@ async def follow(
         after = 0 if progress.finished else last
         while True:
             rows = await app.store.scan_hits(scan_id, after=after)
-            for hit_id, row in rows:
-                after = last = max(last, hit_id)
+            for hit_id, row in rows:  # in id order: the next page starts after this one
+                after, last = hit_id, max(last, hit_id)
                 if hit_id not in seen:
                     seen.add(hit_id)
                     on_row(json.loads(row))
@@ -106,3 +127,37 @@ async def follow(
 
 def cores() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def units_hint(paths: Sequence[Path], range_size: int) -> int:
+    """About how many units `paths` make (no more processes than units are started)."""
+    count = 0
+    for p in paths:
+        try:
+            size = p.stat().st_size if p.is_file() else 0
+        except OSError:
+            size = 0
+        count += max(1, -(-size // max(1, range_size)))
+    return count
+
+
+async def until_queued(app: App, scan_id: str, *, patience: float = 120.0) -> None:
+    """Wait until the scan `scan_id` has queued units (a local worker starts with its scan)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + patience
+    while loop.time() < end:
+        if (await app.store.scan_progress(scan_id)).units:
+            return
+        await asyncio.sleep(0.05)
+
+
+def range_for(paths: Sequence[Path], processes: int) -> int:
+    """Bytes per unit when none was asked for: about UNITS_PER_PROCESS units per process over
+    the whole input (so a process that started late or reads a slow part is not waited for),
+    between MIN_RANGE and DEFAULT_RANGE."""
+    total = 0
+    for p in paths:
+        with contextlib.suppress(OSError):
+            total += p.stat().st_size if p.is_file() else 0
+    share = total // max(1, processes * UNITS_PER_PROCESS)
+    return max(MIN_RANGE, min(DEFAULT_RANGE, share))

@@ -170,9 +170,11 @@ def guard_reads(raw: IO[bytes], limits: ArchiveLimits) -> BinaryIO:
 
 @contextlib.contextmanager
 def spool(stream: IO[bytes], workdir: Path) -> Iterator[Path]:
-    """Copy a nested archive to a random temp file under `workdir`, removed afterwards."""
+    """Copy a nested archive to a random temp file under `workdir`, removed afterwards. The
+    name carries the process id, so a file a killed process left is swept at the next start."""
     workdir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=workdir, prefix=".credwatch-", suffix=".spool")
+    prefix = f".credwatch-{os.getpid()}-"
+    fd, name = tempfile.mkstemp(dir=workdir, prefix=prefix, suffix=".spool")
     try:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(stream, out, COPY_CHUNK)

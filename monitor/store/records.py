@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,6 +39,18 @@ class SourceTotals:
     matches: int = 0
     problems: int = 0
     skipped_lines: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlannedSource:
+    """A source about to be queued: its units' byte ranges (None: one unit for the whole
+    path), or, with `feed`, one poll of that API feed."""
+
+    kind: str
+    location: str
+    identity: str
+    spans: Sequence[tuple[int, int] | None] = (None,)
+    feed: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

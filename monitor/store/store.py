@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 
 from monitor.advice import ContainmentRecord, StepRecord
-from monitor.queue import Unit, enqueue
+from monitor.queue import Unit, enqueue, forget, local_entrypoint
 from monitor.siem import ExposureState, Machine
 from monitor.store.actions import PgActionLog
 from monitor.store.purge import BATCH, PurgeCounts, purge_closed, purge_old
@@ -28,6 +28,7 @@ from monitor.store.records import (
     DomainSighting,
     LookupAudit,
     PendingApproval,
+    PlannedSource,
     Quarantined,
     ScanProgress,
     SightingRow,
@@ -146,13 +147,41 @@ class Store:
 
     # -- sources ----------------------------------------------------------------------------
 
-    async def start_source(self, *, kind: str, location: str, identity: str) -> int:
+    async def start_source(
+        self, *, kind: str, location: str, identity: str, owner: str | None = None
+    ) -> int:
+        """Open a source run; `owner` names the process reading it (`monitor/proc.py`)."""
         async with self._pool.acquire() as conn:
             return int(
                 await conn.fetchval(
-                    sql("source_start"), kind, db_text(location, WIDE), db_text(identity)
+                    sql("source_start_owned"),
+                    kind,
+                    db_text(location, WIDE),
+                    db_text(identity),
+                    owner,
                 )
             )
+
+    async def running_owned_sources(self) -> list[tuple[int, str]]:
+        """Sources still running that a named process reads: (id, owner) each."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("sources_running_owned"))
+        return [(int(r["id"]), str(r["owner"])) for r in rows]
+
+    async def interrupt_sources(self, source_ids: Sequence[int], reason: str) -> int:
+        """Mark sources whose process is gone `interrupted`; returns how many were."""
+        if not source_ids:
+            return 0
+        ids, why = list(source_ids), db_text(reason)
+        async with self._pool.acquire() as conn, conn.transaction():
+            done = await conn.execute(sql("source_interrupt"), ids, why)
+            scans = {str(r["scan_id"]) for r in await conn.fetch(sql("units_interrupt"), ids, why)}
+            await forget(conn, sorted(local_entrypoint(s) for s in scans))
+        return int(done.split()[-1])
+
+    async def interrupted_count(self) -> int:
+        async with self._pool.acquire() as conn:
+            return int(await conn.fetchval(sql("sources_interrupted_count")))
 
     async def source_done(self, identity: str) -> bool:
         """Has a source with this identity been read to the end already?"""
@@ -179,7 +208,7 @@ class Store:
     async def add_problem(self, source_id: int, origin: str, reason: str) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
-                sql("source_problem"), source_id, db_text(origin, WIDE), db_text(reason)
+                sql("source_problem_once"), source_id, db_text(origin, WIDE), db_text(reason)
             )
 
     # -- work units ---------------------------------------------------------------------------
@@ -193,28 +222,46 @@ class Store:
         scan_id: str,
         spans: Sequence[tuple[int, int] | None],
         entrypoint: str,
+        owner: str | None = None,
     ) -> list[Unit]:
         """Record a source, its units (a byte range each, or None for the whole path) and queue
-        them, in one transaction: a source is never recorded without its units, nor the reverse."""
+        them, in one transaction: a source is never recorded without its units, nor the reverse.
+        `owner` names the process whose own workers drain them (a local scan), None for the
+        shared queue."""
+        planned = PlannedSource(kind=kind, location=location, identity=identity, spans=spans)
         async with self._pool.acquire() as conn, conn.transaction():
-            source_id = int(await conn.fetchval(sql("source_start"), kind, location, identity))
-            units = []
-            for span in spans:
-                start, stop = span if span is not None else (None, None)
-                unit_id = await conn.fetchval(
-                    sql("unit_add"), scan_id, source_id, location, start, stop, identity
+            units = await _add_units(conn, planned, scan_id=scan_id, owner=owner)
+            await enqueue(conn, entrypoint, units)
+        return units
+
+    async def fire(
+        self,
+        job: str,
+        *,
+        host: str,
+        slot: datetime | None,
+        min_gap: float,
+        scan_id: str,
+        planned: Sequence[PlannedSource],
+        entrypoint: str,
+    ) -> list[Unit] | None:
+        """Record one firing of a scheduled job and queue its work, in one transaction: the
+        firing is never recorded without its units, nor its units queued twice. `slot` is the
+        firing's scheduled time (a cron: every daemon computes the same); None claims the job
+        unless any process started it in the last `min_gap` seconds. None when already taken."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(sql("run_lock"), job)
+            if slot is not None:
+                claimed = await conn.fetchval(sql("run_claim_slot"), job, slot, host, scan_id)
+            else:
+                claimed = await conn.fetchval(
+                    sql("run_claim_gap"), job, host, float(min_gap), scan_id
                 )
-                units.append(
-                    Unit(
-                        unit_id=int(unit_id),
-                        scan_id=scan_id,
-                        source_id=source_id,
-                        path=location,
-                        identity=identity,
-                        start=start,
-                        stop=stop,
-                    )
-                )
+            if claimed is None:
+                return None
+            units: list[Unit] = []
+            for p in planned:
+                units.extend(await _add_units(conn, p, scan_id=scan_id, owner=None))
             await enqueue(conn, entrypoint, units)
         return units
 
@@ -327,17 +374,10 @@ class Store:
 
     # -- scheduled runs ---------------------------------------------------------------------
 
-    async def claim_run(self, job: str, *, host: str, min_gap: float) -> datetime | None:
-        """The firing's slot when no process of the cluster started `job` in the last `min_gap`
-        seconds, else None (claims of one job are serialised by an advisory lock)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(sql("run_lock"), job)
-            slot: datetime | None = await conn.fetchval(sql("run_claim"), job, host, float(min_gap))
-        return slot
-
-    async def finish_run(self, job: str, slot: datetime) -> None:
+    async def finish_scan_run(self, job: str, scan_id: str) -> None:
+        """Record a scheduled firing finished (every unit of its scan closed)."""
         async with self._pool.acquire() as conn:
-            await conn.execute(sql("run_finish"), job, slot)
+            await conn.execute(sql("run_finish_scan"), job, scan_id)
 
     # -- exposures --------------------------------------------------------------------------
 
@@ -684,3 +724,32 @@ class Store:
                 ):
                     dead.append(alert_id)
         return dead
+
+
+async def _add_units(
+    conn: asyncpg.Connection, p: PlannedSource, *, scan_id: str, owner: str | None
+) -> list[Unit]:
+    """Record a source and its units on `conn` (inside the caller's transaction)."""
+    location, identity = db_text(p.location, WIDE), db_text(p.identity)
+    source_id = int(
+        await conn.fetchval(sql("source_start_owned"), p.kind, location, identity, owner)
+    )
+    units = []
+    for span in p.spans:
+        start, stop = span if span is not None else (None, None)
+        unit_id = await conn.fetchval(
+            sql("unit_add"), scan_id, source_id, location, start, stop, identity
+        )
+        units.append(
+            Unit(
+                unit_id=int(unit_id),
+                scan_id=scan_id,
+                source_id=source_id,
+                path=location,
+                identity=identity,
+                start=start,
+                stop=stop,
+                feed=p.feed,
+            )
+        )
+    return units

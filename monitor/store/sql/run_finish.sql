@@ -1,2 +1,0 @@
--- Mark a scheduled run finished.
-UPDATE scheduled_runs SET finished_at = now() WHERE job = $1 AND slot = $2

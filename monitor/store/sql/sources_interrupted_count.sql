@@ -1,0 +1,2 @@
+-- How many sources were left unfinished by a process that stopped (for `credwatch status`).
+SELECT count(*) FROM sources WHERE status = 'interrupted'
