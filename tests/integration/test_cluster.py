@@ -58,8 +58,11 @@ async def facts(dsn: str) -> tuple[set[tuple[object, ...]], ...]:
             "FROM sightings s JOIN exposures e ON e.id = s.exposure_id"
         )
         alerts = await conn.fetch(
+            # An "updated" alert exists only when the first one had already gone out when the
+            # update arrived: that depends on delivery timing, not on the split. Every first
+            # alert must be the same; the facts updates carry are in the exposure rows above.
             "SELECT e.fingerprint, a.channel, a.event, a.event_key "
-            "FROM alerts a JOIN exposures e ON e.id = a.exposure_id"
+            "FROM alerts a JOIN exposures e ON e.id = a.exposure_id WHERE a.event <> 'updated'"
         )
     finally:
         await conn.close()
