@@ -42,8 +42,10 @@ def save(path: Path, index: IdentityIndex, meta: dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed over `path`)."""
     n = len(index)
     bloom = index.bloom.to_bytes()
+    domains = array("Q", sorted(index.domain_keys)).tobytes()
     parts = [
         bloom,
+        domains,
         _bytes(index.fp_hi, "Q"),
         _bytes(index.fp_lo, "Q"),
         _bytes(index.combo, "I"),
@@ -55,6 +57,7 @@ def save(path: Path, index: IdentityIndex, meta: dict[str, Any]) -> None:
         "format": FORMAT,
         "accounts": n,
         "bloom_bytes": len(bloom),
+        "domains": len(index.domain_keys),
         "ids_bytes": len(index.ids),
         "combos": [list(c) for c in index.combos],
         "needles": [n.hex() for n in index.needles],
@@ -96,7 +99,15 @@ def load(path: Path, key: bytes) -> Loaded:
     try:
         meta = json.loads(bytes(body[:meta_len]))
         n = int(meta["accounts"])
-        sizes = (int(meta["bloom_bytes"]), 8 * n, 8 * n, 4 * n, 4 * (n + 1), int(meta["ids_bytes"]))
+        sizes = (
+            int(meta["bloom_bytes"]),
+            8 * int(meta["domains"]),
+            8 * n,
+            8 * n,
+            4 * n,
+            4 * (n + 1),
+            int(meta["ids_bytes"]),
+        )
         if meta_len + sum(sizes) != len(body) or sys.byteorder != "little":
             raise ValueError("sizes")
         views = []
@@ -109,12 +120,13 @@ def load(path: Path, key: bytes) -> Loaded:
             key=key,
             seed=pair_seed(key),
             bloom=bloom,
-            fp_hi=views[1].cast("Q"),
-            fp_lo=views[2].cast("Q"),
-            combo=views[3].cast("I"),
+            domain_keys=frozenset(views[1].cast("Q")),
+            fp_hi=views[2].cast("Q"),
+            fp_lo=views[3].cast("Q"),
+            combo=views[4].cast("I"),
             combos=tuple((c[0], c[1]) for c in meta["combos"]),
-            id_offsets=views[4].cast("I"),
-            ids=bytes(views[5]),
+            id_offsets=views[5].cast("I"),
+            ids=bytes(views[6]),
             needles=tuple(bytes.fromhex(x) for x in meta["needles"]),
             full_pass=bool(meta["full_pass"]),
         )

@@ -1,9 +1,11 @@
 """The screen of a scan watching a large account list: bloom-positive `@` pairs plus needles.
 
 A line is a candidate when it holds a watched needle (domains, the accounts the pair key cannot
-cover), a byte that canonicalisation may drop or fold (`identity_tokens.forced_starts`), or an
-`@` pair the account bloom may hold. Per 8 MiB chunk: one translate, two `findall`, two xxh3 `map` passes, the bloom's bulk
-test, one needle scan (Hyperscan), and a `find` per bloom positive to get its line back. The
+cover, `%40`, the Kelvin sign), a byte that canonicalisation may drop
+(`identity_tokens.forced_starts`), or an `@` pair the account bloom may hold. Per 8 MiB chunk: one translate, one `findall` and one xxh3 `map` (the domains), a set
+test of the domain keys, the local parts of the `@`s at an account's domain, the bloom's bulk
+test of those pairs, one needle scan (Hyperscan), and a few `find`s per bloom positive to get
+its line back. The
 exact account check happens later, on the parsed login (`IdentityIndex.account`).
 """
 
@@ -11,18 +13,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from itertools import accumulate, count
-from operator import add
+from itertools import compress, count
 
 from monitor.feed import Screen
 from monitor.identity_index import IdentityIndex
 from monitor.identity_source import IdentitySource
-from monitor.identity_tokens import forced_starts, pair_keys, pairs, token_of
+from monitor.identity_tokens import (
+    FORCED_NEEDLES,
+    at_positions,
+    domain_keys,
+    domains_of,
+    forced_starts,
+    local_before,
+    pair_key,
+    pair_keys,
+    reversed_locals,
+)
 from monitor.screen import build_screen
 
-# Up to this many bloom positives in a chunk, finding each pair's text again beats locating
-# every `@` of the chunk.
-FIND_LIMIT = 4
+# Up to this many `@`s at an account's domain in a chunk, their local parts are read one by
+# one; above, one `findall` over the reversed chunk reads every `@`'s.
+LOCAL_BY_LOCAL = 3000
 
 
 class IdentityScreen:
@@ -34,15 +45,15 @@ class IdentityScreen:
     def __init__(self, source: IdentitySource, domain_needles: Sequence[bytes]) -> None:
         self._source = source
         self._domain_needles = tuple(domain_needles)
-        self._ready: tuple[IdentityIndex, Screen | None] | None = None
+        self._ready: tuple[IdentityIndex, Screen] | None = None
         self._lock = threading.Lock()
 
-    def _prepared(self) -> tuple[IdentityIndex, Screen | None]:
+    def _prepared(self) -> tuple[IdentityIndex, Screen]:
         with self._lock:
             if self._ready is None:
                 index = self._source.index()
-                needles = (*self._domain_needles, *index.needles)
-                self._ready = (index, build_screen(needles) if needles else None)
+                needles = (*self._domain_needles, *index.needles, *FORCED_NEEDLES)
+                self._ready = (index, build_screen(needles))
             return self._ready
 
     def line_starts(self, chunk: bytes) -> list[int]:
@@ -50,22 +61,33 @@ class IdentityScreen:
         index, needles = self._prepared()
         if index.full_pass:
             return _every_line(chunk)
-        starts = set(needles.line_starts(chunk)) if needles is not None else set()
-        translated, domains, rev_locals = pairs(chunk)
+        starts = set(needles.line_starts(chunk))
+        translated, domains = domains_of(chunk)
         starts.update(forced_starts(chunk, translated))
         if domains:
-            positives = index.bloom.positives(pair_keys(domains, rev_locals, index.seed))
-            if len(positives) <= FIND_LIMIT:  # a find per positive: a pass over the chunk each
-                for i in positives:
-                    token = token_of(domains, rev_locals, i)
-                    pos = translated.find(token)
-                    while pos != -1:
-                        starts.add(chunk.rfind(b"\n", 0, pos) + 1)
-                        pos = translated.find(token, pos + len(token))
-            else:  # where every `@` is, once: pair i is the i-th `@`
-                at = list(map(add, accumulate(map(len, translated.split(b"@"))), count()))
-                starts.update(chunk.rfind(b"\n", 0, at[i]) + 1 for i in positives)
+            starts.update(_pair_starts(index, chunk, translated, domains))
         return sorted(starts)
+
+
+def _pair_starts(
+    index: IdentityIndex, chunk: bytes, translated: bytes, domains: list[bytes]
+) -> list[int]:
+    """Starts of the lines holding an `@` pair the bloom may hold."""
+    at_account_domain = index.domain_keys.__contains__
+    wanted = list(compress(count(), map(at_account_domain, domain_keys(domains, index.seed))))
+    if not wanted:
+        return []
+    if len(wanted) <= LOCAL_BY_LOCAL:
+        ats = at_positions(translated, wanted)
+        keys = [
+            pair_key(local_before(translated, at), domains[i], index.seed)
+            for i, at in zip(wanted, ats, strict=True)
+        ]
+        found = [ats[j] for j in index.bloom.positives(keys)]
+    else:
+        keys = pair_keys(domains, reversed_locals(translated), index.seed)
+        found = at_positions(translated, index.bloom.positives(keys))
+    return [chunk.rfind(b"\n", 0, at) + 1 for at in found]
 
 
 def _every_line(chunk: bytes) -> list[int]:

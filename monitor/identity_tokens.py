@@ -4,18 +4,20 @@ A monitored account is an e-mail `local@domain`. In a chunk of whole lines, ever
 pair: the bytes after it up to the next field end (`domain`) and the bytes before it back to the
 previous field end (`local`). The chunk is translated once (`TABLE`: ASCII letters lower-cased;
 the bytes that end a login field — `: | ;`, quotes, ASCII white space, and every non-ASCII
-byte — become a space), then two `@`-anchored `findall` give the domains (forward) and the
-reversed locals (on the reversed chunk), and xxh3 keys each pair (`pair_keys`). No Python loop
-runs per line or per token.
+byte — become a space), an `@`-anchored `findall` gives the domains, and xxh3 keys them
+(`domain_keys`). Only the `@`s whose domain is an account's need their local part: taken one
+by one when they are few (`at_positions`, `local_before`), else for every `@` by a second
+`findall` on the reversed chunk (`reversed_locals`). Then each pair is keyed (`pair_key`,
+`pair_keys`). No Python loop runs per line or per token.
 
 What must never be missed: a line whose parsed login canonicalises to a covered account. The
 parsed login is a field between separators, and canonicalisation (`monitor.normalize`) strips
 white space and quotes and lower-cases it, so its pair is the account's pair, except when the
-reader changes more than that. Lines where it can are always candidates (`forced_starts`):
-`%40` (decoded), C0/DEL control bytes and a CR inside a line (dropped by the ULP parser), and
-the Kelvin sign (lower-cases to an ASCII `k`). No other non-ASCII character lower-cases to
-ASCII, and cp1251 (the reader's fallback) decodes ASCII as ASCII. The translate marks control
-bytes, so finding them is one `find` (memchr) per chunk, like `%40` and the Kelvin sign.
+reader changes more than that. Lines where it can are always candidates: `%40` (decoded) and
+the Kelvin sign (lower-cases to an ASCII `k`) are needles (`FORCED_NEEDLES`); C0/DEL control
+bytes and a CR inside a line (dropped by the ULP parser) are found by `forced_starts` (the
+translate marks control bytes: one memchr per chunk). No other non-ASCII character
+lower-cases to ASCII, and cp1251 (the reader's fallback) decodes ASCII as ASCII.
 
 An account the pair key cannot cover (non-ASCII, holding a separator, a quote, a control byte,
 or not exactly one `@` with text on both sides) is screened by a needle instead
@@ -25,8 +27,9 @@ or not exactly one `@` with text on both sides) is screened by a needle instead
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from itertools import repeat
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from itertools import accumulate, repeat
 
 from xxhash import xxh3_64_intdigest
 
@@ -35,7 +38,7 @@ _FIELD_ENDS = b"\x00\t\n\r :|;\"'"
 # C0 controls the ULP parser drops from a login (all become MARK).
 _CONTROLS = bytes([*range(1, 9), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 MARK = b"\x01"
-_KELVIN = "\u212a".encode()
+FORCED_NEEDLES = (b"%40", "\u212a".encode())  # Kelvin sign
 
 
 def _table() -> bytes:
@@ -53,24 +56,69 @@ def _table() -> bytes:
 
 TABLE = _table()
 _AT = re.compile(rb"@([^ @]*)")
+_COARSE = 1 << 18
+_FINE = 1 << 12
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _PRINTABLE_RUN = re.compile(rb"[\x20-\x7e]+")
 
 
-def pairs(chunk: bytes) -> tuple[bytes, list[bytes], list[bytes]]:
-    """The translated chunk, the domain of every `@` and the reversed local part of every `@`
-    (the latter in reverse order: `locals_[-1 - i]` goes with `domains[i]`)."""
+def domains_of(chunk: bytes) -> tuple[bytes, list[bytes]]:
+    """The translated chunk and the domain part of every `@` in it, in order."""
     translated = chunk.translate(TABLE)
-    domains = _AT.findall(translated)
-    if not domains:
-        return translated, domains, []
-    return translated, domains, _AT.findall(translated[::-1])
+    return translated, _AT.findall(translated)
 
 
-def pair_keys(domains: list[bytes], reversed_locals: list[bytes], seed: int) -> list[int]:
-    """One 64-bit key per `@` (see `pairs`), seeded from the HMAC key."""
-    local_keys = map(xxh3_64_intdigest, reversed(reversed_locals), repeat(seed))
+def reversed_locals(translated: bytes) -> list[bytes]:
+    """The reversed local part of every `@`, last `@` first (`[-1 - i]` goes with domain i)."""
+    return _AT.findall(translated[::-1])
+
+
+def domain_keys(domains: list[bytes], seed: int) -> list[int]:
+    return list(map(xxh3_64_intdigest, domains, repeat(seed)))
+
+
+def pair_keys(domains: list[bytes], rev_locals: list[bytes], seed: int) -> list[int]:
+    """One 64-bit key per `@` (domain i with local part `rev_locals[-1 - i]`)."""
+    local_keys = map(xxh3_64_intdigest, reversed(rev_locals), repeat(seed))
     return list(map(xxh3_64_intdigest, domains, local_keys))
+
+
+def pair_key(local: bytes, domain: bytes, seed: int) -> int:
+    """The key of one pair (`local` in reading order)."""
+    return xxh3_64_intdigest(domain, xxh3_64_intdigest(local[::-1], seed))
+
+
+def at_positions(translated: bytes, indexes: Sequence[int]) -> list[int]:
+    """Where the i-th `@` of the chunk is, for each i of `indexes` (ascending): `@` counts per
+    coarse block (C-level), then per fine block inside one, then a few `find`s."""
+    ends = list(
+        accumulate(
+            translated.count(b"@", a, a + _COARSE) for a in range(0, len(translated), _COARSE)
+        )
+    )
+    out = []
+    for i in indexes:
+        block = bisect_right(ends, i)
+        seen = ends[block - 1] if block else 0
+        start = block * _COARSE
+        while True:  # fine blocks of the coarse one
+            n = translated.count(b"@", start, start + _FINE)
+            if seen + n > i:
+                break
+            seen += n
+            start += _FINE
+        pos = start - 1
+        for _ in range(i - seen + 1):
+            pos = translated.find(b"@", pos + 1)
+        out.append(pos)
+    return out
+
+
+def local_before(translated: bytes, at: int) -> bytes:
+    """The local part of the `@` at `at` (back to a field end or another `@`)."""
+    start = translated.rfind(b" ", 0, at) + 1
+    other = translated.rfind(b"@", start, at)
+    return translated[(other + 1 if other != -1 else start) : at]
 
 
 def account_key(login: str, seed: int) -> int | None:
@@ -87,12 +135,13 @@ def account_key(login: str, seed: int) -> int | None:
     local, _, domain = t.partition(b"@")
     if not local or not domain:
         return None
-    return xxh3_64_intdigest(domain, xxh3_64_intdigest(local[::-1], seed))
+    return pair_key(local, domain, seed)
 
 
-def token_of(domains: list[bytes], reversed_locals: list[bytes], i: int) -> bytes:
-    """The translated `local@domain` bytes of pair `i` (to find its lines again)."""
-    return reversed_locals[-1 - i][::-1] + b"@" + domains[i]
+def account_domain_key(login: str, seed: int) -> int:
+    """The domain key (`domain_keys`) of a login `account_key` covers."""
+    domain = login.encode("ascii").translate(TABLE).partition(b"@")[2]
+    return int(xxh3_64_intdigest(domain, seed))
 
 
 def needle_for(login: str) -> bytes | None:
@@ -105,13 +154,12 @@ def needle_for(login: str) -> bytes | None:
 
 def forced_starts(chunk: bytes, translated: bytes) -> Iterator[int]:
     """Starts of the lines whose login may canonicalise to an account without holding its
-    pair: a control byte, `%40`, the Kelvin sign, or a CR that does not end the line."""
-    for text, marker in ((translated, MARK), (translated, b"%40"), (chunk, _KELVIN)):
-        pos = text.find(marker)
-        while pos != -1:
-            yield chunk.rfind(b"\n", 0, pos) + 1
-            nl = chunk.find(b"\n", pos)
-            pos = -1 if nl == -1 else text.find(marker, nl + 1)
+    pair (besides `FORCED_NEEDLES`): a control byte, or a CR that does not end the line."""
+    pos = translated.find(MARK)
+    while pos != -1:
+        yield chunk.rfind(b"\n", 0, pos) + 1
+        nl = chunk.find(b"\n", pos)
+        pos = -1 if nl == -1 else translated.find(MARK, nl + 1)
     if b"\r" not in chunk or chunk.count(b"\r") == chunk.count(b"\r\n"):
         return
     for m in _LONE_CR.finditer(chunk):

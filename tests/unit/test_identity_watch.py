@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feeds.reader import FileFeed
-from monitor import identity_index
+from monitor import identity_index, identity_screen
 from monitor.bloom import KeyBloom
 from monitor.config import load_config
 from monitor.feed import ArchiveLimits, FeedTotals, ReadContext
 from monitor.identity_source import IdentitySource, screen_path
-from monitor.identity_tokens import pair_keys, pairs
+from monitor.identity_tokens import domains_of, pair_keys, reversed_locals
 from monitor.pipeline import matches, screen_for
 from monitor.types import Match
 from monitor.victims import Victims
@@ -128,11 +128,15 @@ def test_bloom_false_positives_are_never_reported(
     watch = write_watch(tmp_path, accounts)
     assert watch.identity is not None
     index = watch.identity.index()
-    others = [f"https://s.com/:nobody{i}@elsewhere.test:pw" for i in range(2000)]
+    # Not accounts, at the accounts' domains (so only the bloom can tell them apart).
+    others = [f"https://s.com/:nobody{i}@org{i}.partner.test:pw" for i in range(2000)]
     chunk = ("\n".join(others) + "\n").encode()
-    _, domains, rev_locals = pairs(chunk)
-    false_positives = index.bloom.positives(pair_keys(domains, rev_locals, index.seed))
-    assert len(false_positives) > 1000  # the screen lets them through...
+    translated, domains = domains_of(chunk)
+    keys = pair_keys(domains, reversed_locals(translated), index.seed)
+    assert len(index.bloom.positives(keys)) > 1000
+    screen = screen_for(watch)
+    assert screen is not None
+    assert len(screen.line_starts(chunk)) > 1000  # the screen lets them through...
     hits = [f"https://s.com/:{accounts[i]}:pw" for i in (3, 77, 1999)]
     lines = [*others[:500], hits[0], *others[500:], hits[1], hits[2]]
     # ...and only the monitored accounts are reported.
@@ -240,13 +244,16 @@ _SHAPE = st.sampled_from(
     pairs_=st.lists(st.tuples(_LOCAL, _DOMAIN), min_size=1, max_size=6),
     shapes=st.lists(_SHAPE, min_size=1, max_size=6),
     case=st.sampled_from([str.lower, str.upper, str.swapcase]),
+    local_by_local=st.sampled_from([0, identity_screen.LOCAL_BY_LOCAL]),
 )
 def test_the_screen_never_drops_a_line_the_full_parse_matches(
     tmp_path_factory: pytest.TempPathFactory,
     pairs_: list[tuple[str, str]],
     shapes: list[str],
     case: object,
+    local_by_local: int,
 ) -> None:
+    """Both ways of reading local parts (one by one, or every `@`'s at once)."""
     tmp = tmp_path_factory.mktemp("prop")
     accounts = [f"{lo}@{do}".lower() for lo, do in pairs_]
     filler = synthetic_accounts(IDENTITY_THRESHOLD)
@@ -260,7 +267,12 @@ def test_the_screen_never_drops_a_line_the_full_parse_matches(
             shape.format(a=a, a_kelvin=k, a_cr=a.replace("@", "\r@"), a_pct=a.replace("@", "%40"))
         )
         lines.append(f"https://b.com/:x{a}:pw")
-    assert scan(tmp, watch, lines) == scan(tmp, watch, lines, screened=False)
+    default = identity_screen.LOCAL_BY_LOCAL
+    identity_screen.LOCAL_BY_LOCAL = local_by_local
+    try:
+        assert scan(tmp, watch, lines) == scan(tmp, watch, lines, screened=False)
+    finally:
+        identity_screen.LOCAL_BY_LOCAL = default
 
 
 def test_bloom_holds_every_key_and_documents_its_rate() -> None:
