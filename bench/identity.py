@@ -113,8 +113,9 @@ def run(n_accounts: int, lines: int, data: Path, grep_timeout: float) -> None:
     r = json.loads(out)
     print(
         _row(
-            "credwatch, 1 process (whole process: start, screen load "
-            f"{r['load_seconds']:.2f} s, read, screen, parse, match)",
+            "credwatch, 1 process (whole process: start-up and screen load "
+            f"{r['load_seconds']:.2f} s, read, screen, parse, match; "
+            f"CPU {r['cpu_seconds']:.2f} s)",
             wall,
             lines,
             size,
@@ -131,7 +132,8 @@ def run(n_accounts: int, lines: int, data: Path, grep_timeout: float) -> None:
     found = sorted(x for r in results for x in r["hit_lines"])
     print(
         _row(
-            "credwatch, 2 processes (one byte range each), wall time of both",
+            "credwatch, 2 processes (one byte range each), wall time of both "
+            f"(CPU {sum(r['cpu_seconds'] for r in results):.2f} s)",
             wall,
             sum(r["lines"] for r in results),
             size,

@@ -61,7 +61,8 @@ def main() -> None:
             lines.append(item.credential.line or 0)
             reasons["+".join(sorted(r.value for r in item.reasons))] += 1
         seconds = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_kb = usage.ru_maxrss
     json.dump(
         {
             "lines": totals.lines,
@@ -72,6 +73,7 @@ def main() -> None:
             "peak_rss_mb": rss_kb / 1024,
             "reasons": dict(reasons),
             "load_seconds": load_seconds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "screen": screen_status,
             "hit_lines": sorted(lines),
         },
