@@ -22,6 +22,7 @@ from typing import Any
 from monitor.bloom import KeyBloom
 from monitor.errors import CredwatchError
 from monitor.identity_index import IdentityIndex, pair_seed
+from monitor.identity_tokens import domain_key
 
 MAGIC = b"CWIDSCRN"
 FORMAT = 1
@@ -42,10 +43,12 @@ def save(path: Path, index: IdentityIndex, meta: dict[str, Any]) -> None:
     """Write atomically (a temporary file renamed over `path`)."""
     n = len(index)
     bloom = index.bloom.to_bytes()
-    domains = array("Q", sorted(index.domain_keys)).tobytes()
+    domains = b"\n".join(index.domains)
+    compiled = index.scanner_db or scanner_db(index.domains)
     parts = [
         bloom,
         domains,
+        compiled,
         _bytes(index.fp_hi, "Q"),
         _bytes(index.fp_lo, "Q"),
         _bytes(index.combo, "I"),
@@ -57,7 +60,8 @@ def save(path: Path, index: IdentityIndex, meta: dict[str, Any]) -> None:
         "format": FORMAT,
         "accounts": n,
         "bloom_bytes": len(bloom),
-        "domains": len(index.domain_keys),
+        "domains_bytes": len(domains),
+        "scanner_bytes": len(compiled),
         "ids_bytes": len(index.ids),
         "combos": [list(c) for c in index.combos],
         "needles": [n.hex() for n in index.needles],
@@ -101,7 +105,8 @@ def load(path: Path, key: bytes) -> Loaded:
         n = int(meta["accounts"])
         sizes = (
             int(meta["bloom_bytes"]),
-            8 * int(meta["domains"]),
+            int(meta["domains_bytes"]),
+            int(meta["scanner_bytes"]),
             8 * n,
             8 * n,
             4 * n,
@@ -116,23 +121,36 @@ def load(path: Path, key: bytes) -> Loaded:
             views.append(body[at : at + size])
             at += size
         bloom = KeyBloom.from_bytes(bytes(views[0]))
+        seed = pair_seed(key)
+        domains = tuple(bytes(views[1]).split(b"\n")) if views[1] else ()
         index = IdentityIndex(
             key=key,
-            seed=pair_seed(key),
+            seed=seed,
             bloom=bloom,
-            domain_keys=frozenset(views[1].cast("Q")),
-            fp_hi=views[2].cast("Q"),
-            fp_lo=views[3].cast("Q"),
-            combo=views[4].cast("I"),
+            domains=domains,
+            domain_keys=frozenset(domain_key(d, seed) for d in domains),
+            scanner_db=bytes(views[2]),
+            fp_hi=views[3].cast("Q"),
+            fp_lo=views[4].cast("Q"),
+            combo=views[5].cast("I"),
             combos=tuple((c[0], c[1]) for c in meta["combos"]),
-            id_offsets=views[5].cast("I"),
-            ids=bytes(views[6]),
+            id_offsets=views[6].cast("I"),
+            ids=bytes(views[7]),
             needles=tuple(bytes.fromhex(x) for x in meta["needles"]),
             full_pass=bool(meta["full_pass"]),
         )
     except (ValueError, KeyError, TypeError, IndexError, struct.error) as exc:
         raise ScreenFileError(f"{path}: identity screen malformed ({type(exc).__name__})") from None
     return Loaded(index=index, meta=meta)
+
+
+def scanner_db(domains: tuple[bytes, ...]) -> bytes:
+    """The domains' compiled Hyperscan database, or nothing where Hyperscan is missing."""
+    try:
+        from monitor.identity_hyper import dump
+    except ImportError:
+        return b""
+    return dump(domains)
 
 
 def _bytes(values: Any, code: str) -> bytes:

@@ -3,8 +3,8 @@
 What a scan process holds for a large account list, without one plaintext login:
 
 - `bloom`: a KeyBloom over the pair key (`monitor.identity_tokens.account_key`) of every
-  account the pair key covers — the line-rate screen — and the keys of those accounts' e-mail
-  domains (`domain_keys`: only `@`s at such a domain need their local part read);
+  account the pair key covers — the line-rate screen — and those accounts' e-mail domains
+  (only `@`s at such a domain need their local part read; `identity_hyper` finds them);
 - `needles`: for the few accounts it cannot cover, a byte string their lines contain;
 - the HMAC-SHA256 fingerprint (first 128 bits, keyed by the fingerprint key) of every account,
   sorted (`fp_hi`, `fp_lo`), with each account's partner, identity provider and IdP user id.
@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from monitor.bloom import KeyBloom
-from monitor.identity_tokens import account_domain_key, account_key, needle_for
+from monitor.identity_tokens import account_domain, account_key, domain_key, needle_for
 from monitor.keyed import keyed_hash
 from monitor.types import Account
 
@@ -51,6 +51,7 @@ class IdentityIndex:
     key: bytes
     seed: int
     bloom: KeyBloom
+    domains: tuple[bytes, ...]  # the covered accounts' e-mail domains (translated), sorted
     domain_keys: frozenset[int]
     fp_hi: Sequence[int]  # sorted by (hi, lo)
     fp_lo: Sequence[int]
@@ -60,6 +61,7 @@ class IdentityIndex:
     ids: bytes
     needles: tuple[bytes, ...]
     full_pass: bool  # an account has no needle: every line must be parsed
+    scanner_db: bytes = b""  # the domains' Hyperscan database, serialized (identity_hyper)
 
     def __len__(self) -> int:
         return len(self.fp_hi)
@@ -92,7 +94,7 @@ def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
     rows: dict[int, tuple[int, str]] = {}
     combos: dict[tuple[str | None, str | None], int] = {}
     keys: set[int] = set()
-    domains: set[int] = set()
+    domains: set[bytes] = set()
     needles: set[bytes] = set()
     full_pass = False
     for acc in accounts:
@@ -101,7 +103,7 @@ def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
         k = account_key(acc.login, seed)
         if k is not None:
             keys.add(k)
-            domains.add(account_domain_key(acc.login, seed))
+            domains.add(account_domain(acc.login))
             continue
         needle = needle_for(acc.login)
         if needle is None:
@@ -123,7 +125,8 @@ def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
         key=key,
         seed=seed,
         bloom=bloom,
-        domain_keys=frozenset(domains),
+        domains=tuple(sorted(domains)),
+        domain_keys=frozenset(domain_key(d, seed) for d in domains),
         fp_hi=array("Q", [fp >> 64 for fp in order]),
         fp_lo=array("Q", [fp & _MASK64 for fp in order]),
         combo=combo_of,

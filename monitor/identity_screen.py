@@ -14,22 +14,32 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from itertools import compress, count
+from typing import Protocol
 
 from monitor.feed import Screen
 from monitor.identity_index import IdentityIndex
 from monitor.identity_source import IdentitySource
 from monitor.identity_tokens import (
     FORCED_NEEDLES,
+    TABLE,
     at_positions,
     domain_keys,
     domains_of,
     forced_starts,
     local_before,
+    lone_cr_starts,
     pair_key,
     pair_keys,
     reversed_locals,
 )
 from monitor.screen import build_screen
+
+USE_HYPERSCAN = True  # False: the portable path (tests compare both)
+
+
+class DomainScannerLike(Protocol):
+    def scan(self, chunk: bytes) -> tuple[list[tuple[int, int]], list[int]]: ...
+
 
 # Up to this many `@`s at an account's domain in a chunk, their local parts are read one by
 # one; above, one `findall` over the reversed chunk reads every `@`'s.
@@ -40,12 +50,13 @@ class IdentityScreen:
     """Same contract as ByteScreen: sorted starts of every line that may match (never fewer).
     The account screen is opened on the first chunk, so building a scanner costs nothing."""
 
-    __slots__ = ("_domain_needles", "_lock", "_ready", "_source")
+    __slots__ = ("_domain_needles", "_lock", "_ready", "_scanner", "_source")
 
     def __init__(self, source: IdentitySource, domain_needles: Sequence[bytes]) -> None:
         self._source = source
         self._domain_needles = tuple(domain_needles)
         self._ready: tuple[IdentityIndex, Screen] | None = None
+        self._scanner: DomainScannerLike | None = None
         self._lock = threading.Lock()
 
     def _prepared(self) -> tuple[IdentityIndex, Screen]:
@@ -53,6 +64,7 @@ class IdentityScreen:
             if self._ready is None:
                 index = self._source.index()
                 needles = (*self._domain_needles, *index.needles, *FORCED_NEEDLES)
+                self._scanner = _scanner(index) if USE_HYPERSCAN else None
                 self._ready = (index, build_screen(needles))
             return self._ready
 
@@ -62,6 +74,9 @@ class IdentityScreen:
         if index.full_pass:
             return _every_line(chunk)
         starts = set(needles.line_starts(chunk))
+        if self._scanner is not None:
+            starts.update(_scanned_starts(index, self._scanner, chunk))
+            return sorted(starts)
         translated, domains = domains_of(chunk)
         starts.update(forced_starts(chunk, translated))
         if domains:
@@ -69,12 +84,40 @@ class IdentityScreen:
         return sorted(starts)
 
 
+def _scanned_starts(index: IdentityIndex, scanner: DomainScannerLike, chunk: bytes) -> list[int]:
+    """With Hyperscan: the `@`s at an account's domain and the control bytes come from one
+    scan; only those `@`s are keyed."""
+    ats, controls = scanner.scan(chunk)
+    starts = [chunk.rfind(b"\n", 0, pos) + 1 for pos in controls]
+    starts.extend(lone_cr_starts(chunk))
+    if not ats:
+        return starts
+    line_of: list[int] = []
+    keys: list[int] = []
+    for at, i in ats:
+        line = chunk.rfind(b"\n", 0, at) + 1
+        local = chunk[line:at].translate(TABLE)
+        local = local[max(local.rfind(b" "), local.rfind(b"@")) + 1 :]
+        keys.append(pair_key(local, index.domains[i], index.seed))
+        line_of.append(line)
+    starts.extend(line_of[j] for j in index.bloom.positives(keys))
+    return starts
+
+
+def _scanner(index: IdentityIndex) -> DomainScannerLike | None:
+    try:
+        from monitor.identity_hyper import DomainScanner
+    except ImportError:  # no Hyperscan wheel here: the portable path
+        return None
+    return DomainScanner(index.domains, index.scanner_db)
+
+
 def _pair_starts(
     index: IdentityIndex, chunk: bytes, translated: bytes, domains: list[bytes]
 ) -> list[int]:
     """Starts of the lines holding an `@` pair the bloom may hold."""
-    at_account_domain = index.domain_keys.__contains__
-    wanted = list(compress(count(), map(at_account_domain, domain_keys(domains, index.seed))))
+    at_account_domain = map(index.domain_keys.__contains__, domain_keys(domains, index.seed))
+    wanted = list(compress(count(), at_account_domain))
     if not wanted:
         return []
     if len(wanted) <= LOCAL_BY_LOCAL:

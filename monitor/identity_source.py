@@ -16,12 +16,12 @@ import json
 import logging
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from monitor.identity_accounts import configured_accounts
-from monitor.identity_file import FORMAT, ScreenFileError, load, save
+from monitor.identity_file import FORMAT, ScreenFileError, load, save, scanner_db
 from monitor.identity_index import IdentityIndex, build_index
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ class IdentitySource:
         index = build_index(
             configured_accounts(self.inline, self.accounts_file, self.email_domains), self.key
         )
+        index = replace(index, scanner_db=scanner_db(index.domains))
         try:
             save(path, index, {"inputs": inputs, "source": source})
         except OSError as exc:

@@ -55,7 +55,7 @@ def _table() -> bytes:
 
 
 TABLE = _table()
-_AT = re.compile(rb"@([^ @]*)")
+_AT = re.compile(rb"[^@]*@([^ @]*)")  # every `@` once; faster than a leading `@`
 _COARSE = 1 << 18
 _FINE = 1 << 12
 _LONE_CR = re.compile(rb"\r(?!\n)")
@@ -73,8 +73,8 @@ def reversed_locals(translated: bytes) -> list[bytes]:
     return _AT.findall(translated[::-1])
 
 
-def domain_keys(domains: list[bytes], seed: int) -> list[int]:
-    return list(map(xxh3_64_intdigest, domains, repeat(seed)))
+def domain_keys(domains: list[bytes], seed: int) -> Iterator[int]:
+    return map(xxh3_64_intdigest, domains, repeat(seed))
 
 
 def pair_keys(domains: list[bytes], rev_locals: list[bytes], seed: int) -> list[int]:
@@ -138,9 +138,12 @@ def account_key(login: str, seed: int) -> int | None:
     return pair_key(local, domain, seed)
 
 
-def account_domain_key(login: str, seed: int) -> int:
-    """The domain key (`domain_keys`) of a login `account_key` covers."""
-    domain = login.encode("ascii").translate(TABLE).partition(b"@")[2]
+def account_domain(login: str) -> bytes:
+    """The translated domain part of a login `account_key` covers."""
+    return login.encode("ascii").translate(TABLE).partition(b"@")[2]
+
+
+def domain_key(domain: bytes, seed: int) -> int:
     return int(xxh3_64_intdigest(domain, seed))
 
 
@@ -160,6 +163,11 @@ def forced_starts(chunk: bytes, translated: bytes) -> Iterator[int]:
         yield chunk.rfind(b"\n", 0, pos) + 1
         nl = chunk.find(b"\n", pos)
         pos = -1 if nl == -1 else translated.find(MARK, nl + 1)
+    yield from lone_cr_starts(chunk)
+
+
+def lone_cr_starts(chunk: bytes) -> Iterator[int]:
+    """Starts of the lines holding a CR that does not end the line."""
     if b"\r" not in chunk or chunk.count(b"\r") == chunk.count(b"\r\n"):
         return
     for m in _LONE_CR.finditer(chunk):

@@ -40,9 +40,9 @@ file = "accounts.csv"
 """
 
 
-def synthetic_accounts(n: int, seed: int = 1) -> list[str]:
+def synthetic_accounts(n: int, *, domains: int = 50, seed: int = 1) -> list[str]:
     rng = random.Random(seed)
-    return [f"{rng.choice('abcdefgh')}.staff{i}@org{i % 5000}.partner.test" for i in range(n)]
+    return [f"{rng.choice('abcdefgh')}.staff{i}@org{i % domains}.partner.test" for i in range(n)]
 
 
 def write_watch(
@@ -71,7 +71,7 @@ def scan(tmp: Path, watch: Watchlist, lines: Sequence[str], *, screened: bool = 
 
 
 def test_a_million_accounts_exact_hits_no_lookalike(tmp_path: Path) -> None:
-    accounts = synthetic_accounts(1_000_000)
+    accounts = synthetic_accounts(1_000_000, domains=5000)
     watch = write_watch(
         tmp_path, accounts, extra_rows=["Élise.Durand@Org77.partner.test,Acme,okta,00u42"]
     )
@@ -129,7 +129,7 @@ def test_bloom_false_positives_are_never_reported(
     assert watch.identity is not None
     index = watch.identity.index()
     # Not accounts, at the accounts' domains (so only the bloom can tell them apart).
-    others = [f"https://s.com/:nobody{i}@org{i}.partner.test:pw" for i in range(2000)]
+    others = [f"https://s.com/:nobody{i}@org{i % 50}.partner.test:pw" for i in range(2000)]
     chunk = ("\n".join(others) + "\n").encode()
     translated, domains = domains_of(chunk)
     keys = pair_keys(domains, reversed_locals(translated), index.seed)
@@ -244,16 +244,23 @@ _SHAPE = st.sampled_from(
     pairs_=st.lists(st.tuples(_LOCAL, _DOMAIN), min_size=1, max_size=6),
     shapes=st.lists(_SHAPE, min_size=1, max_size=6),
     case=st.sampled_from([str.lower, str.upper, str.swapcase]),
-    local_by_local=st.sampled_from([0, identity_screen.LOCAL_BY_LOCAL]),
+    path=st.sampled_from(
+        [
+            (True, identity_screen.LOCAL_BY_LOCAL),
+            (False, 0),
+            (False, identity_screen.LOCAL_BY_LOCAL),
+        ]
+    ),
 )
 def test_the_screen_never_drops_a_line_the_full_parse_matches(
     tmp_path_factory: pytest.TempPathFactory,
     pairs_: list[tuple[str, str]],
     shapes: list[str],
     case: object,
-    local_by_local: int,
+    path: tuple[bool, int],
 ) -> None:
-    """Both ways of reading local parts (one by one, or every `@`'s at once)."""
+    """Every path: Hyperscan finds the `@`s at account domains; without it, local parts are read
+    one by one, or every `@`'s at once."""
     tmp = tmp_path_factory.mktemp("prop")
     accounts = [f"{lo}@{do}".lower() for lo, do in pairs_]
     filler = synthetic_accounts(IDENTITY_THRESHOLD)
@@ -267,12 +274,12 @@ def test_the_screen_never_drops_a_line_the_full_parse_matches(
             shape.format(a=a, a_kelvin=k, a_cr=a.replace("@", "\r@"), a_pct=a.replace("@", "%40"))
         )
         lines.append(f"https://b.com/:x{a}:pw")
-    default = identity_screen.LOCAL_BY_LOCAL
-    identity_screen.LOCAL_BY_LOCAL = local_by_local
+    default = identity_screen.USE_HYPERSCAN, identity_screen.LOCAL_BY_LOCAL
+    identity_screen.USE_HYPERSCAN, identity_screen.LOCAL_BY_LOCAL = path
     try:
         assert scan(tmp, watch, lines) == scan(tmp, watch, lines, screened=False)
     finally:
-        identity_screen.LOCAL_BY_LOCAL = default
+        identity_screen.USE_HYPERSCAN, identity_screen.LOCAL_BY_LOCAL = default
 
 
 def test_bloom_holds_every_key_and_documents_its_rate() -> None:
