@@ -91,18 +91,21 @@ class IdentityIndex:
 def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
     """Compile `accounts` (a later entry for the same login wins) for `key`."""
     seed = pair_seed(key)
-    rows: dict[int, tuple[int, str]] = {}
+    fps: list[int] = []  # parallel lists, one entry per row (memory: no dict of a million)
+    combo_of_row = array("I")
+    user_ids: list[str] = []
     combos: dict[tuple[str | None, str | None], int] = {}
-    keys: set[int] = set()
+    keys = array("Q")
     domains: set[bytes] = set()
     needles: set[bytes] = set()
     full_pass = False
     for acc in accounts:
-        combo = combos.setdefault((acc.partner, acc.idp), len(combos))
-        rows[fingerprint(key, acc.login)] = (combo, acc.idp_user_id or "")
+        fps.append(fingerprint(key, acc.login))
+        combo_of_row.append(combos.setdefault((acc.partner, acc.idp), len(combos)))
+        user_ids.append(acc.idp_user_id or "")
         k = account_key(acc.login, seed)
         if k is not None:
-            keys.add(k)
+            keys.append(k)
             domains.add(account_domain(acc.login))
             continue
         needle = needle_for(acc.login)
@@ -110,16 +113,21 @@ def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
             full_pass = True
         else:
             needles.add(needle)
-    order = sorted(rows)
     bloom = KeyBloom(capacity=max(len(keys), 1024) * CAPACITY_FACTOR, error_rate=ERROR_RATE)
-    bloom.add_keys(list(keys))
+    bloom.add_keys(keys)
+    del keys
+    order = sorted(range(len(fps)), key=fps.__getitem__)  # stable: a later row comes later
+    fp_hi, fp_lo, combo_of = array("Q"), array("Q"), array("I")
     offsets = array("I", [0])
     ids = bytearray()
-    combo_of = array("I")
-    for fp in order:
-        combo, user_id = rows[fp]
-        combo_of.append(combo)
-        ids += user_id.encode("utf-8")
+    for j, row in enumerate(order):
+        fp = fps[row]
+        if j + 1 < len(order) and fps[order[j + 1]] == fp:
+            continue  # the same login again: the last row wins
+        fp_hi.append(fp >> 64)
+        fp_lo.append(fp & _MASK64)
+        combo_of.append(combo_of_row[row])
+        ids += user_ids[row].encode("utf-8")
         offsets.append(len(ids))
     return IdentityIndex(
         key=key,
@@ -127,8 +135,8 @@ def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
         bloom=bloom,
         domains=tuple(sorted(domains)),
         domain_keys=frozenset(domain_key(d, seed) for d in domains),
-        fp_hi=array("Q", [fp >> 64 for fp in order]),
-        fp_lo=array("Q", [fp & _MASK64 for fp in order]),
+        fp_hi=fp_hi,
+        fp_lo=fp_lo,
         combo=combo_of,
         combos=tuple(combos),
         id_offsets=offsets,

@@ -294,3 +294,17 @@ def test_bloom_holds_every_key_and_documents_its_rate() -> None:
     assert bloom.expected_fp_rate() < 1e-5
     again = KeyBloom.from_bytes(bloom.to_bytes())
     assert again.positives(keys[:10]) == list(range(10))
+
+
+def test_a_later_row_for_the_same_login_wins(tmp_path: Path) -> None:
+    accounts = synthetic_accounts(IDENTITY_THRESHOLD)
+    watch = write_watch(
+        tmp_path,
+        [*accounts, "Dup@Org1.partner.test,Second,entra,id-2"],
+        extra_rows=["dup@org1.partner.test,First,okta,id-1"],
+    )
+    dup = watch.account("dup@org1.partner.test")
+    assert dup is not None
+    assert (dup.partner, dup.idp, dup.idp_user_id) == ("Second", "entra", "id-2")
+    plain = watch.account(accounts[0])
+    assert plain is not None and plain.partner is None and plain.idp_user_id is None
