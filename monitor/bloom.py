@@ -24,6 +24,7 @@ from bitarray import bitarray
 from pybloom_live import BloomFilter
 
 MAX_SLICE_BITS = 1 << 30
+_BATCH = 1 << 16
 
 
 class KeyBloom(BloomFilter):  # type: ignore[misc]
@@ -45,13 +46,16 @@ class KeyBloom(BloomFilter):  # type: ignore[misc]
             g = (g + step) % m
 
     def add_keys(self, keys: Sequence[int]) -> None:
-        """Set the bits of every key (the filter's count grows by len(keys))."""
+        """Set the bits of every key (the filter's count grows by len(keys)); in batches, so a
+        million keys cost a few megabytes of temporary lists, not a hundred."""
         m = self.bits_per_slice
-        step = list(map(rshift, keys, repeat(34)))
-        g = list(map(mod, keys, repeat(m)))
-        for j in range(self.num_slices):
-            self.bitarray[list(map(add, g, repeat(j * m)))] = 1
-            g = list(map(mod, map(add, g, step), repeat(m)))
+        for at in range(0, len(keys), _BATCH):
+            batch = keys[at : at + _BATCH]
+            step = list(map(rshift, batch, repeat(34)))
+            g = list(map(mod, batch, repeat(m)))
+            for j in range(self.num_slices):
+                self.bitarray[list(map(add, g, repeat(j * m)))] = 1
+                g = list(map(mod, map(add, g, step), repeat(m)))
         self.count += len(keys)
         self._slices = None
 

@@ -88,6 +88,16 @@ class IdentityIndex:
         return None
 
 
+def account_domains(accounts: Iterable[Account]) -> tuple[bytes, ...]:
+    """The e-mail domains (translated, sorted) of the accounts the pair key covers: the
+    `domains` `build_index` gives for the same accounts."""
+    found: set[bytes] = set()
+    for acc in accounts:
+        if account_key(acc.login, 0) is not None:
+            found.add(account_domain(acc.login))
+    return tuple(sorted(found))
+
+
 def build_index(accounts: Iterable[Account], key: bytes) -> IdentityIndex:
     """Compile `accounts` (a later entry for the same login wins) for `key`."""
     seed = pair_seed(key)

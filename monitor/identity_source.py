@@ -15,14 +15,15 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from monitor.identity_accounts import configured_accounts
 from monitor.identity_file import FORMAT, ScreenFileError, load, save, scanner_db
-from monitor.identity_index import IdentityIndex, build_index
+from monitor.identity_index import IdentityIndex, account_domains, build_index
+from monitor.types import Account
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +88,14 @@ class IdentitySource:
             status = "rebuilt"
             reason = "the accounts, the partners' e-mail domains or the fingerprint key changed"
             log.info("identity screen stale", extra={"path": str(path)})
-        index = build_index(
-            configured_accounts(self.inline, self.accounts_file, self.email_domains), self.key
-        )
-        index = replace(index, scanner_db=scanner_db(index.domains))
+        # The domains' Hyperscan database first (its compiler's memory is given back before
+        # the index is built: the peak is the larger of the two, not their sum).
+        domains = account_domains(self._accounts())
+        compiled = scanner_db(domains)
+        index = build_index(self._accounts(), self.key)
+        if index.domains != domains:  # the CSV changed between the two reads
+            compiled = scanner_db(index.domains)
+        index = replace(index, scanner_db=compiled)
         try:
             save(path, index, {"inputs": inputs, "source": source})
         except OSError as exc:
@@ -99,6 +104,9 @@ class IdentitySource:
             )
         log.info("identity screen built", extra={"path": str(path), "accounts": len(index)})
         return Opened(index=index, status=status, reason=reason)
+
+    def _accounts(self) -> Iterator[Account]:
+        return configured_accounts(self.inline, self.accounts_file, self.email_domains)
 
     def _source_stamp(self, known: Any) -> dict[str, Any]:
         """The CSV's size, modification time and SHA-256 (reused from `known` when the size
