@@ -1,6 +1,7 @@
 """Benchmark the ULP hot path against grep -F and rg on the same file, in one run.
 
     python -m bench.run [--lines 10000000] [--data bench/data]
+    python -m bench.run --identity 1000000 --lines 5000000   (see bench/identity.py)
 
 Generates the synthetic corpus once (bench/gen_ulp.py), then reports lines/s, MB/s and peak RSS
 for credwatch (plain file and the same corpus as one zip member), `grep -F -c` and `rg -c` with a
@@ -46,7 +47,14 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=10_000_000)
     ap.add_argument("--data", type=Path, default=Path("bench/data"))
     ap.add_argument("--no-zip", action="store_true")
+    ap.add_argument("--identity", type=int, metavar="N", help="identity watch: N accounts")
+    ap.add_argument("--grep-timeout", type=float, default=300.0)
     args = ap.parse_args()
+    if args.identity:
+        from bench.identity import run
+
+        run(args.identity, args.lines, args.data, args.grep_timeout)
+        return
     args.data.mkdir(parents=True, exist_ok=True)
     corpus = args.data / f"ulp_{args.lines}.txt"
     if not corpus.exists() or (not args.no_zip and not Path(f"{corpus}.zip").exists()):

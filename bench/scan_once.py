@@ -19,33 +19,50 @@ from monitor.types import Problem
 from monitor.victims import Victims
 from monitor.watchlist import build_watchlist
 
+BENCH_KEY = b"bench fingerprint key, 32 bytes or more"
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("path", type=Path)
     ap.add_argument("--config", type=Path, required=True)
+    ap.add_argument("--span", help="read only this byte range START:STOP of a plain text file")
     args = ap.parse_args()
-    watch = build_watchlist(load_config(args.config))
+    t_start = time.perf_counter()
+    watch = build_watchlist(load_config(args.config), key=BENCH_KEY)
+    screen_status = ""
+    if watch.identity is not None:  # open (or build) the account screen before the clock
+        screen_status = watch.identity.open().status
+    load_seconds = time.perf_counter() - t_start
+    span = None
+    if args.span:
+        start, stop = (int(x) for x in args.span.split(":"))
+        span = (start, stop)
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as work:
         ctx = ReadContext(
             limits=ArchiveLimits(max_ratio=10_000.0),
             passwords=(),
             workdir=Path(work),
             screen=screen_for(watch),
+            span=span,
+            span_key=f"{args.path}:{args.path.stat().st_size}",
         )
         totals = FeedTotals()
         records = FileFeed().read(args.path, ctx, totals)
         reasons: Counter[str] = Counter()
         found = problems = 0
         t0 = time.perf_counter()
-        for item in matches(records, watch, Victims(b"b" * 32), totals):
+        lines: list[int] = []
+        for item in matches(records, watch, Victims(BENCH_KEY), totals):
             if isinstance(item, Problem):
                 problems += 1
                 continue
             found += 1
+            lines.append(item.credential.line or 0)
             reasons["+".join(sorted(r.value for r in item.reasons))] += 1
         seconds = time.perf_counter() - t0
-    rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_kb = usage.ru_maxrss
     json.dump(
         {
             "lines": totals.lines,
@@ -55,6 +72,10 @@ def main() -> None:
             "seconds": seconds,
             "peak_rss_mb": rss_kb / 1024,
             "reasons": dict(reasons),
+            "load_seconds": load_seconds,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "screen": screen_status,
+            "hit_lines": sorted(lines),
         },
         sys.stdout,
     )

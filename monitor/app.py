@@ -127,8 +127,8 @@ async def open_app(
     env = os.environ if env is None else env
     config = load_config(config_path)
     logs.from_file(level=config.log.level, fmt=config.log.format)
-    watch = build_watchlist(config)
     key = hmac_key(env) if need_key else b""
+    watch = build_watchlist(config, key=key)
     previous = previous_hmac_keys(env) if need_key else ()
     notifiers: list[Notifier] = []
     responders: dict[str, Any] = {}

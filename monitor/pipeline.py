@@ -31,6 +31,7 @@ from monitor.feed import (
     Screen,
     Targets,
 )
+from monitor.identity_screen import IdentityScreen
 from monitor.matcher import match
 from monitor.normalize import split_url
 from monitor.problem_log import ProblemLog
@@ -553,6 +554,8 @@ def targets_of(config: Config) -> Targets:
 
 def screen_for(watch: Watchlist) -> Screen | None:
     """The prefilter handed to path feeds; None when every line must be parsed."""
+    if watch.identity is not None:  # a large account list: its compiled screen
+        return IdentityScreen(watch.identity, sorted(watch.domain_needles()))
     needles, full_pass = watch.screen_needles()
     if full_pass or not needles:
         return None

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import csv
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from monitor import bloom
 from monitor.config import Config
-from monitor.errors import ConfigError
+from monitor.identity_accounts import configured_accounts
+from monitor.identity_source import IdentitySource
 from monitor.normalize import (
     android_package_host,
     canonical_domains,
-    canonical_host,
-    canonical_login,
     split_url,
     under_domain,
 )
 from monitor.types import Account, Partner, Portal
 
-log = logging.getLogger(__name__)
-
-# Below this many accounts an exact dict lookup is cheaper than a bloom screen.
-BLOOM_THRESHOLD = 100_000
-_CSV_COLUMNS = ("login", "partner", "idp", "idp_user_id")
+# An accounts file of at least this many rows is compiled into a persisted identity screen
+# (monitor/identity_source.py); smaller lists stay a dict, screened by needles.
+IDENTITY_THRESHOLD = 2000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,8 +29,8 @@ class Watchlist:
     portals: tuple[Portal, ...]
     partners: tuple[Partner, ...]
     email_domains: Mapping[str, str | None]  # domain → partner name (None: the organisation)
-    accounts: Mapping[str, Account]  # canonical login → account
-    account_bloom: Any = None  # pybloom-live filter over account logins, for large lists
+    accounts: Mapping[str, Account]  # canonical login → account (small lists)
+    identity: IdentitySource | None = None  # large lists: the compiled screen, no plaintext
     portals_by_host: Mapping[str, tuple[Portal, ...]] = field(default_factory=dict)
     partner_contacts: Mapping[str, str] = field(default_factory=dict)
     # Every domain a host or e-mail may fall under (organisation and partner domains): the keys
@@ -45,20 +38,17 @@ class Watchlist:
     all_domains: frozenset[str] = frozenset()
 
     def account(self, login: str) -> Account | None:
-        """Exact, case-insensitive account lookup, screened by the bloom filter when present."""
+        """Exact, case-insensitive account lookup (`login` canonical)."""
         if not login:
             return None
-        if self.account_bloom is not None and login not in self.account_bloom:
-            return None
+        if self.identity is not None:
+            return self.identity.index().account(login)
         return self.accounts.get(login)
 
-    def screen_needles(self, *, max_account_needles: int = 2000) -> tuple[tuple[bytes, ...], bool]:
-        """Byte strings every matching line must contain, and whether accounts need a full pass.
-
-        A host under a watched domain contains the domain; an Android package contains the
-        reversed domain; an e-mail login contains its domain; a monitored login contains itself.
-        When accounts are too many to screen as needles, the caller must parse every line.
-        """
+    def domain_needles(self) -> set[bytes]:
+        """Byte strings a line matching a watched domain contains: a host under a watched
+        domain contains the domain, an Android package the reversed domain, an e-mail login
+        its domain."""
         needles: set[bytes] = set()
         for d in self.all_domains:
             needles.add(d.encode())
@@ -70,6 +60,16 @@ class Watchlist:
                 unicode_form = d
             if unicode_form != d:
                 needles.add(unicode_form.lower().encode())
+        return needles
+
+    def screen_needles(self, *, max_account_needles: int = 2000) -> tuple[tuple[bytes, ...], bool]:
+        """Byte strings every matching line must contain, and whether accounts need a full pass.
+
+        The domains' needles (`domain_needles`); a monitored login contains itself. When
+        accounts are too many to screen as needles, the caller must parse every line (a large
+        list is screened by `identity` instead).
+        """
+        needles = self.domain_needles()
         uncovered = [
             login
             for login in self.accounts
@@ -81,36 +81,9 @@ class Watchlist:
         return tuple(sorted(needles, key=len)), full_pass
 
 
-def _read_accounts_csv(path: Path) -> Iterable[Account]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        if "login" not in header:
-            raise ConfigError(f"{path}: accounts file needs a 'login' column (got {header})")
-        unknown = set(header) - set(_CSV_COLUMNS)
-        if unknown:
-            raise ConfigError(
-                f"{path}: unknown column(s) {sorted(unknown)}; allowed {_CSV_COLUMNS}"
-            )
-        for n, row in enumerate(reader, start=2):
-            if None in row:
-                raise ConfigError(
-                    f"{path}: line {n}: more fields than columns (quote values with commas)"
-                )
-            values = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-            login = canonical_login(values.get("login", ""))
-            if not login:
-                log.warning("accounts row skipped", extra={"file": str(path), "line": n})
-                continue
-            yield Account(
-                login=login,
-                partner=values.get("partner") or None,
-                idp=values.get("idp") or None,
-                idp_user_id=values.get("idp_user_id") or None,
-            )
-
-
-def build_watchlist(config: Config) -> Watchlist:
+def build_watchlist(config: Config, *, key: bytes = b"") -> Watchlist:
+    """The watchlist of `config`; `key` (the fingerprint key) keys a large account list's
+    screen."""
     domains = canonical_domains(config.domains)
     portals = []
     for url in config.portals:
@@ -132,23 +105,18 @@ def build_watchlist(config: Config) -> Watchlist:
         for d in partner.email_domains:
             email_domains[d] = partner.name
     accounts: dict[str, Account] = {}
-    for raw in config.account_logins:
-        login = canonical_login(raw)
-        if login:
-            accounts[login] = Account(login=login, partner=_partner_of(login, email_domains))
-    if config.accounts_file is not None:
-        for acc in _read_accounts_csv(config.accounts_file):
-            if acc.partner is None:
-                acc = Account(
-                    login=acc.login,
-                    partner=_partner_of(acc.login, email_domains),
-                    idp=acc.idp,
-                    idp_user_id=acc.idp_user_id,
-                )
+    identity = None
+    if _rows(config.accounts_file) >= IDENTITY_THRESHOLD:
+        assert config.accounts_file is not None
+        identity = IdentitySource(
+            accounts_file=config.accounts_file,
+            inline=tuple(config.account_logins),
+            email_domains=email_domains,
+            key=key,
+        )
+    else:
+        for acc in configured_accounts(config.account_logins, config.accounts_file, email_domains):
             accounts[acc.login] = acc
-    account_bloom = None
-    if len(accounts) >= BLOOM_THRESHOLD:
-        account_bloom = bloom.build(accounts, capacity=len(accounts) * 2)
     return Watchlist(
         organisation=config.organisation,
         domains=domains,
@@ -156,7 +124,7 @@ def build_watchlist(config: Config) -> Watchlist:
         partners=partners,
         email_domains=email_domains,
         accounts=accounts,
-        account_bloom=account_bloom,
+        identity=identity,
         portals_by_host={h: tuple(v) for h, v in by_host.items()},
         partner_contacts={p.name: p.security_contact for p in partners if p.security_contact},
         all_domains=frozenset(email_domains),
@@ -177,13 +145,15 @@ def domain_watchlist(domain: str) -> Watchlist:
     )
 
 
-def _partner_of(login: str, email_domains: Mapping[str, str | None]) -> str | None:
-    host = canonical_host(login.rpartition("@")[2]) if "@" in login else ""
-    while host:
-        if host in email_domains:
-            return email_domains[host]
-        host = host.partition(".")[2]
-    return None
+def _rows(path: Path | None) -> int:
+    """Lines in the accounts file (0 without one): whether it is worth a compiled screen."""
+    if path is None:
+        return 0
+    count = 0
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            count += block.count(b"\n")
+    return count
 
 
 __all__ = ["Watchlist", "android_package_host", "build_watchlist", "domain_watchlist"]
