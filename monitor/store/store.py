@@ -319,6 +319,12 @@ class Store:
             row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
         return Exposure.from_row(row) if row else None
 
+    async def exposures_by_ids(self, exposure_ids: Sequence[int]) -> dict[int, Exposure]:
+        """The exposures that exist among `exposure_ids`, by id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("exposures_by_ids"), list(exposure_ids))
+        return {int(r["id"]): Exposure.from_row(r) for r in rows}
+
     async def lookup_domain(self, domain: str) -> list[Exposure]:
         """Exposures whose host or login e-mail domain is `domain` or under it."""
         escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -429,16 +435,21 @@ class Store:
         """Claim up to `limit` due alerts of `channel` whose exposure is at `min_severity` or
         above, oldest first, for `lease` seconds, committed before returning. An alert leased or
         waiting for a retry holds back the later ones of its exposure. Record each with
-        `alerts_sent` or `alerts_failed`."""
+        `alerts_sent` or `alerts_failed` (or give it back with `release_alerts`). The claim
+        reads only the head of the channel's queue, whatever its length."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("outbox_lock"), channel)
             rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease), min_severity)
         return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
 
-    async def alert_context(self, exposure_id: int) -> AlertContext | None:
+    async def alert_contexts(self, exposure_ids: Sequence[int]) -> dict[int, AlertContext]:
+        """The latest sighting's victim facts of each exposure that has a sighting."""
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(sql("alert_context"), exposure_id)
-        return AlertContext(country=row["country"], family=row["family"]) if row else None
+            rows = await conn.fetch(sql("alert_contexts"), list(exposure_ids))
+        return {
+            int(r["exposure_id"]): AlertContext(country=r["country"], family=r["family"])
+            for r in rows
+        }
 
     async def alerts_sent(
         self, alert_ids: Sequence[int], ref: str | None, detail: str | None = None
