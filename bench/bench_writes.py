@@ -21,6 +21,7 @@ import secrets
 import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 import asyncpg
 
@@ -76,13 +77,30 @@ def report(s: Sighting) -> str:
     )
 
 
-async def timed(w: HitWriter, source: int, load: list[Match], size: int) -> float:
-    """Hits per second writing `load` in batches of `size`."""
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds the server process `pid` used so far, when it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed(
+    w: HitWriter, source: int, load: list[Match], size: int, backend: int
+) -> tuple[float, float, float | None]:
+    """Hits per second writing `load` in batches of `size`, and the CPU microseconds per hit
+    spent here and in the server's backend (None when it is not on this machine)."""
+    cpu, server = time.process_time(), server_cpu(backend)
     started = time.perf_counter()
     for i in range(0, len(load), size):
         done = await w.write(load[i : i + size], source, ("bench", report))
         assert all(isinstance(d, Sighting) for d in done)
-    return len(load) / (time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    here = (time.process_time() - cpu) / len(load) * 1e6
+    after = server_cpu(backend)
+    there = (after - server) / len(load) * 1e6 if server is not None and after is not None else None
+    return len(load) / wall, here, there
 
 
 async def run(dsn: str, n: int, one_by_one: int) -> None:
@@ -95,8 +113,10 @@ async def run(dsn: str, n: int, one_by_one: int) -> None:
         conn = await asyncpg.connect(target)
         await migrate(conn)
         await conn.close()
-        pool = await asyncpg.create_pool(target, min_size=1, max_size=2)
+        pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
         assert pool is not None
+        async with pool.acquire() as c:
+            backend = int(await c.fetchval("SELECT pg_backend_pid()"))
         store = Store(pool)
         routes = Routes.every(["console"])
         planner = Responses(store, PolicyConfig(), {}, channels=routes.channels)
@@ -104,26 +124,30 @@ async def run(dsn: str, n: int, one_by_one: int) -> None:
         source = await store.start_source(kind="file", location="bench", identity="bench")
         first = hits(n, "base1.txt")
         rows = [
-            ("new exposures", await timed(w, source, first, BATCH_SIZE)),
-            ("repeats (the same hits again)", await timed(w, source, first, BATCH_SIZE)),
+            ("new exposures", await timed(w, source, first, BATCH_SIZE, backend)),
+            ("repeats (the same hits again)", await timed(w, source, first, BATCH_SIZE, backend)),
             (
                 "known exposures, new places",
-                await timed(w, source, hits(n, "base2.txt"), BATCH_SIZE),
+                await timed(w, source, hits(n, "base2.txt"), BATCH_SIZE, backend),
             ),
         ]
         if one_by_one:
             rows.append(
                 (
                     f"new exposures, one transaction per hit ({one_by_one:,} hits)",
-                    await timed(w, source, hits(one_by_one, "base3.txt")[:one_by_one], 1),
+                    await timed(w, source, hits(one_by_one, "base3.txt"), 1, backend),
                 )
             )
         backlog = await store.backlog()
         await pool.close()
-        print(f"| load ({n:,} hits, batches of {BATCH_SIZE}) | hits/s |")
-        print("|---|---|")
-        for label, rate in rows:
-            print(f"| {label} | {rate:,.0f} |")
+        print(
+            f"| load ({n:,} hits, batches of {BATCH_SIZE}) | hits/s |"
+            " client CPU µs/hit | server CPU µs/hit |"
+        )
+        print("|---|---|---|---|")
+        for label, (rate, here, there) in rows:
+            server = f"{there:.0f}" if there is not None else "–"
+            print(f"| {label} | {rate:,.0f} | {here:.0f} | {server} |")
         print(f"stored: {backlog.exposures:,} exposures, {backlog.outbox} alerts queued")
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -6,7 +6,7 @@ statement may touch a row only once."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
@@ -41,20 +41,10 @@ class ScanHit:
 
 
 @dataclass(slots=True, kw_only=True)
-class _Exposure:
-    """One fingerprint's upsert row: its first hit's own columns, the merged ones merged."""
+class _Merged:
+    """What the upsert merges of a fingerprint's hits: one hit's, or several merged in order."""
 
     fingerprint: str
-    secret_fp: str | None
-    kind: str
-    url: str
-    host: str
-    site: str
-    login: str
-    login_domain: str
-    secret_hint: str | None
-    secret_length: int | None
-    cookie_name: str | None
     cookie_expires: datetime | None
     reasons: set[str]
     severity: int
@@ -66,7 +56,22 @@ class _Exposure:
     first_seen: datetime | None
     first_seen_now: bool  # a hit without its own first-seen date: now() counts
 
-    def merge(self, o: _Exposure) -> None:
+    def copy(self) -> _Merged:
+        return _Merged(
+            fingerprint=self.fingerprint,
+            cookie_expires=self.cookie_expires,
+            reasons=set(self.reasons),
+            severity=self.severity,
+            domain=self.domain,
+            portal=self.portal,
+            partner=self.partner,
+            account_login=self.account_login,
+            infected_at=self.infected_at,
+            first_seen=self.first_seen,
+            first_seen_now=self.first_seen_now,
+        )
+
+    def merge(self, o: _Merged) -> None:
         """What the upsert's ON CONFLICT rules make of this row when `o` comes after it."""
         self.reasons |= o.reasons
         self.severity = max(self.severity, o.severity)
@@ -104,21 +109,10 @@ def _least(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
-def _exposure(m: Match, key: bytes) -> _Exposure:
+def _merged(m: Match, fingerprint: str) -> _Merged:
     c = m.credential
-    secret = c.secret
-    return _Exposure(
-        fingerprint=c.fingerprint(key),
-        secret_fp=secret.fingerprint(key) if secret is not None else None,
-        kind=c.kind.value,
-        url=db_text(c.url, WIDE),
-        host=db_text(c.host),
-        site=db_text(registered_domain(c.host)),
-        login=db_text(c.login),
-        login_domain=db_text(email_domain(c.login)),
-        secret_hint=db_opt(secret.hint if secret is not None else None),
-        secret_length=len(secret) if secret is not None else None,
-        cookie_name=db_opt(c.cookie_name),
+    return _Merged(
+        fingerprint=fingerprint,
         cookie_expires=_utc(c.cookie_expires),
         reasons={r.value for r in m.reasons},
         severity=int(m.severity),
@@ -132,53 +126,69 @@ def _exposure(m: Match, key: bytes) -> _Exposure:
     )
 
 
-def _columns(rows: Sequence[_Exposure]) -> list[list[object]]:
+def _own(m: Match, key: bytes) -> tuple[object, ...]:
+    """The columns a new exposure takes from its first hit and keeps (after the fingerprint):
+    secret_fp, kind, url, host, site, login, login_domain, secret_hint, secret_length,
+    cookie_name."""
+    c = m.credential
+    secret = c.secret
+    return (
+        secret.fingerprint(key) if secret is not None else None,
+        c.kind.value,
+        db_text(c.url, WIDE),
+        db_text(c.host),
+        db_text(registered_domain(c.host)),
+        db_text(c.login),
+        db_text(email_domain(c.login)),
+        db_opt(secret.hint if secret is not None else None),
+        len(secret) if secret is not None else None,
+        db_opt(c.cookie_name),
+    )
+
+
+def _columns(rows: Sequence[tuple[_Merged, Match]], key: bytes) -> list[list[object]]:
+    """The upsert's parameters: one array per column, one element per fingerprint."""
+    own = [_own(m, key) for _, m in rows]
+    merged = [r for r, _ in rows]
     return [
-        [r.fingerprint for r in rows],
-        [r.secret_fp for r in rows],
-        [r.kind for r in rows],
-        [r.url for r in rows],
-        [r.host for r in rows],
-        [r.site for r in rows],
-        [r.login for r in rows],
-        [r.login_domain for r in rows],
-        [r.secret_hint for r in rows],
-        [r.secret_length for r in rows],
-        [r.cookie_name for r in rows],
-        [r.cookie_expires for r in rows],
-        [",".join(sorted(r.reasons)) for r in rows],
-        [r.severity for r in rows],
-        [r.domain for r in rows],
-        [r.portal for r in rows],
-        [r.partner for r in rows],
-        [r.account_login for r in rows],
-        [r.infected_at for r in rows],
-        [r.first_seen for r in rows],
-        [r.first_seen_now for r in rows],
+        [r.fingerprint for r in merged],
+        *([o[i] for o in own] for i in range(10)),
+        [r.cookie_expires for r in merged],
+        [",".join(sorted(r.reasons)) for r in merged],
+        [r.severity for r in merged],
+        [r.domain for r in merged],
+        [r.portal for r in merged],
+        [r.partner for r in merged],
+        [r.account_login for r in merged],
+        [r.infected_at for r in merged],
+        [r.first_seen for r in merged],
+        [r.first_seen_now for r in merged],
     ]
 
 
 async def _rekey(
     conn: asyncpg.Connection,
     matches: Sequence[Match],
-    rows: Sequence[_Exposure],
+    fingerprints: Sequence[str],
+    key: bytes,
     previous: Sequence[bytes],
 ) -> None:
     old: list[str] = []
     new: list[str] = []
     secret: list[str | None] = []
     order: list[int] = []
-    for m, r in zip(matches, rows, strict=True):
+    for m, fp in zip(matches, fingerprints, strict=True):
+        s = m.credential.secret
         for k in previous:
             old.append(m.credential.fingerprint(k))
-            new.append(r.fingerprint)
-            secret.append(r.secret_fp)
+            new.append(fp)
+            secret.append(s.fingerprint(key) if s is not None else None)
             order.append(len(order))
     await conn.execute(sql("exposures_rekey_many"), old, new, secret, order)
 
 
 def _material(
-    before: tuple[datetime | None, str | None], hit: _Exposure
+    before: tuple[datetime | None, str | None], hit: _Merged
 ) -> tuple[str | None, tuple[datetime | None, str | None]]:
     """Why a known exposure deserves a new alert after `hit` (None: it does not), and its
     infection date and portal after it."""
@@ -204,19 +214,20 @@ async def record_matches(
     """Upsert the matches' exposures and add their sightings, in one go; what each match did, in
     order. An exposure fingerprinted under one of the `previous` (retired) keys is found and
     re-keyed, never created again. Run inside a transaction."""
-    hits = [_exposure(m, key) for m in matches]
-    if not hits:
+    if not matches:
         return []
-    merged: dict[str, _Exposure] = {}
-    for h in hits:
+    fingerprints = [m.credential.fingerprint(key) for m in matches]
+    hits = [_merged(m, fp) for m, fp in zip(matches, fingerprints, strict=True)]
+    merged: dict[str, tuple[_Merged, Match]] = {}
+    for m, h in zip(matches, hits, strict=True):
         first = merged.get(h.fingerprint)
         if first is None:
-            merged[h.fingerprint] = replace(h, reasons=set(h.reasons))
+            merged[h.fingerprint] = (h.copy(), m)
         else:
-            first.merge(h)
+            first[0].merge(h)
     if previous:
-        await _rekey(conn, matches, hits, previous)
-    stored = await conn.fetch(sql("exposures_upsert_many"), *_columns(list(merged.values())))
+        await _rekey(conn, matches, fingerprints, key, previous)
+    stored = await conn.fetch(sql("exposures_upsert_many"), *_columns(list(merged.values()), key))
     by_fp = {r["fingerprint"]: r for r in stored}
     state = {
         fp: (r["old_infected_at"], r["old_portal"]) for fp, r in by_fp.items() if not r["inserted"]

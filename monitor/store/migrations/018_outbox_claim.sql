@@ -1,7 +1,7 @@
 -- 018: what claiming alerts needs, on the alert's own row, so that a claim reads only the head
 -- of its channel's queue instead of every pending alert: the exposure's severity (copied when
--- the alert is queued and kept equal to the exposure's while the alert is pending, by the
--- triggers below), and indexes over the pending alerts: per channel in queue order, per channel
+-- the alert is queued, unless the insert gives it, and kept equal to the exposure's while the
+-- alert is pending, by the triggers below), and indexes over the pending alerts: per channel in queue order, per channel
 -- and severity (urgent claims), and per exposure and channel (what holds an alert back).
 ALTER TABLE alerts ADD COLUMN severity smallint;
 UPDATE alerts AS a SET severity = e.severity FROM exposures AS e WHERE e.id = a.exposure_id;
@@ -14,7 +14,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER alerts_take_severity BEFORE INSERT ON alerts
-    FOR EACH ROW EXECUTE FUNCTION alerts_take_severity();
+    FOR EACH ROW WHEN (NEW.severity IS NULL) EXECUTE FUNCTION alerts_take_severity();
 
 CREATE FUNCTION exposures_pass_severity() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
