@@ -40,7 +40,8 @@ async def _failed(
     claimed: Sequence[ClaimedAlert],
     exc: CredwatchError,
     max_attempts: int,
-) -> None:
+) -> list[int]:
+    """Record a failed post; returns the alerts it dead-lettered."""
     retries = [(c.id, backoff(c.attempts + 1) if exc.retryable else MAX_BACKOFF) for c in claimed]
     dead = await store.alerts_failed(retries, str(exc), max_attempts=max_attempts)
     log.warning(
@@ -52,6 +53,7 @@ async def _failed(
             "alert dead-lettered after its last attempt",
             extra={"channel": notifier.name, "alerts": dead, "error": str(exc)},
         )
+    return dead
 
 
 async def _prepare(
@@ -126,7 +128,7 @@ class _Round:
         posts += [(g, True) for g in _groups(grouped, self.route)]
         for i, (items, as_group) in enumerate(posts):
             rest = [c.id for later, _ in posts[i + 1 :] for c, _ in later]
-            if time.monotonic() - claimed_at > self.lease / 2:  # claim again rather than outlive it
+            if i and time.monotonic() - claimed_at > self.lease / 2:  # claim again, not outlive it
                 await self.store.release_alerts([c.id for c, _ in items] + rest)
                 return True
             held = [c.id for c, a in items if a.exposure.id in self.held]
@@ -150,9 +152,13 @@ class _Round:
                 thread = c.thread_ref or self.refs.get(alert.exposure.id)
                 delivery = await self.notifier.send(alert, thread_ref=thread)
         except CredwatchError as exc:
-            await _failed(self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts)
+            dead = await _failed(
+                self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts
+            )
             self.failed += len(items)
-            self.held.update(a.exposure.id for _, a in items)
+            # Waiting for its retry, it holds back its exposure's later alerts; dead-lettered,
+            # it holds back nothing (as the claim sees it).
+            self.held.update(a.exposure.id for c, a in items if c.id not in dead)
             return not exc.retryable
         await self.store.alerts_sent(
             [c.id for c, _ in items], delivery.ref, delivery.detail or None

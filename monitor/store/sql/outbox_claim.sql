@@ -17,14 +17,14 @@ WITH due AS (
           WHERE b.exposure_id = a.exposure_id AND b.channel = a.channel
             AND b.sent_at IS NULL AND b.dead_at IS NULL AND b.id < a.id
             AND (b.next_attempt > now() OR b.leased_until > now())
+          OFFSET 0  -- asked per candidate through alerts_queue_exposure, never a pass over all
       )
     ORDER BY a.id
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
 UPDATE alerts AS a SET leased_until = now() + make_interval(secs => $3)
-FROM due
-WHERE a.id = due.id
+WHERE a.id = ANY (ARRAY(SELECT id FROM due))  -- by primary key, whatever the table's size
 RETURNING a.id, a.exposure_id, a.event, a.origin, a.summary, a.created_at, a.attempts,
           (SELECT f.ref FROM alerts AS f
             WHERE f.exposure_id = a.exposure_id AND f.channel = a.channel AND f.event = 'new'
