@@ -4,6 +4,7 @@ an alert that keeps failing, so it never blocks the others."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0
 LEASE = 300.0  # seconds a claimed alert is held: longer than one post with its retries
 GROUP_MAX = 1000  # alerts claimed at once to be grouped: one message per partner per round
+SINGLES = 100  # alerts claimed at once to be sent one by one, each recorded sent after its post
 MAX_ATTEMPTS = 8  # deliveries of one alert before it is dead-lettered (about 4 minutes of backoff)
 
 
@@ -34,42 +36,14 @@ def backoff(attempts: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** min(attempts, 12))
 
 
-def approve_command(exposure_id: int) -> str:
-    """The command that approves an exposure's containment awaiting approval."""
-    return f"credwatch approve {exposure_id}"
-
-
-async def _alert(store: Store, claimed: ClaimedAlert, contacts: dict[str, str]) -> Alert | None:
-    exposure = await store.exposure_by_id(claimed.exposure_id)
-    if exposure is None:
-        return None
-    event = AlertEvent(claimed.event)
-    contact = contacts.get(exposure.partner or "")
-    facts = await gather(store, exposure, partner_contact=contact)
-    return Alert(
-        id=claimed.id,
-        event=event,
-        exposure=exposure,
-        origin=claimed.origin,
-        action_summary=claimed.summary,
-        approve_command=approve_command(exposure.id) if event is AlertEvent.APPROVAL else None,
-        partner_contact=contact,
-        victim_country=facts.machine.country if facts.machine else None,
-        stealer_family=facts.machine.family if facts.machine else None,
-        created_at=claimed.created_at,
-        machine=facts.machine,
-        clock=facts.clock,
-        advice=facts.advice,
-    )
-
-
 async def _failed(
     store: Store,
     notifier: Notifier,
     claimed: Sequence[ClaimedAlert],
     exc: CredwatchError,
     max_attempts: int,
-) -> None:
+) -> list[int]:
+    """Record a failed post; returns the alerts it dead-lettered."""
     retries = [(c.id, backoff(c.attempts + 1) if exc.retryable else MAX_BACKOFF) for c in claimed]
     dead = await store.alerts_failed(retries, str(exc), max_attempts=max_attempts)
     log.warning(
@@ -81,19 +55,44 @@ async def _failed(
             "alert dead-lettered after its last attempt",
             extra={"channel": notifier.name, "alerts": dead, "error": str(exc)},
         )
+    return dead
+
+
+def approve_command(exposure_id: int) -> str:
+    """The command that approves an exposure's containment awaiting approval."""
+    return f"credwatch approve {exposure_id}"
 
 
 async def _prepare(
     store: Store, claimed: list[ClaimedAlert], contacts: dict[str, str]
 ) -> list[tuple[ClaimedAlert, Alert]]:
     """The claimed alerts rendered; one whose exposure is gone is recorded sent, unsent."""
+    exposures = await store.exposures_by_ids(sorted({c.exposure_id for c in claimed}))
     ready = []
     for c in claimed:
-        alert = await _alert(store, c, contacts)
-        if alert is None:
+        exposure = exposures.get(c.exposure_id)
+        if exposure is None:
             await store.alerts_sent([c.id], None)
-        else:
-            ready.append((c, alert))
+            continue
+        event = AlertEvent(c.event)
+        contact = contacts.get(exposure.partner or "")
+        facts = await gather(store, exposure, partner_contact=contact)
+        alert = Alert(
+            id=c.id,
+            event=event,
+            exposure=exposure,
+            origin=c.origin,
+            action_summary=c.summary,
+            approve_command=approve_command(exposure.id) if event is AlertEvent.APPROVAL else None,
+            partner_contact=contact,
+            victim_country=facts.machine.country if facts.machine else None,
+            stealer_family=facts.machine.family if facts.machine else None,
+            created_at=c.created_at,
+            machine=facts.machine,
+            clock=facts.clock,
+            advice=facts.advice,
+        )
+        ready.append((c, alert))
     return ready
 
 
@@ -117,17 +116,20 @@ class _Round:
     route: Route
     contacts: dict[str, str]
     max_attempts: int
+    lease: float = LEASE
     sent: int = 0
     failed: int = 0
     refs: dict[int, str] = field(default_factory=dict)  # exposure id → message to thread under
+    held: set[int] = field(default_factory=set)  # exposures whose alert failed this round
 
     @property
     def report(self) -> DeliveryReport:
         return DeliveryReport(sent=self.sent, failed=self.failed)
 
-    async def run(self, claimed: list[ClaimedAlert]) -> bool:
+    async def run(self, claimed: list[ClaimedAlert], *, claimed_at: float) -> bool:
         """Post a claimed batch: urgent ones alone, the rest grouped. False ends the round;
-        what was not tried then is given back."""
+        what was not tried then is given back. So is what a failed alert of its exposure now
+        holds back (it is claimed after it), and what the lease might not cover any more."""
         alerts = await _prepare(self.store, claimed, self.contacts)
         group = can_group(self.notifier)
         grouped = [(c, a) for c, a in alerts if group and self._grouped(a)]
@@ -136,10 +138,18 @@ class _Round:
         posts = [([item], False) for item in singles]
         posts += [(g, True) for g in _groups(grouped, self.route)]
         for i, (items, as_group) in enumerate(posts):
+            rest = [c.id for later, _ in posts[i + 1 :] for c, _ in later]
+            if i and time.monotonic() - claimed_at > self.lease / 2:  # claim again, not outlive it
+                await self.store.release_alerts([c.id for c, _ in items] + rest)
+                return True
+            held = [c.id for c, a in items if a.exposure.id in self.held]
+            if held:
+                await self.store.release_alerts(held)
+                items = [(c, a) for c, a in items if a.exposure.id not in self.held]
+                if not items:
+                    continue
             if not await self.post(items, grouped=as_group):
-                await self.store.release_alerts(
-                    [c.id for rest, _ in posts[i + 1 :] for c, _ in rest]
-                )
+                await self.store.release_alerts(rest)
                 return False
         return True
 
@@ -159,8 +169,13 @@ class _Round:
                 thread = c.thread_ref or self.refs.get(alert.exposure.id)
                 delivery = await self.notifier.send(alert, thread_ref=thread)
         except CredwatchError as exc:
-            await _failed(self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts)
+            dead = await _failed(
+                self.store, self.notifier, [c for c, _ in items], exc, self.max_attempts
+            )
             self.failed += len(items)
+            # Waiting for its retry, it holds back its exposure's later alerts; dead-lettered,
+            # it holds back nothing (as the claim sees it).
+            self.held.update(a.exposure.id for c, a in items if c.id not in dead)
             return not exc.retryable
         first = await self.store.alerts_sent(
             [c.id for c, _ in items], delivery.ref, delivery.detail or None
@@ -182,6 +197,7 @@ async def deliver(
     contacts: dict[str, str] | None = None,
     urgent_only: bool = False,
     batch: int = GROUP_MAX,
+    singles: int = SINGLES,
     lease: float = LEASE,
     max_attempts: int = MAX_ATTEMPTS,
 ) -> DeliveryReport:
@@ -192,7 +208,9 @@ async def deliver(
     (or per round); `urgent_only` sends only the ones-by-one and leaves the rest to be grouped
     later. A failed alert stays queued with a backoff and holds back only its own exposure's
     later alerts; after `max_attempts` it is dead-lettered. A transient failure (the channel may
-    be down) ends the round and gives back what was not tried; a definite one goes on."""
+    be down) ends the round and gives back what was not tried; a definite one goes on.
+    Alerts sent one by one are claimed `singles` at a time: a killed deliverer re-sends at most
+    the one in flight, and the others it held are claimed again when their lease ends."""
     route = route or Route(channel=notifier.name)
     if getattr(notifier, "digest", False) and not route.digest:
         route = replace(route, digest=True)  # the notifier's own digest mode (e-mail)
@@ -203,16 +221,21 @@ async def deliver(
         route=route,
         contacts=contacts or {},
         max_attempts=max_attempts,
+        lease=lease,
     )
     urgent = route.urgent_from if grouping else 0
-    while urgent <= int(Severity.CRITICAL):  # one by one: a kill leaves only one leased
-        claimed = await store.claim_alerts(notifier.name, limit=1, lease=lease, min_severity=urgent)
+    while urgent <= int(Severity.CRITICAL):  # one by one, each recorded sent after its post
+        at = time.monotonic()
+        claimed = await store.claim_alerts(
+            notifier.name, limit=singles, lease=lease, min_severity=urgent
+        )
         if not claimed:
             break
-        if not await state.run(claimed):
+        if not await state.run(claimed, claimed_at=at):
             return state.report
     while grouping and not urgent_only:
+        at = time.monotonic()
         claimed = await store.claim_alerts(notifier.name, limit=batch, lease=lease)
-        if not claimed or not await state.run(claimed):
+        if not claimed or not await state.run(claimed, claimed_at=at):
             return state.report
     return state.report

@@ -14,11 +14,9 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
 
-from monitor import leak_clock, proc
+from monitor import proc
 from monitor.config import Config
 from monitor.errors import FeedError, resource_fault
 from monitor.feed import (
@@ -31,6 +29,7 @@ from monitor.feed import (
     Screen,
     Targets,
 )
+from monitor.hits import HitWriter, Pending, Planner, Report, Sighting, kind_of
 from monitor.identity_screen import IdentityScreen
 from monitor.matcher import match
 from monitor.normalize import split_url
@@ -39,9 +38,10 @@ from monitor.queue import Unit
 from monitor.routing import Routes
 from monitor.screen import build_screen
 from monitor.store.records import PlannedSource, SourceTotals
-from monitor.store.store import RowRefused, Store
-from monitor.store.tx import Tx
+from monitor.store.store import Store
 from monitor.types import Match, Problem, VictimInfo
+
+__all__ = ["Planner", "Report", "Scanner", "Sighting", "SourceResult", "identity_of"]
 from monitor.victims import Victims
 from monitor.watchlist import Watchlist
 
@@ -53,16 +53,6 @@ _END = object()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Sighting:
-    """One match as stored: the exposure it belongs to and whether it was news."""
-
-    match: Match
-    exposure_id: int
-    new_exposure: bool
-    new_sighting: bool
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceResult:
     location: str
     source_id: int
@@ -71,24 +61,6 @@ class SourceResult:
     error: str | None = None
 
 
-class Planner(Protocol):
-    """Decides, inside the storing transaction, what to do about a new exposure."""
-
-    async def plan(self, tx: Tx, m: Match, exposure_id: int) -> PlanLike: ...
-
-
-class PlanLike(Protocol):
-    @property
-    def summary(self) -> str: ...
-
-    @property
-    def alert(self) -> bool: ...
-
-    @property
-    def event(self) -> str: ...
-
-
-Report = Callable[["Sighting"], str]  # a sighting as the scan output shows it (JSON, hints only)
 OnSighting = Callable[[Sighting], Awaitable[None] | None]
 OnProblem = Callable[[Problem], Awaitable[None] | None]
 
@@ -171,6 +143,9 @@ class Scanner:
         )
         self.key = key
         self.previous_keys = tuple(previous_keys)
+        self.writer = HitWriter(
+            store, key=key, previous_keys=previous_keys, planner=planner, routes=self.routes
+        )
 
     async def scan(
         self,
@@ -346,29 +321,52 @@ class Scanner:
                 asyncio.run_coroutine_threadsafe(queue.put(_END), loop).result()
 
         producer = loop.run_in_executor(None, produce)
+        pending = Pending()
         stored_problems = 0
         problem_log = ProblemLog(str(path))
+
+        async def flush() -> None:
+            for item in await self._flush(pending, source_id, totals, hit):
+                if isinstance(item, Sighting):
+                    if on_sighting is not None:
+                        await _maybe_await(on_sighting(item))
+                elif on_problem is not None:
+                    await _maybe_await(on_problem(item))
+
         try:
             while True:
-                item = await queue.get()
+                try:
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    wait = pending.timeout()
+                    try:
+                        item = await (
+                            queue.get() if wait is None else asyncio.wait_for(queue.get(), wait)
+                        )
+                    except TimeoutError:
+                        await flush()  # a match waits at most BATCH_WAIT for its batch
+                        continue
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
+                    if isinstance(item, Exception):
+                        await flush()  # what was found before the input failed is kept
                     raise item
                 if isinstance(item, Match):
-                    kept = await self._keep(item, source_id, totals, hit)
-                    if isinstance(kept, Sighting):
-                        if on_sighting is not None:
-                            await _maybe_await(on_sighting(kept))
-                        continue
-                    item = kept
+                    pending.add(item, urgent=self.writer.urgent(item))
+                    if pending.full or pending.timeout() == 0.0:
+                        await flush()
+                    continue
                 assert isinstance(item, Problem)
                 if stored_problems < MAX_PROBLEMS_STORED:
                     stored_problems += 1
                     await self.store.add_problem(source_id, item.origin, item.reason)
                 problem_log.add(item)
-                if on_problem is not None:
+                if pending.matches:
+                    pending.add(item)  # heard of after the matches before it
+                elif on_problem is not None:
                     await _maybe_await(on_problem(item))
+            await flush()  # before the caller closes the source or the unit
         except BaseException:
             stop.set()
             # Drain so the producer thread is never blocked on a full queue.
@@ -419,6 +417,34 @@ class Scanner:
         finally:
             stop.set()
 
+    async def _flush(
+        self,
+        pending: Pending,
+        source_id: int,
+        totals: FeedTotals,
+        hit: tuple[str, Report] | None = None,
+    ) -> list[Sighting | Problem]:
+        """Write the pending matches as one batch; the pending items in order, each match as
+        its sighting or as the problem that kept it from being stored (counted, stored)."""
+        items = pending.take()
+        written = iter(
+            await self.writer.write([i for i in items if isinstance(i, Match)], source_id, hit)
+        )
+        out: list[Sighting | Problem] = []
+        for item in items:
+            if isinstance(item, Match):
+                done = next(written)
+                if isinstance(done, Problem):
+                    totals.problems += 1
+                    await self.store.add_problem(source_id, done.origin, done.reason)
+                    log.warning(
+                        "input skipped", extra={"origin": done.origin, "reason": done.reason}
+                    )
+                out.append(done)
+            else:
+                out.append(item)
+        return out
+
     async def ingest(
         self,
         feed: ApiFeed,
@@ -437,6 +463,13 @@ class Scanner:
             )
         totals = FeedTotals()
         status, error = "done", None
+        pending = Pending()
+
+        async def flush() -> None:
+            for item in await self._flush(pending, source_id, totals):
+                if isinstance(item, Sighting) and on_sighting is not None:
+                    await _maybe_await(on_sighting(item))
+
         try:
             async for record in records:
                 if isinstance(record, Problem):
@@ -448,20 +481,16 @@ class Scanner:
                     continue
                 totals.records += 1
                 m = match(record, self.watch)
-                if m is None:
-                    continue
-                totals.matches += 1
-                kept = await self._keep(m, source_id, totals)
-                if isinstance(kept, Problem):
-                    await self.store.add_problem(source_id, kept.origin, kept.reason)
-                    log.warning(
-                        "input skipped",
-                        extra={"feed": feed.name, "origin": kept.origin, "reason": kept.reason},
-                    )
-                elif on_sighting is not None:
-                    await _maybe_await(on_sighting(kept))
+                if m is not None:
+                    totals.matches += 1
+                    pending.add(m, urgent=self.writer.urgent(m))
+                if pending.full or pending.timeout() == 0.0:
+                    await flush()
+            await flush()
         except BaseException as exc:
             status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            if isinstance(exc, Exception):
+                await flush()  # what was found before the feed failed is kept
             raise
         finally:
             await asyncio.shield(self._finish(source_id, status, totals, error))
@@ -471,65 +500,6 @@ class Scanner:
         await self.store.finish_source(
             source_id, status=status, totals=_source_totals(t), error=error
         )
-
-    async def _keep(
-        self, m: Match, source_id: int, totals: FeedTotals, hit: tuple[str, Report] | None = None
-    ) -> Sighting | Problem:
-        """Store a match; a row PostgreSQL refuses for its own content is a counted problem."""
-        try:
-            return await self._store(m, source_id, hit)
-        except RowRefused as exc:
-            totals.problems += 1
-            return Problem(origin=_origin(m), reason=f"not storable ({_kind(exc)})")
-
-    async def _store(
-        self, m: Match, source_id: int, hit: tuple[str, Report] | None = None
-    ) -> Sighting:
-        async with self.store.transaction() as tx:
-            rec = await tx.record_match(
-                m, key=self.key, source_id=source_id, previous=self.previous_keys
-            )
-            summary, alert, event = "", True, "new"
-            if rec.new_exposure and self.planner is not None:
-                plan = await self.planner.plan(tx, m, rec.exposure_id)
-                summary, alert, event = plan.summary, plan.alert, plan.event
-            if rec.new_exposure and alert:
-                await tx.enqueue_alert(
-                    exposure_id=rec.exposure_id,
-                    channels=self.routes.channels_for(m),
-                    event=event,
-                    origin=_origin(m),
-                    summary=summary,
-                )
-            elif rec.material:
-                await tx.enqueue_alert(
-                    exposure_id=rec.exposure_id,
-                    channels=self.routes.channels_for(m),
-                    event="updated",
-                    event_key=rec.material,
-                    origin=_origin(m),
-                    summary=rec.material,
-                )
-            sighting = Sighting(
-                match=m,
-                exposure_id=rec.exposure_id,
-                new_exposure=rec.new_exposure,
-                new_sighting=rec.new_sighting,
-            )
-            if hit is not None:
-                scan_id, report = hit
-                c = m.credential
-                await tx.add_scan_hit(
-                    scan_id=scan_id,
-                    exposure_id=rec.exposure_id,
-                    origin=c.origin,
-                    line=c.line or 0,
-                    row=report(sighting),
-                )
-        if rec.new_exposure:  # committed: observed once, its creation is never repeated
-            c = m.credential
-            leak_clock.seen(c.infected_at, c.first_seen or datetime.now(UTC))
-        return sighting
 
 
 def _source_totals(t: FeedTotals) -> SourceTotals:
@@ -590,7 +560,7 @@ def matches(
             totals.problems += 1
             yield Problem(
                 origin=record.origin if not isinstance(record, VictimInfo) else record.folder,
-                reason=f"not matchable ({_kind(exc)})",
+                reason=f"not matchable ({kind_of(exc)})",
             )
             continue
         for done in released:  # the folder the walk left
@@ -599,16 +569,6 @@ def matches(
     for m in victims.flush():
         totals.matches += 1
         yield m
-
-
-def _origin(m: Match) -> str:
-    c = m.credential
-    return f"{c.origin}:{c.line}" if c.line else c.origin
-
-
-def _kind(exc: BaseException) -> str:
-    """An error's class name: a constant phrase, never its message (which may quote the input)."""
-    return type(exc).__name__
 
 
 async def _maybe_await(value: Awaitable[None] | None) -> None:

@@ -386,6 +386,12 @@ class Store:
             row = await conn.fetchrow(sql("exposure_by_id"), exposure_id)
         return Exposure.from_row(row) if row else None
 
+    async def exposures_by_ids(self, exposure_ids: Sequence[int]) -> dict[int, Exposure]:
+        """The exposures that exist among `exposure_ids`, by id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("exposures_by_ids"), list(exposure_ids))
+        return {int(r["id"]): Exposure.from_row(r) for r in rows}
+
     async def domain_sightings(self, domain: str) -> list[DomainSighting]:
         """Every sighting of the exposures whose host or login e-mail domain is `domain` or
         under it (label boundary), with its machine's facts."""
@@ -642,13 +648,15 @@ class Store:
         """Claim up to `limit` due alerts of `channel` whose exposure is at `min_severity` or
         above, oldest first, for `lease` seconds, committed before returning. An alert leased or
         waiting for a retry holds back the later ones of its exposure. Record each with
-        `alerts_sent` or `alerts_failed`."""
+        `alerts_sent` or `alerts_failed` (or give it back with `release_alerts`). The claim
+        reads only the head of the channel's queue, whatever its length."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("outbox_lock"), channel)
             rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease), min_severity)
         return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
 
     async def alert_context(self, exposure_id: int) -> AlertContext | None:
+        """The infected machine's facts and the leak clock's marks of an alert's exposure."""
         async with self._pool.acquire() as conn:
             row = await conn.fetchrow(sql("alert_context"), exposure_id)
         if row is None:
@@ -692,14 +700,17 @@ class Store:
     async def alerts_sent(
         self, alert_ids: Sequence[int], ref: str | None, detail: str | None = None
     ) -> list[tuple[datetime, datetime, datetime | None]]:
-        """Record alerts delivered (one post: one reference) and release their leases. Returns
-        (first seen, alerted, contained) of each exposure alerted here for the first time."""
+        """Record alerts delivered (one post: one reference) and release their leases. Called
+        after each post, so its commit does not wait for the disk: a crash of the database
+        server (not of credwatch) in the next fraction of a second may make a delivery repeat,
+        never one go missing. Returns (first seen, alerted, contained) of each exposure
+        alerted here for the first time (the leak clock)."""
         first: list[tuple[datetime, datetime, datetime | None]] = []
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                sql("outbox_sent"), list(alert_ids), ref, db_text(detail) if detail else None
+            )
             for alert_id in alert_ids:
-                await conn.execute(
-                    sql("outbox_sent"), alert_id, ref, db_text(detail) if detail else None
-                )
                 row = await conn.fetchrow(sql("exposure_alerted"), alert_id)
                 if row is not None:
                     first.append((row["first_seen"], row["alerted_at"], row["contained_at"]))

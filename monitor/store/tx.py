@@ -7,10 +7,11 @@ from datetime import datetime
 
 import asyncpg
 
-from monitor.store import repo
+from monitor.store import batch, repo
+from monitor.store.batch import QueuedAlert, ScanHit
 from monitor.store.queries import sql
 from monitor.store.records import Recorded, rule_from_row
-from monitor.store.text import WIDE, db_text
+from monitor.store.text import db_text
 from monitor.suppression import Rule
 from monitor.types import Match
 
@@ -20,21 +21,31 @@ class Tx:
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
+        self._rules: list[Rule] | None = None
 
-    async def record_match(
+    async def record_matches(
         self,
-        m: Match,
+        matches: Sequence[Match],
         *,
         key: bytes,
         source_id: int | None,
-        victim_key: bytes | None = None,
         previous: Sequence[bytes] = (),
-    ) -> Recorded:
-        """Upsert the match's exposure and add its sighting. An exposure fingerprinted under one
-        of the `previous` (retired) keys is found and re-keyed, never created again."""
-        return await repo.record_match(
-            self._conn, m, key=key, source_id=source_id, victim_key=victim_key, previous=previous
+    ) -> list[Recorded]:
+        """Upsert the matches' exposures and add their sightings with a few multi-row
+        statements, as storing them one by one in order would; what each did, in order. An
+        exposure fingerprinted under one of the `previous` (retired) keys is found and re-keyed,
+        never created again."""
+        return await batch.record_matches(
+            self._conn, matches, key=key, source_id=source_id, previous=previous
         )
+
+    async def enqueue_alerts(self, alerts: Sequence[QueuedAlert]) -> list[int]:
+        """Queue alerts in order (repeats ignored, an update only where it adds something)."""
+        return await batch.enqueue_alerts(self._conn, alerts)
+
+    async def add_scan_hits(self, scan_id: str, hits: Sequence[ScanHit]) -> None:
+        """Report hits of a scan (their output rows, hints only), once per exposure and place."""
+        await batch.add_scan_hits(self._conn, scan_id, hits)
 
     async def enqueue_alert(
         self,
@@ -55,14 +66,6 @@ class Tx:
             event_key=event_key,
             origin=origin,
             summary=summary,
-        )
-
-    async def add_scan_hit(
-        self, *, scan_id: str, exposure_id: int, origin: str, line: int, row: str
-    ) -> None:
-        """Report a hit of a scan (its output row, hints only), once per exposure and place."""
-        await self._conn.execute(
-            sql("scan_hit_add"), scan_id, exposure_id, db_text(origin, WIDE), line, row
         )
 
     async def set_exposure_status(self, exposure_id: int, status: str, reason: str | None) -> None:
@@ -153,5 +156,8 @@ class Tx:
         )
 
     async def suppressions(self) -> list[Rule]:
-        rows = await self._conn.fetch(sql("suppressions_list"))
-        return [rule_from_row(r) for r in rows]
+        """The suppression rules, read once per transaction (a batch of hits asks per exposure)."""
+        if self._rules is None:
+            rows = await self._conn.fetch(sql("suppressions_list"))
+            self._rules = [rule_from_row(r) for r in rows]
+        return list(self._rules)

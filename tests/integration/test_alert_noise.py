@@ -16,6 +16,7 @@ from tests.servers.slack import CHANNEL, TOKEN, SlackServer, block_problems
 PORTAL = "portail-partenaire.example.org"
 CRITICAL = 6
 OTHERS = 194
+NOISE = 30_000
 INTERVAL = 1.5  # seconds between two Slack posts (the channel's rate limit)
 
 
@@ -56,7 +57,9 @@ def write_dump(path: Path) -> None:
         f"https://app{i}.example.org/login:user{i}@gmail.com:Pw{i:04d}-leaked"
         for i in range(OTHERS)
     ]
-    lines += [f"https://shop{i}.test/login:someone{i}@mail.test:x{i}" for i in range(2000)]
+    # Enough noise after the hits that the scan outlasts a delivery round: lines the screen lets
+    # through (they name a watched domain) but that match nothing.
+    lines += [f"https://shop{i}.test/login:someone{i}@example.org.test:x{i}" for i in range(NOISE)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -236,13 +236,35 @@ async def test_delivery_killed_after_k_posts_resends_none_of_them(
         ]
     assert sorted(sent) == ids[:k]  # each post was recorded right after it
     notifier = ProbeNotifier()
-    # Post k + 1 is still leased; the rest go out.
-    assert (await deliver(store, notifier, lease=LEASE)).sent == len(ids) - k - 1
+    # Post k + 1 and the rest of the dead deliverer's claim are leased: nothing goes out yet.
+    assert (await deliver(store, notifier, lease=LEASE)).sent == 0
     await asyncio.sleep(LEASE + 0.3)
     report = await deliver(store, notifier, lease=LEASE)
-    assert report.sent == 1
+    assert report.sent == len(ids) - k
     # none of the first k again; the one in flight at most once more; each of the rest once
     assert sorted(notifier.accepted) == ids[k:]
+
+
+async def test_a_dead_deliverers_claim_holds_back_only_what_it_claimed(
+    pool: asyncpg.Pool, tmp_path: Path, workdir: Path
+) -> None:
+    store = Store(pool)
+    await scan_demo(store, tmp_path, workdir)
+    ids = await alert_ids(pool)
+    k = 2
+    dying = ProbeNotifier(hang_after=k)
+    worker = asyncio.create_task(deliver(store, dying, lease=LEASE, singles=k + 1))
+    await asyncio.wait_for(dying.hanging.wait(), timeout=10)
+    worker.cancel()  # killed in the middle of the last post of its claim
+    with contextlib.suppress(asyncio.CancelledError):
+        await worker
+    notifier = ProbeNotifier()
+    # The one in flight is still leased; the channel's other alerts go out, in order.
+    assert (await deliver(store, notifier, lease=LEASE)).sent == len(ids) - k - 1
+    assert notifier.accepted == ids[k + 1 :]
+    await asyncio.sleep(LEASE + 0.3)
+    assert (await deliver(store, notifier, lease=LEASE)).sent == 1
+    assert notifier.accepted == [*ids[k + 1 :], ids[k]]
 
 
 async def test_a_change_seen_while_the_new_alert_is_being_posted_gets_its_own_alert(

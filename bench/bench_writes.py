@@ -1,0 +1,169 @@
+"""Benchmark the hit writer: hits per second into PostgreSQL, batched and one transaction each.
+
+    CREDWATCH_BENCH_DSN=postgresql://postgres@127.0.0.1:5432/postgres python -m bench.bench_writes
+
+The DSN (CREDWATCH_BENCH_DSN, else CREDWATCH_TEST_DSN) names a server where a scratch database
+may be created; it is migrated, used and dropped. The hits are generated (100,000 by default,
+every one a different credential) and written as a scan writes them: exposure, sighting,
+the policy's plan, an alert per channel and the scan's report row, in batches of
+`monitor.hits.BATCH_SIZE`. Three loads are timed: new exposures, the same hits again (repeats:
+nothing new), and the same credentials seen in another file (known exposures, new sightings).
+For comparison, `--one-by-one N` hits are written one transaction each, as before batching.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import asyncpg
+
+from monitor.hits import BATCH_SIZE, HitWriter, Sighting
+from monitor.policy import PolicyConfig
+from monitor.respond import Responses
+from monitor.routing import Routes
+from monitor.store.migrate import migrate
+from monitor.store.store import Store
+from monitor.types import CredentialKind, LeakedCredential, Match, Reason, Secret, Severity
+
+KEY = b"b" * 48  # a benchmark key, never a real one
+SEVERITIES = (Severity.MEDIUM,) * 8 + (Severity.LOW, Severity.HIGH)
+
+
+def hits(n: int, origin: str) -> list[Match]:
+    """`n` different credentials of watched hosts, as one text base's hits."""
+    out = []
+    for i in range(n):
+        host = f"app{i % 997}.example.org"
+        out.append(
+            Match(
+                credential=LeakedCredential(
+                    kind=CredentialKind.PASSWORD,
+                    url=f"https://{host}/login",
+                    host=host,
+                    path="/login",
+                    login=f"user{i}@mail{i % 89}.test",
+                    secret=Secret(f"Pw-{i:07d}-leaked"),
+                    origin=origin,
+                    line=i + 1,
+                ),
+                reasons=(Reason.HOST,),
+                severity=SEVERITIES[i % len(SEVERITIES)],
+                domain="example.org",
+            )
+        )
+    return out
+
+
+def report(s: Sighting) -> str:
+    c = s.match.credential
+    return json.dumps(
+        {
+            "exposure": s.exposure_id,
+            "new": s.new_exposure,
+            "host": c.host,
+            "login": c.login,
+            "hint": c.secret.hint if c.secret else None,
+            "origin": c.origin,
+            "line": c.line,
+        }
+    )
+
+
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds the server process `pid` used so far, when it runs on this machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed(
+    w: HitWriter, source: int, load: list[Match], size: int, backend: int
+) -> tuple[float, float, float | None]:
+    """Hits per second writing `load` in batches of `size`, and the CPU microseconds per hit
+    spent here and in the server's backend (None when it is not on this machine)."""
+    cpu, server = time.process_time(), server_cpu(backend)
+    started = time.perf_counter()
+    for i in range(0, len(load), size):
+        done = await w.write(load[i : i + size], source, ("bench", report))
+        assert all(isinstance(d, Sighting) for d in done)
+    wall = time.perf_counter() - started
+    here = (time.process_time() - cpu) / len(load) * 1e6
+    after = server_cpu(backend)
+    there = (after - server) / len(load) * 1e6 if server is not None and after is not None else None
+    return len(load) / wall, here, there
+
+
+async def run(dsn: str, n: int, one_by_one: int) -> None:
+    name = f"cw_bench_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    parts = urllib.parse.urlsplit(dsn)
+    target = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+    try:
+        conn = await asyncpg.connect(target)
+        await migrate(conn)
+        await conn.close()
+        pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
+        assert pool is not None
+        async with pool.acquire() as c:
+            backend = int(await c.fetchval("SELECT pg_backend_pid()"))
+        store = Store(pool)
+        routes = Routes.every(["console"])
+        planner = Responses(store, PolicyConfig(), {}, channels=routes.channels)
+        w = HitWriter(store, key=KEY, previous_keys=(), planner=planner, routes=routes)
+        source = await store.start_source(kind="file", location="bench", identity="bench")
+        first = hits(n, "base1.txt")
+        rows = [
+            ("new exposures", await timed(w, source, first, BATCH_SIZE, backend)),
+            ("repeats (the same hits again)", await timed(w, source, first, BATCH_SIZE, backend)),
+            (
+                "known exposures, new places",
+                await timed(w, source, hits(n, "base2.txt"), BATCH_SIZE, backend),
+            ),
+        ]
+        if one_by_one:
+            rows.append(
+                (
+                    f"new exposures, one transaction per hit ({one_by_one:,} hits)",
+                    await timed(w, source, hits(one_by_one, "base3.txt"), 1, backend),
+                )
+            )
+        backlog = await store.backlog()
+        await pool.close()
+        print(
+            f"| load ({n:,} hits, batches of {BATCH_SIZE}) | hits/s |"
+            " client CPU µs/hit | server CPU µs/hit |"
+        )
+        print("|---|---|---|---|")
+        for label, (rate, here, there) in rows:
+            server = f"{there:.0f}" if there is not None else "–"
+            print(f"| {label} | {rate:,.0f} | {here:.0f} | {server} |")
+        print(f"stored: {backlog.exposures:,} exposures, {backlog.outbox} alerts queued")
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hits", type=int, default=100_000)
+    ap.add_argument("--one-by-one", type=int, default=5_000, help="0 to skip")
+    args = ap.parse_args()
+    dsn = os.environ.get("CREDWATCH_BENCH_DSN") or os.environ.get("CREDWATCH_TEST_DSN")
+    if not dsn:
+        sys.exit("set CREDWATCH_BENCH_DSN (or CREDWATCH_TEST_DSN) to a PostgreSQL server")
+    asyncio.run(run(dsn, args.hits, args.one_by_one))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,233 @@
+"""Store matches in batches: one transaction and a few multi-row statements per batch, leaving
+the rows that storing each match in its own transaction, in order, would leave (exposures,
+sightings, containment plans, alerts, scan reports).
+
+A batch is written whole or not at all. A batch PostgreSQL refuses for a row's own content is
+written again one match at a time, so only that match becomes a counted problem; one that loses
+a deadlock to a concurrent writer is written again as it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import asyncpg
+
+from monitor import leak_clock
+from monitor.routing import Routes
+from monitor.store.batch import QueuedAlert, ScanHit
+from monitor.store.store import RowRefused, Store
+from monitor.store.tx import Tx
+from monitor.types import Match, Problem
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000  # matches written in one transaction at most
+BATCH_WAIT = 0.5  # seconds a match may wait for its batch to fill up
+URGENT_WAIT = 0.05  # the same for a match some channel sends on its own, at once
+DEADLOCK_TRIES = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sighting:
+    """One match as stored: the exposure it belongs to and whether it was news."""
+
+    match: Match
+    exposure_id: int
+    new_exposure: bool
+    new_sighting: bool
+
+
+class PlanLike(Protocol):
+    @property
+    def summary(self) -> str: ...
+
+    @property
+    def alert(self) -> bool: ...
+
+    @property
+    def event(self) -> str: ...
+
+
+class Planner(Protocol):
+    """Decides, inside the storing transaction, what to do about a new exposure."""
+
+    async def plan(self, tx: Tx, m: Match, exposure_id: int) -> PlanLike: ...
+
+
+Report = Callable[[Sighting], str]  # a sighting as the scan output shows it (JSON, hints only)
+
+
+def origin_of(m: Match) -> str:
+    c = m.credential
+    return f"{c.origin}:{c.line}" if c.line else c.origin
+
+
+def kind_of(exc: BaseException) -> str:
+    """An error's class name: a constant phrase, never its message (which may quote the input)."""
+    return type(exc).__name__
+
+
+class HitWriter:
+    """Writes batches of matches of one source; see the module's docstring."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        key: bytes,
+        previous_keys: Sequence[bytes],
+        planner: Planner | None,
+        routes: Routes,
+    ) -> None:
+        self.store = store
+        self.key = key
+        self.previous_keys = tuple(previous_keys)
+        self.planner = planner
+        self.routes = routes
+
+    def urgent(self, m: Match) -> bool:
+        """Is `m` sent on its own by some channel (so its batch should not wait long)?"""
+        return any(r.wants(m) and not r.grouped(m.severity) for r in self.routes.routes)
+
+    async def write(
+        self, batch: Sequence[Match], source_id: int, hit: tuple[str, Report] | None = None
+    ) -> list[Sighting | Problem]:
+        """Store `batch`; per match, in order, its sighting or the problem that refused it."""
+        if not batch:
+            return []
+        try:
+            return list(await self._retrying(batch, source_id, hit))
+        except RowRefused as exc:
+            if len(batch) == 1:
+                return [
+                    Problem(origin=origin_of(batch[0]), reason=f"not storable ({kind_of(exc)})")
+                ]
+        out: list[Sighting | Problem] = []
+        for m in batch:  # only the refused match is lost, as when each had its own transaction
+            out.extend(await self.write([m], source_id, hit))
+        return out
+
+    async def _retrying(
+        self, batch: Sequence[Match], source_id: int, hit: tuple[str, Report] | None
+    ) -> list[Sighting]:
+        for attempt in range(1, DEADLOCK_TRIES + 1):
+            try:
+                return await self._write(batch, source_id, hit)
+            except asyncpg.DeadlockDetectedError:
+                if attempt == DEADLOCK_TRIES:
+                    raise
+                log.info("hit batch deadlocked, written again", extra={"attempt": attempt})
+                await asyncio.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _write(
+        self, batch: Sequence[Match], source_id: int, hit: tuple[str, Report] | None
+    ) -> list[Sighting]:
+        async with self.store.transaction() as tx:
+            recorded = await tx.record_matches(
+                batch, key=self.key, source_id=source_id, previous=self.previous_keys
+            )
+            alerts: list[QueuedAlert] = []
+            for m, rec in zip(batch, recorded, strict=True):
+                if rec.new_exposure:
+                    summary, alert, event = "", True, "new"
+                    if self.planner is not None:
+                        plan = await self.planner.plan(tx, m, rec.exposure_id)
+                        summary, alert, event = plan.summary, plan.alert, plan.event
+                    if alert:  # "new", or "approval_needed" when a human must decide first
+                        alerts += self._alerts(m, rec.exposure_id, event, "", summary)
+                elif rec.material:
+                    alerts += self._alerts(
+                        m, rec.exposure_id, "updated", rec.material, rec.material
+                    )
+            await tx.enqueue_alerts(alerts)
+            sightings = [
+                Sighting(
+                    match=m,
+                    exposure_id=rec.exposure_id,
+                    new_exposure=rec.new_exposure,
+                    new_sighting=rec.new_sighting,
+                )
+                for m, rec in zip(batch, recorded, strict=True)
+            ]
+            if hit is not None:
+                scan_id, report = hit
+                await tx.add_scan_hits(
+                    scan_id,
+                    [
+                        ScanHit(
+                            exposure_id=s.exposure_id,
+                            origin=s.match.credential.origin,
+                            line=s.match.credential.line or 0,
+                            row=report(s),
+                        )
+                        for s in sightings
+                    ],
+                )
+        now = datetime.now(UTC)
+        for s in sightings:  # committed: observed once, an exposure's creation is never repeated
+            if s.new_exposure:
+                c = s.match.credential
+                leak_clock.seen(c.infected_at, c.first_seen or now)
+        return sightings
+
+    def _alerts(
+        self, m: Match, exposure_id: int, event: str, event_key: str, summary: str
+    ) -> list[QueuedAlert]:
+        return [
+            QueuedAlert(
+                exposure_id=exposure_id,
+                channel=channel,
+                event=event,
+                event_key=event_key,
+                origin=origin_of(m),
+                summary=summary,
+            )
+            for channel in self.routes.channels_for(m)
+        ]
+
+
+class Pending:
+    """Matches waiting for their batch, with the problems met between them, in order: callers
+    hear of both once the batch is written, in the order they came. A batch is due when full,
+    `wait` seconds after its first item, or `urgent_wait` after an urgent match (one a channel
+    sends on its own, at once)."""
+
+    def __init__(
+        self, size: int = BATCH_SIZE, wait: float = BATCH_WAIT, urgent_wait: float = URGENT_WAIT
+    ) -> None:
+        self.size = size
+        self.wait = wait
+        self.urgent_wait = urgent_wait
+        self.items: list[Match | Problem] = []
+        self.matches = 0
+        self._due: float | None = None
+
+    def add(self, item: Match | Problem, *, urgent: bool = False) -> None:
+        due = time.monotonic() + (self.urgent_wait if urgent else self.wait)
+        if self._due is None or due < self._due:
+            self._due = due
+        self.items.append(item)
+        if isinstance(item, Match):
+            self.matches += 1
+
+    @property
+    def full(self) -> bool:
+        return self.matches >= self.size
+
+    def timeout(self) -> float | None:
+        """Seconds until the batch is due (None: nothing waits)."""
+        if self._due is None:
+            return None
+        return max(0.0, self._due - time.monotonic())
+
+    def take(self) -> list[Match | Problem]:
+        items, self.items, self.matches, self._due = self.items, [], 0, None
+        return items
