@@ -187,7 +187,8 @@ async def rows(pool: asyncpg.Pool) -> dict[str, Any]:
             ),
             "alerts": await q(
                 "SELECT e.login, a.channel, a.event, a.event_key, a.origin,"
-                " replace(a.summary, 'approve ' || e.id, 'approve #'), a.severity"
+                " replace(replace(a.summary, 'approve ' || e.id, 'approve #'),"
+                " 'reject ' || e.id || ' ', 'reject # '), a.severity"
                 " FROM alerts a JOIN exposures e ON e.id = a.exposure_id ORDER BY a.channel, a.id"
             ),
             "containments": await q(
