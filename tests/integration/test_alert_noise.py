@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +75,20 @@ async def test_200_hits_make_a_handful_of_messages_and_the_scan_does_not_wait(
     env = {"CREDWATCH_HMAC_KEY": TEST_KEY.decode(), "SLACK_TOKEN": TOKEN}
     async with SlackServer() as slack:
         async with open_app(write_config(tmp_path, slack.api_url), env=env) as app:
+            real_read = app.scanner.feed.read
+
+            def held_read(path: Path, ctx: Any, totals: Any) -> Iterator[Any]:
+                """The reader, held (up to 10 s) once past the critical lines until Slack got a
+                post: proof that delivery runs while the scan reads, whatever the machine's
+                speed."""
+                for i, record in enumerate(real_read(path, ctx, totals)):
+                    yield record
+                    if i == CRITICAL + 10:
+                        deadline = time.monotonic() + 10
+                        while not slack.calls and time.monotonic() < deadline:
+                            time.sleep(0.02)
+
+            monkeypatch.setattr(app.scanner.feed, "read", held_read)
             started = time.monotonic()
             async with app.delivering():
                 results = await app.scanner.scan([dump])
