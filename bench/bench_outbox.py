@@ -16,16 +16,13 @@ import argparse
 import asyncio
 import contextlib
 import os
-import secrets
-import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 import asyncpg
 
+from bench.scratch import bench_dsn, scratch_database
 from monitor.outbox import deliver
-from monitor.store.migrate import migrate
 from monitor.store.store import Store
 from notifiers.console import ConsoleNotifier
 
@@ -48,14 +45,8 @@ PENDING = "SELECT count(*) FROM alerts WHERE sent_at IS NULL"
 
 
 async def run(dsn: str, n: int, seconds: float) -> None:
-    name = f"cw_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(dsn)
-    target = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-    try:
+    async with scratch_database(dsn) as target:
         conn = await asyncpg.connect(target)
-        await migrate(conn)
         await conn.execute(BACKLOG.replace("$1", str(int(n))))
         await conn.execute(SIGHTINGS)
         await conn.execute(ALERTS)
@@ -75,9 +66,6 @@ async def run(dsn: str, n: int, seconds: float) -> None:
         print("| backlog | delivered | time | alerts/s |")
         print("|---|---|---|---|")
         print(f"| {n:,} console alerts | {sent:,} | {wall:.1f} s | {sent / wall:,.0f} |")
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -85,10 +73,7 @@ def main() -> None:
     ap.add_argument("--alerts", type=int, default=20_000)
     ap.add_argument("--seconds", type=float, default=600.0, help="stop delivering after this")
     args = ap.parse_args()
-    dsn = os.environ.get("CREDWATCH_BENCH_DSN") or os.environ.get("CREDWATCH_TEST_DSN")
-    if not dsn:
-        sys.exit("set CREDWATCH_BENCH_DSN (or CREDWATCH_TEST_DSN) to a PostgreSQL server")
-    asyncio.run(run(dsn, args.alerts, args.seconds))
+    asyncio.run(run(bench_dsn(), args.alerts, args.seconds))
 
 
 if __name__ == "__main__":

@@ -17,19 +17,16 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 import asyncpg
 
+from bench.scratch import bench_dsn, scratch_database
 from monitor.hits import BATCH_SIZE, HitWriter, Sighting
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
 from monitor.routing import Routes
-from monitor.store.migrate import migrate
 from monitor.store.store import Store
 from monitor.types import CredentialKind, LeakedCredential, Match, Reason, Secret, Severity
 
@@ -104,15 +101,7 @@ async def timed(
 
 
 async def run(dsn: str, n: int, one_by_one: int) -> None:
-    name = f"cw_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urllib.parse.urlsplit(dsn)
-    target = urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
-    try:
-        conn = await asyncpg.connect(target)
-        await migrate(conn)
-        await conn.close()
+    async with scratch_database(dsn) as target:
         pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
         assert pool is not None
         async with pool.acquire() as c:
@@ -149,9 +138,6 @@ async def run(dsn: str, n: int, one_by_one: int) -> None:
             server = f"{there:.0f}" if there is not None else "–"
             print(f"| {label} | {rate:,.0f} | {here:.0f} | {server} |")
         print(f"stored: {backlog.exposures:,} exposures, {backlog.outbox} alerts queued")
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def main() -> None:
@@ -159,10 +145,7 @@ def main() -> None:
     ap.add_argument("--hits", type=int, default=100_000)
     ap.add_argument("--one-by-one", type=int, default=5_000, help="0 to skip")
     args = ap.parse_args()
-    dsn = os.environ.get("CREDWATCH_BENCH_DSN") or os.environ.get("CREDWATCH_TEST_DSN")
-    if not dsn:
-        sys.exit("set CREDWATCH_BENCH_DSN (or CREDWATCH_TEST_DSN) to a PostgreSQL server")
-    asyncio.run(run(dsn, args.hits, args.one_by_one))
+    asyncio.run(run(bench_dsn(), args.hits, args.one_by_one))
 
 
 if __name__ == "__main__":

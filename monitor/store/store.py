@@ -192,18 +192,7 @@ class Store:
         self, source_id: int, *, status: str, totals: SourceTotals, error: str | None = None
     ) -> None:
         async with self._pool.acquire() as conn:
-            await conn.execute(
-                sql("source_finish"),
-                source_id,
-                status,
-                totals.lines,
-                totals.bytes,
-                totals.records,
-                totals.matches,
-                totals.problems,
-                totals.skipped_lines,
-                error,
-            )
+            await conn.execute(sql("source_finish"), source_id, status, *_counters(totals), error)
 
     async def add_problem(self, source_id: int, origin: str, reason: str) -> None:
         async with self._pool.acquire() as conn:
@@ -276,18 +265,7 @@ class Store:
         """Close a unit once with its counters; the source's last unit closes the source."""
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(sql("unit_source_lock"), unit.source_id)
-            await conn.execute(
-                sql("unit_finish"),
-                unit.unit_id,
-                status,
-                totals.lines,
-                totals.bytes,
-                totals.records,
-                totals.matches,
-                totals.problems,
-                totals.skipped_lines,
-                error,
-            )
+            await conn.execute(sql("unit_finish"), unit.unit_id, status, *_counters(totals), error)
             await conn.execute(sql("unit_source_finish"), unit.source_id)
 
     async def scan_progress(self, scan_id: str) -> ScanProgress:
@@ -764,3 +742,8 @@ async def _add_units(
             )
         )
     return units
+
+
+def _counters(t: SourceTotals) -> tuple[int, int, int, int, int, int]:
+    """A source's or unit's counters in the order `source_finish` and `unit_finish` take them."""
+    return (t.lines, t.bytes, t.records, t.matches, t.problems, t.skipped_lines)
