@@ -3,10 +3,12 @@ infected machine, the leak clock, and the advice built from the recorded outcome
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.advice import Advice, Facts, advise
+from monitor.advice import Advice, ContainmentRecord, Facts, StepRecord, advise
 from monitor.notify import LeakClock, Machine
+from monitor.store.records import AlertContext
 from monitor.store.store import Store
 from monitor.types import Exposure
 
@@ -20,7 +22,32 @@ class AlertFacts:
 
 async def gather(store: Store, exposure: Exposure, *, partner_contact: str | None) -> AlertFacts:
     """The machine, the clock and the advice of one exposure, as the store has them now."""
-    ctx = await store.alert_context(exposure.id)
+    return (await gather_many(store, [(exposure, partner_contact)]))[exposure.id]
+
+
+async def gather_many(
+    store: Store, items: Sequence[tuple[Exposure, str | None]]
+) -> dict[int, AlertFacts]:
+    """`gather` for many exposures (each with its partner's contact) in three queries, by id."""
+    ids = [e.id for e, _ in items]
+    contexts = await store.alert_contexts(ids)
+    containments = await store.containment_records(ids)
+    steps = await store.step_records(ids)
+    return {
+        e.id: _facts(
+            e, contexts.get(e.id), containments.get(e.id, []), steps.get(e.id, []), contact
+        )
+        for e, contact in items
+    }
+
+
+def _facts(
+    exposure: Exposure,
+    ctx: AlertContext | None,
+    containments: list[ContainmentRecord],
+    steps: list[StepRecord],
+    partner_contact: str | None,
+) -> AlertFacts:
     machine = None
     if ctx is not None and (ctx.family or ctx.country or ctx.machine_hash or ctx.infected_at):
         machine = Machine(
@@ -39,8 +66,8 @@ async def gather(store: Store, exposure: Exposure, *, partner_contact: str | Non
     advice = advise(
         Facts(
             exposure=exposure,
-            containments=await store.containment_records(exposure.id),
-            steps=await store.step_records(exposure.id),
+            containments=containments,
+            steps=steps,
             partner_contact=partner_contact,
             family=machine.family if machine else None,
             approve_command=f"credwatch approve {exposure.id}",

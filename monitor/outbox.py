@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from monitor import leak_clock
-from monitor.alert_facts import gather
+from monitor.alert_facts import gather_many
 from monitor.errors import CredwatchError
 from monitor.notify import Alert, AlertEvent, Notifier, can_group
 from monitor.routing import Route
@@ -68,6 +68,9 @@ async def _prepare(
 ) -> list[tuple[ClaimedAlert, Alert]]:
     """The claimed alerts rendered; one whose exposure is gone is recorded sent, unsent."""
     exposures = await store.exposures_by_ids(sorted({c.exposure_id for c in claimed}))
+    all_facts = await gather_many(
+        store, [(e, contacts.get(e.partner or "")) for e in exposures.values()]
+    )
     ready = []
     for c in claimed:
         exposure = exposures.get(c.exposure_id)
@@ -76,7 +79,7 @@ async def _prepare(
             continue
         event = AlertEvent(c.event)
         contact = contacts.get(exposure.partner or "")
-        facts = await gather(store, exposure, partner_contact=contact)
+        facts = all_facts[exposure.id]
         alert = Alert(
             id=c.id,
             event=event,

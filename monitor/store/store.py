@@ -633,41 +633,52 @@ class Store:
             rows = await conn.fetch(sql("outbox_claim"), channel, limit, float(lease), min_severity)
         return sorted((ClaimedAlert(**dict(r)) for r in rows), key=lambda a: a.id)
 
-    async def alert_context(self, exposure_id: int) -> AlertContext | None:
-        """The infected machine's facts and the leak clock's marks of an alert's exposure."""
+    async def alert_contexts(self, exposure_ids: Sequence[int]) -> dict[int, AlertContext]:
+        """The infected machine's facts and the leak clock's marks of alerts' exposures, by id
+        (one query for a whole delivery batch)."""
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(sql("alert_context"), exposure_id)
-        if row is None:
-            return None
-        return AlertContext(
-            country=row["country"],
-            family=row["family"],
-            infected_at=row["infected_at"],
-            machine_hash=row["victim_hash"],
-            other_credentials=int(row["other_credentials"] or 0),
-            alerted_at=row["alerted_at"],
-            contained_at=row["contained_at"],
-        )
-
-    async def containment_records(self, exposure_id: int) -> list[ContainmentRecord]:
-        """The exposure's planned containments, as the advice reads them."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(sql("containments_of"), exposure_id)
-        return [ContainmentRecord(**dict(r)) for r in rows]
-
-    async def step_records(self, exposure_id: int) -> list[StepRecord]:
-        """Each containment step's recorded outcome (done wins over later attempts)."""
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(sql("action_steps"), exposure_id)
-        return [
-            StepRecord(
-                provider=r["provider"],
-                step=r["step"],
-                outcome=Outcome(r["outcome"]),
-                detail=r["detail"],
+            rows = await conn.fetch(sql("alert_context"), list(exposure_ids))
+        return {
+            int(row["exposure_id"]): AlertContext(
+                country=row["country"],
+                family=row["family"],
+                infected_at=row["infected_at"],
+                machine_hash=row["victim_hash"],
+                other_credentials=int(row["other_credentials"] or 0),
+                alerted_at=row["alerted_at"],
+                contained_at=row["contained_at"],
             )
-            for r in rows
-        ]
+            for row in rows
+        }
+
+    async def containment_records(
+        self, exposure_ids: Sequence[int]
+    ) -> dict[int, list[ContainmentRecord]]:
+        """The exposures' planned containments, as the advice reads them, by exposure id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("containments_of"), list(exposure_ids))
+        out: dict[int, list[ContainmentRecord]] = {}
+        for r in rows:
+            fields = dict(r)
+            out.setdefault(int(fields.pop("exposure_id")), []).append(ContainmentRecord(**fields))
+        return out
+
+    async def step_records(self, exposure_ids: Sequence[int]) -> dict[int, list[StepRecord]]:
+        """Each containment step's recorded outcome (done wins over later attempts), by
+        exposure id."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(sql("action_steps"), list(exposure_ids))
+        out: dict[int, list[StepRecord]] = {}
+        for r in rows:
+            out.setdefault(int(r["exposure_id"]), []).append(
+                StepRecord(
+                    provider=r["provider"],
+                    step=r["step"],
+                    outcome=Outcome(r["outcome"]),
+                    detail=r["detail"],
+                )
+            )
+        return out
 
     async def partner_exposures(self, partner: str, since: datetime) -> list[Exposure]:
         """A partner's exposures last seen since `since`, oldest first, dismissed ones left out."""
