@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import tempfile
@@ -27,6 +28,9 @@ def main() -> None:
     ap.add_argument("path", type=Path)
     ap.add_argument("--config", type=Path, required=True)
     ap.add_argument("--span", help="read only this byte range START:STOP of a plain text file")
+    ap.add_argument(
+        "--threads", type=int, default=0, help="threads reading a plain file (0: one per core)"
+    )
     args = ap.parse_args()
     t_start = time.perf_counter()
     watch = build_watchlist(load_config(args.config), key=BENCH_KEY)
@@ -46,6 +50,7 @@ def main() -> None:
             screen=screen_for(watch),
             span=span,
             span_key=f"{args.path}:{args.path.stat().st_size}",
+            threads=args.threads or os.cpu_count() or 1,
         )
         totals = FeedTotals()
         records = FileFeed().read(args.path, ctx, totals)

@@ -11,9 +11,12 @@ once per worker).
 from __future__ import annotations
 
 import io
+import os
 import threading
 from pathlib import Path
 from typing import BinaryIO
+
+from feeds.counting import count_newlines
 
 _STEP = 8 << 20
 _known: dict[tuple[str, int], int] = {}  # (file identity, line start) -> lines before it
@@ -50,14 +53,16 @@ def lines_before(f: BinaryIO, offset: int, key: str) -> int:
         for (k, at), n in _known.items():
             if k == key and base < at <= offset:
                 base, count = at, n
-    f.seek(base)
-    todo = offset - base
-    while todo > 0:
-        data = f.read(min(_STEP, todo))
-        if not data:
-            break
-        count += data.count(b"\n")
-        todo -= len(data)
+    buf = bytearray(_STEP)
+    fd = f.fileno()
+    pos = base
+    with memoryview(buf) as view:
+        while pos < offset:
+            n = os.preadv(fd, [view[: min(_STEP, offset - pos)]], pos)
+            if n <= 0:
+                break
+            count += count_newlines(buf, 0, n)
+            pos += n
     remember(key, offset, count)
     return count
 
@@ -96,12 +101,15 @@ class RangeReader(io.RawIOBase):
         super().close()
 
 
-def open_range(path: Path, start: int, stop: int, key: str) -> tuple[BinaryIO, int, int, int]:
-    """Open the lines of range [start, stop) of `path`: (stream, lines before it, first byte,
-    end byte)."""
-    f = path.open("rb")
-    size = path.stat().st_size
-    first = line_start(f, start, size)
-    end = line_start(f, stop, size)
-    before = lines_before(f, first, key)
-    return io.BufferedReader(RangeReader(f, first, end), _STEP), before, first, end
+def locate(path: Path, start: int, stop: int, key: str) -> tuple[int, int, int]:
+    """Where range [start, stop) of `path` lies: (first byte, end byte, lines before it)."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        first = line_start(f, start, size)
+        end = line_start(f, stop, size)
+        return first, end, lines_before(f, first, key)
+
+
+def open_span(path: Path, first: int, end: int) -> BinaryIO:
+    """The bytes of `path` from line start `first` to line start `end`."""
+    return io.BufferedReader(RangeReader(path.open("rb"), first, end), _STEP)

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal, Self, TextIO
 
-from feeds import breach, ranges, ulp
+from feeds import blocks, breach, ranges, ulp
 from feeds.archive import Member, walk
 from feeds.archive.sniff import sniff_archive
 from feeds.content import Content, sniff_content, unknown_format
@@ -90,6 +90,7 @@ class _PathRead:
         self.ctx = ctx
         self.totals = totals
         self._folders: set[str] = set()
+        self._dog: Watchdog | None = None
 
     def run(self) -> Iterator[FileRecord]:
         c = self.ctx
@@ -100,6 +101,7 @@ class _PathRead:
                 continue
             self.totals.members += 1
             dog = Watchdog(c.member_cpu_seconds)
+            self._dog = dog
             member = replace(item, _opener=partial(_watched, item, dog))
             try:
                 for record in self._member(member):
@@ -234,27 +236,60 @@ class _PathRead:
     def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()
         c = self.ctx
-        before, first, end = 0, 0, -1
-        if c.span is None:
-            opened = member.open()
-        else:  # one byte range of a plain file: line numbers stay those of the whole file
-            opened, before, first, end = ranges.open_range(self.top, *c.span, key=c.span_key)
-        with opened as raw:
-            stream = utf8_stream(raw) if first == 0 else raw
-            for line_no, line in candidate_lines(
-                stream, c.screen, counters, max_line=c.max_line, on_bytes=c.progress
-            ):
-                cred = _ulp_credential(line, before + line_no, member.origin)
-                if cred is None:
-                    counters.unparsed += 1
-                    continue
-                self.totals.records += 1
-                yield cred
+        before, end, lines = self._base_lines(member, counters)
+        for line_no, line in lines:
+            cred = _ulp_credential(line, before + line_no, member.origin)
+            if cred is None:
+                counters.unparsed += 1
+                continue
+            self.totals.records += 1
+            yield cred
         self.totals.lines += counters.lines
         self.totals.bytes += counters.bytes
         self.totals.skipped_lines += counters.too_long + counters.binary
         if c.span is not None and end < self.top.stat().st_size:
             ranges.remember(c.span_key, end, before + counters.lines)
+
+    def _base_lines(
+        self, member: Member, counters: ScanCounters
+    ) -> tuple[int, int, Iterator[tuple[int, bytes]]]:
+        """(lines before the first one read, end byte of a range, the candidate lines). A plain
+        file on disk (or a range of one) is read in place on every core (feeds.blocks); any
+        other member, or a read without a screen, is streamed."""
+        c = self.ctx
+        first, end, before = 0, -1, 0
+        if c.span is not None:
+            first, end, before = ranges.locate(self.top, *c.span, key=c.span_key)
+        in_place = c.span is not None or (
+            member.origin == str(self.top)
+            and self.top.is_file()
+            and not member.head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        )
+        if c.screen is not None and in_place:
+            lines = blocks.block_lines(
+                self.top,
+                c.screen,
+                counters,
+                lo=first,
+                hi=None if end < 0 else end,
+                threads=c.threads,
+                max_line=c.max_line,
+                on_bytes=self._read_bytes,
+            )
+            return before, end, lines
+        if c.span is None:
+            stream = utf8_stream(member.open())
+        else:
+            stream = ranges.open_span(self.top, first, end)
+            stream = utf8_stream(stream) if first == 0 else stream
+        return before, end, _streamed(stream, c, counters)
+
+    def _read_bytes(self, size: int) -> None:
+        """Count `size` bytes read in place against the watchdog and the progress bar."""
+        if self._dog is not None:
+            self._dog.count(size)
+        if self.ctx.progress is not None:
+            self.ctx.progress(size)
 
     def _breach(self, member: Member, kind: breach.CorpusFormat) -> Iterator[LeakedCredential]:
         with member.open() as raw:
@@ -265,6 +300,15 @@ class _PathRead:
                     yield rec
                 else:
                     self.totals.skipped_lines += 1
+
+
+def _streamed(
+    stream: BinaryIO, c: ReadContext, counters: ScanCounters
+) -> Iterator[tuple[int, bytes]]:
+    with stream:
+        yield from candidate_lines(
+            stream, c.screen, counters, max_line=c.max_line, on_bytes=c.progress
+        )
 
 
 def _watched(member: Member, dog: Watchdog) -> BinaryIO:

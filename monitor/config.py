@@ -55,6 +55,7 @@ class ScanConfig:
     max_line: int = 1 << 20
     member_cpu_seconds: float = 120.0
     workers: int = 2
+    threads: int = 0  # threads reading one plain text file; 0: one per core
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -199,6 +200,7 @@ def _scan(section: ScanSection, path: Path) -> ScanConfig:
         max_line=_or(section.max_line, default.max_line),
         member_cpu_seconds=float(_or(section.member_cpu_seconds, default.member_cpu_seconds)),
         workers=max(1, _or(section.workers, default.workers)),
+        threads=_or(section.threads, default.threads),
     )
 
 

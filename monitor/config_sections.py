@@ -116,6 +116,11 @@ class ScanSection(Section):
         "a member over it is reported and skipped.",
     )
     workers: Count | None = Field(default=None, description="Paths scanned in parallel.")
+    threads: Count | None = Field(
+        default=None,
+        description="Threads that read one plain text file (or one range of it) in blocks; "
+        "0: one per core.",
+    )
 
 
 class ServeSection(Section):

@@ -47,8 +47,12 @@ class HyperScreen:
 
     def line_starts(self, chunk: bytes) -> list[int]:
         """Sorted start offsets of the lines in `chunk` that contain a needle."""
+        return self.line_starts_in(chunk, len(chunk))
+
+    def line_starts_in(self, buf: bytes | bytearray, size: int) -> list[int]:
+        """The same for the first `size` bytes of `buf` (a reused buffer), read in place."""
         starts: list[int] = []
-        if not chunk:
+        if size <= 0:
             return starts
         line_end = -1  # end of the last line found: later hits in it add nothing
 
@@ -56,9 +60,14 @@ class HyperScreen:
             nonlocal line_end
             if end <= line_end:
                 return
-            starts.append(chunk.rfind(b"\n", 0, end) + 1)
-            nl = chunk.find(b"\n", end)
-            line_end = len(chunk) if nl == -1 else nl
+            starts.append(buf.rfind(b"\n", 0, end) + 1)
+            nl = buf.find(b"\n", end, size)
+            line_end = size if nl == -1 else nl
 
-        self._db.scan(chunk, match_event_handler=hit, scratch=self._scratch())
+        with memoryview(buf) as view:
+            self._db.scan(  # the binding reads any buffer; its stubs say bytes
+                view[:size],  # type: ignore[type-var]
+                match_event_handler=hit,
+                scratch=self._scratch(),
+            )
         return starts

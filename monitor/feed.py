@@ -59,6 +59,7 @@ class ReadContext:
     progress: Callable[[int], None] | None = None  # told of text bytes read (progress bars)
     span: tuple[int, int] | None = None  # read only this byte range of a plain text file
     span_key: str = ""  # the file's identity (path, size, mtime): what line counts are cached under
+    threads: int = 1  # threads reading one plain text file in blocks (feeds.blocks)
 
 
 @dataclass(slots=True)

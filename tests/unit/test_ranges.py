@@ -18,8 +18,8 @@ def read_all(path: Path, size: int) -> list[tuple[int, bytes]]:
     got: list[tuple[int, bytes]] = []
     total = path.stat().st_size
     for start, stop in ranges.spans(total, size):
-        stream, before, _, _ = ranges.open_range(path, start, stop, key=f"{path}:{size}")
-        with stream:
+        first, end, before = ranges.locate(path, start, stop, key=f"{path}:{size}")
+        with ranges.open_span(path, first, end) as stream:
             data = stream.read()
         lines = data.split(b"\n")
         if lines and lines[-1] == b"":
@@ -53,11 +53,11 @@ def test_every_line_once_with_its_number(tmp_path: Path, size: int, seed: int) -
 def test_line_straddling_a_boundary_belongs_to_the_range_it_starts_in(tmp_path: Path) -> None:
     path = tmp_path / "b.txt"
     path.write_bytes(b"aaaa\r\nbbbbbbbb\r\ncc\n")
-    first, before, start, end = ranges.open_range(path, 0, 8, key="x")
-    with first:
+    start, end, before = ranges.locate(path, 0, 8, key="x")
+    with ranges.open_span(path, start, end) as first:
         assert first.read() == b"aaaa\r\nbbbbbbbb\r\n" and before == 0 and (start, end) == (0, 16)
-    second, before, start, _ = ranges.open_range(path, 8, 19, key="x")
-    with second:
+    start, end, before = ranges.locate(path, 8, 19, key="x")
+    with ranges.open_span(path, start, end) as second:
         assert second.read() == b"cc\n" and before == 2 and start == 16
 
 

@@ -1,0 +1,129 @@
+"""Domain watch, whole processes side by side in one run: `credwatch scan` (a scratch database,
+start-up, reading, storing the hits, the console alerts) against `rg` and `grep` on the same file.
+
+    python -m bench.domain_watch [--lines 20000000] [--data bench/data] [--runs 3]
+
+The server comes from CREDWATCH_BENCH_DSN (else CREDWATCH_TEST_DSN). Each `credwatch scan`
+run gets a fresh scratch database (so every run stores every hit), after one untimed run that
+warms the page cache. Prints a markdown table: best and median wall time of the runs, lines/s,
+CPU (user + system, children included), peak RSS and what each tool reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.run import CONFIG
+from bench.scratch import bench_dsn, scratch_database
+
+NEEDLES = ("francetravail.fr", "pole-emploi.fr", "formation-isere.example")
+KEY = "bench fingerprint key, 32 bytes or more"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall: float
+    cpu: float
+    rss_mb: float
+    result: str
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> Run:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return Run(wall, cpu, after.ru_maxrss / 1024, proc.stdout.strip())
+
+
+async def credwatch_run(
+    dsn: str, corpus: Path, config: Path, home: Path, extra: list[str]
+) -> tuple[Run, int]:
+    async with scratch_database(dsn) as target:
+        env = dict(os.environ, CREDWATCH_DSN=target, CREDWATCH_HMAC_KEY=KEY)
+        env["CREDWATCH_HOME"] = str(home)
+        cmd = [sys.executable, "-m", "monitor.cli", "scan", "--config", str(config), "--json"]
+        run = timed([*cmd, *extra, str(corpus)], env)
+    hits = sum(1 for line in run.result.splitlines() if line.startswith("{"))
+    return run, hits
+
+
+def row(name: str, runs: list[Run], lines: int, result: str) -> str:
+    best = min(r.wall for r in runs)
+    median = statistics.median(r.wall for r in runs)
+    cpu = statistics.median(r.cpu for r in runs)
+    rss = max(r.rss_mb for r in runs)
+    return (
+        f"| {name} | {best:.2f} s | {median:.2f} s | {lines / best / 1e6:.1f} M | "
+        f"{cpu:.2f} s | {rss:.0f} MB | {result} |"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=20_000_000)
+    ap.add_argument("--data", type=Path, default=Path("bench/data"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--threads", type=int, nargs="*", default=[0], help="[scan] threads to try")
+    args = ap.parse_args()
+    dsn = bench_dsn()
+    args.data.mkdir(parents=True, exist_ok=True)
+    corpus = args.data / f"ulp_{args.lines}.txt"
+    if not corpus.exists():
+        gen = [sys.executable, "-m", "bench.gen_ulp", str(corpus), "--lines", str(args.lines)]
+        subprocess.run([*gen, "--seed", "1"], check=True)
+    truth = json.loads(Path(f"{corpus}.truth.json").read_text())
+    needles = args.data / "needles.txt"
+    needles.write_text("\n".join(NEEDLES) + "\n", encoding="utf-8")
+    size = corpus.stat().st_size
+    print(f"corpus: {corpus} ({size / 1e6:.0f} MB, {args.lines} lines), {os.cpu_count()} cores")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    print("| tool | best | median | lines/s (best) | CPU | peak RSS | result |")
+    print("|---|---|---|---|---|---|---|")
+    env_c = dict(os.environ, LC_ALL="C")
+    tools = {
+        "rg -c -i -F -f needles": ["rg", "-c", "-i", "-F", "-f", str(needles), str(corpus)],
+        "grep -c -i -F -f needles": ["grep", "-c", "-i", "-F", "-f", str(needles), str(corpus)],
+    }
+    with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
+        home = Path(tmp)
+        for threads in args.threads:
+            config = home / f"bench-{threads}.toml"
+            config.write_text(f"{CONFIG}\n[scan]\nthreads = {threads}\n", encoding="utf-8")
+            asyncio.run(credwatch_run(dsn, corpus, config, home, []))  # warm the page cache
+            runs, counts = [], set()
+            for _ in range(args.runs):
+                run, hits = asyncio.run(credwatch_run(dsn, corpus, config, home, []))
+                runs.append(run)
+                counts.add(hits)
+            expected = truth.get("hit_lines")
+            verdict = "exact" if counts == {expected} else f"MISMATCH {counts} vs {expected}"
+            label = f"`credwatch scan` ([scan] threads = {threads or 'cores'})"
+            print(row(label, runs, args.lines, f"{counts.pop()} hits, {verdict}"), flush=True)
+        for name, cmd in tools.items():
+            if shutil.which(cmd[0]) is None:
+                print(f"| {name} | not installed | | | | | |")
+                continue
+            runs = [timed(cmd, env_c) for _ in range(args.runs)]
+            print(row(name, runs, args.lines, f"{runs[0].result} lines"), flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
