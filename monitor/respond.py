@@ -160,6 +160,7 @@ class Responses:
             directory=self.responders.get(self.directory or "")
             if self.directory != job.provider
             else None,
+            window=self.policy.infection_window,
         )
         await self._settle(job, result)
 
