@@ -150,6 +150,7 @@ class Responses:
             ),
             infected_at=job.infected_at,
             first_seen=job.first_seen,
+            earliest_evidence=job.files_dated_at,
             responder=responder,
             log=self.audit,
             dry_run=job.dry_run,
