@@ -473,3 +473,15 @@ async def test_locked_out_dry_run_says_it_may_unlock(okta: Okta) -> None:
         await r.aclose()
     assert "unlocking the LOCKED_OUT user first if Okta refuses it" in step.detail
     assert lifecycle_calls(okta) == []
+
+
+async def test_locked_out_directory_user_is_never_unlocked_through_okta(okta: Okta) -> None:
+    partner = locked(okta)
+    partner.extra["provider"] = "ACTIVE_DIRECTORY"
+    result, log = await contain_partner(okta)
+    assert result.status is not ContainmentStatus.CONTAINED
+    # The password lives in AD (no directory responder here); Okta refuses the expiry while
+    # LOCKED_OUT and cannot unlock a directory-sourced user: both are left to an admin.
+    assert lifecycle_calls(okta) == ["expire_password"]
+    assert log.steps()[:2] == [("reset_password", "skipped"), ("require_change", "failed")]
+    assert "require a password change in Active Directory" in result.headline
