@@ -124,12 +124,12 @@ class _PathRead:
             return
         content = sniff_content(member.head, name)
         if content is Content.COOKIES or (role is FileRole.COOKIES and content is Content.TEXT):
-            yield from self._victim_folder(container, name)
+            yield from self._victim_folder(container, name, member)
             yield from self._cookies(member, _folder_key(container, name))
         elif content is Content.PASSWORD_BLOCKS or (
             role is FileRole.PASSWORDS and content is Content.TEXT
         ):
-            yield from self._victim_folder(container, name)
+            yield from self._victim_folder(container, name, member)
             yield from self._passwords(member, _folder_key(container, name))
         elif content is Content.SCREENSHOT or (content is Content.BINARY and not is_noise(name)):
             self.totals.problems += 1
@@ -139,16 +139,17 @@ class _PathRead:
         else:
             yield from self._text_base(member)
 
-    def _victim_folder(self, container: str, name: str) -> Iterator[VictimInfo]:
-        """The first time a victim folder is seen: the infection date its name may carry."""
+    def _victim_folder(self, container: str, name: str, member: Member) -> Iterator[VictimInfo]:
+        """What one of the stealer's files tells of its victim folder: the infection date the
+        folder's name may carry (the first time the folder is seen) and the file's own date."""
         key = _folder_key(container, name)
-        if key in self._folders:
-            return
-        self._folders.add(key)
-        root = victim_root(name)
-        dated = date_from_folder(root.rsplit("/", 1)[-1]) if root else None
-        if dated is not None:
-            yield VictimInfo(folder=key, folder_date=dated)
+        dated = None
+        if key not in self._folders:
+            self._folders.add(key)
+            root = victim_root(name)
+            dated = date_from_folder(root.rsplit("/", 1)[-1]) if root else None
+        if dated is not None or member.modified is not None:
+            yield VictimInfo(folder=key, folder_date=dated, files_dated=member.modified)
 
     # -- stealer logs ---------------------------------------------------------------------
 
@@ -161,7 +162,7 @@ class _PathRead:
 
     def _sysinfo(self, member: Member, container: str, name: str) -> Iterator[VictimInfo]:
         info = parse_sysinfo(name, self._lines(member))
-        yield from self._victim_folder(container, name)
+        yield from self._victim_folder(container, name, member)
         yield VictimInfo(
             folder=_folder_key(container, name),
             infected_at=info.infected_at,
@@ -216,7 +217,7 @@ class _PathRead:
         if kind != "text":
             folder = self._stealer_json(member, kind)
             if folder is not None:
-                yield from self._victim_folder(*_container_and_name(member, self.top))
+                yield from self._victim_folder(*_container_and_name(member, self.top), member)
             for rec in self._breach(member, kind):
                 yield rec if folder is None else replace(rec, feed="stealer", victim_folder=folder)
             return

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Protocol, cast
 
 from monitor.errors import CredwatchError
-from monitor.freshness import Freshness, freshness
+from monitor.freshness import INFECTION_WINDOW, Freshness, freshness
 from monitor.outcome import Verdict, audit_detail, headline, required_steps, verdict
 from monitor.responder import (
     STEP_BLOCK,
@@ -222,6 +222,7 @@ async def contain(
     portal_hook: PortalHook | None = None,
     earliest_evidence: datetime | None = None,
     directory: Responder | None = None,
+    window: timedelta = INFECTION_WINDOW,
 ) -> ContainmentResult:
     """Run containment for (exposure, provider). Steps already done are never repeated, so a
     crash between two steps resumes at the second. Every attempt is recorded; a reset is recorded
@@ -231,7 +232,11 @@ async def contain(
     identity provider's and the portal's sessions are ended, whatever the password's age.
 
     A password mastered elsewhere (`user.mastered_in`, e.g. synced from on-premises AD) is reset
-    through `directory` when one is configured; otherwise that step needs a human."""
+    through `directory` when one is configured; otherwise that step needs a human.
+
+    The leak date is the infection date when it is plausible (`monitor.freshness.leak_date`:
+    within `window` of the first sighting, not before `earliest_evidence`), else the first
+    sighting."""
     provider = responder.name
     audit = log
 
@@ -291,7 +296,11 @@ async def contain(
     # After a reset of ours (done, or started and perhaps applied) the change date may be ours.
     if not sessions_only and STEP_RESET not in done and STEP_BLOCK not in done and started is None:
         fresh = freshness(
-            user.password_changed_at, infected_at, first_seen, earliest_evidence=earliest_evidence
+            user.password_changed_at,
+            infected_at,
+            first_seen,
+            earliest_evidence=earliest_evidence,
+            window=window,
         )
         if fresh is Freshness.STALE:
             changed = user.password_changed_at.isoformat() if user.password_changed_at else "?"

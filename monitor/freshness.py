@@ -9,6 +9,10 @@ from enum import StrEnum
 INFECTION_WINDOW = timedelta(
     days=365
 )  # an infection dated earlier before first sighting is doubted
+# A file date before this is a format's zero (the Unix epoch, the zip/DOS default of 1980), not
+# a date the file was written; one more than a day ahead of our clock is a wrong clock.
+FILE_DATE_FLOOR = datetime(1981, 1, 1, tzinfo=UTC)
+FILE_DATE_AHEAD = timedelta(days=1)
 
 
 class Freshness(StrEnum):
@@ -19,6 +23,18 @@ class Freshness(StrEnum):
 
 def _aware(when: datetime) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def plausible_file_date(when: datetime | None, *, now: datetime) -> datetime | None:
+    """A stealer file's own date (archive entry, file time on disk) as evidence of when it was
+    written, or None when it cannot be: a format's zero date (1980 and before) or in the future
+    (more than a day after `now`). Naive = UTC."""
+    if when is None:
+        return None
+    when = _aware(when)
+    if when < FILE_DATE_FLOOR or when > _aware(now) + FILE_DATE_AHEAD:
+        return None
+    return when
 
 
 def leak_date(

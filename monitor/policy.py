@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from monitor.config_fields import Table
+from monitor.freshness import INFECTION_WINDOW
 from monitor.normalize import canonical_login
 from monitor.settings import Section, SettingError, load_section
 from monitor.types import CredentialKind, Match, Reason, Severity
@@ -61,13 +63,15 @@ DEFAULT_RULES: Mapping[MatchKind, Mapping[Severity, Decision]] = MappingProxyTyp
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PolicyConfig:
-    """`[policy]`: `enforce` (false = dry run), `rules.<kind>.<severity> = decision`, `suppress`."""
+    """`[policy]`: `enforce` (false = dry run), `rules.<kind>.<severity> = decision`, `suppress`,
+    and how far before its first sighting an infection date is believed (`infection_window`)."""
 
     enforce: bool = False
     rules: Mapping[MatchKind, Mapping[Severity, Decision]] = field(
         default_factory=lambda: DEFAULT_RULES
     )
     suppress: Mapping[str, str] = field(default_factory=dict)  # canonical login → reason
+    infection_window: timedelta = INFECTION_WINDOW  # see monitor.freshness.leak_date
 
     @classmethod
     def from_mapping(
@@ -91,7 +95,11 @@ class PolicyConfig:
             enforce=section.enforce,
             rules=MappingProxyType({k: MappingProxyType(v) for k, v in rules.items()}),
             suppress=MappingProxyType(_suppress(section.suppress, file)),
+            infection_window=timedelta(days=section.infection_window_days),
         )
+
+
+MIN_WINDOW_DAYS, MAX_WINDOW_DAYS = 1, 3650  # a day to ten years
 
 
 class PolicySection(Section):
@@ -108,6 +116,14 @@ class PolicySection(Section):
     suppress: Table = Field(
         default_factory=dict, description='Logins never acted on: `login = "reason"`.'
     )  # login = reason
+    infection_window_days: int = Field(
+        default=INFECTION_WINDOW.days,
+        ge=MIN_WINDOW_DAYS,
+        le=MAX_WINDOW_DAYS,
+        description="An infection date (from the victim's clock) more days than this before the "
+        "credential's first sighting is doubted: the first sighting is the leak date then "
+        f"({MIN_WINDOW_DAYS} to {MAX_WINDOW_DAYS}).",
+    )
 
 
 class RulesSection(Section):

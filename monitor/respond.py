@@ -150,6 +150,7 @@ class Responses:
             ),
             infected_at=job.infected_at,
             first_seen=job.first_seen,
+            earliest_evidence=job.files_dated_at,
             responder=responder,
             log=self.audit,
             dry_run=job.dry_run,
@@ -160,6 +161,7 @@ class Responses:
             directory=self.responders.get(self.directory or "")
             if self.directory != job.provider
             else None,
+            window=self.policy.infection_window,
         )
         await self._settle(job, result)
 

@@ -143,6 +143,9 @@ class LeakedCredential:
     line: int | None = None
     feed: str = "file"
     infected_at: datetime | None = None
+    # Stealer logs: the earliest plausible date the stealer's own files in the victim folder
+    # carry; an infection date before it is doubted (monitor.freshness.leak_date).
+    files_dated: datetime | None = None
     victim: Victim | None = None
     cookie_name: str | None = None
     cookie_expires: datetime | None = None
@@ -175,6 +178,9 @@ class VictimInfo:
     folder: str
     infected_at: datetime | None = None  # from the system-info file
     folder_date: datetime | None = None  # from the victim folder's name
+    # The date one of the stealer's own files in the folder carries (archive entry date, file
+    # time on disk), unchecked: the pipeline keeps the earliest plausible one per folder.
+    files_dated: datetime | None = None
     machine_id: str | None = None
     family: str | None = None
     country: str | None = None

@@ -10,6 +10,8 @@ its own takes its victim's facts from the nearest folder above it that has one; 
 password the same machine leaked. A folder the walk comes back to (an archive whose members
 are not grouped by folder) keeps what was learnt about it while its facts are remembered
 (the latest `REMEMBERED` folders): only its matches are released early, never its facts lost.
+The earliest plausible date the stealer's own files in a folder carry goes with its matches: an
+infection date before it is doubted when containing (monitor.freshness.leak_date).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
+from monitor.freshness import plausible_file_date
 from monitor.keyed import keyed_hash
 from monitor.types import Account, CredentialKind, Match, Reason, Victim, VictimInfo
 
@@ -59,17 +63,12 @@ class Victims:
         the matches of the folder the walk just left, if it left one."""
         yield from self._enter(info.folder)
         folder = self._folders[info.folder]
+        if info.files_dated is not None:  # evidence only when the date is a plausible one
+            dated = plausible_file_date(info.files_dated, now=datetime.now(UTC))
+            info = replace(info, files_dated=dated)
         old = folder.info
-        if old is not None:  # a fact read later completes, never erases, what is known
-            info = VictimInfo(
-                folder=info.folder,
-                infected_at=info.infected_at or old.infected_at,
-                folder_date=info.folder_date or old.folder_date,
-                machine_id=info.machine_id or old.machine_id,
-                family=info.family or old.family,
-                country=info.country or old.country,
-            )
-        folder.info = info
+        # a fact read later completes, never erases, what is known
+        folder.info = info if old is None else _completed(info, old)
 
     def hold(self, m: Match) -> Iterator[Match]:
         """A match read from a victim folder (`m.credential.victim_folder` is set). Yields the
@@ -118,8 +117,9 @@ class Victims:
             country=info.country if info else None,
         )
         owner = folder.owner
+        dated = info.files_dated if info else None
         for m in pending:
-            cred = replace(m.credential, infected_at=infected, victim=victim)
+            cred = replace(m.credential, infected_at=infected, files_dated=dated, victim=victim)
             if cred.kind is CredentialKind.COOKIE and m.account is None and owner is not None:
                 # The same machine leaked a portal password: the cookie is that user's session.
                 m = replace(m, account=owner.account, partner=m.partner or owner.partner)
@@ -140,18 +140,22 @@ class Victims:
             up = self._folders.get(parent)
             if up is None or up.info is None or up.info.infected_at is None:
                 continue
-            anchor = up.info
-            if info is None:
-                return anchor
-            return VictimInfo(
-                folder=info.folder,
-                infected_at=info.infected_at or anchor.infected_at,
-                folder_date=info.folder_date or anchor.folder_date,
-                machine_id=info.machine_id or anchor.machine_id,
-                family=info.family or anchor.family,
-                country=info.country or anchor.country,
-            )
+            return up.info if info is None else _completed(info, up.info)
         return info
+
+
+def _completed(info: VictimInfo, other: VictimInfo) -> VictimInfo:
+    """`info` with what it lacks taken from `other`; the earlier of their file dates."""
+    dates = [d for d in (info.files_dated, other.files_dated) if d is not None]
+    return VictimInfo(
+        folder=info.folder,
+        infected_at=info.infected_at or other.infected_at,
+        folder_date=info.folder_date or other.folder_date,
+        files_dated=min(dates) if dates else None,
+        machine_id=info.machine_id or other.machine_id,
+        family=info.family or other.family,
+        country=info.country or other.country,
+    )
 
 
 def _related(a: str, b: str) -> bool:

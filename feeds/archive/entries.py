@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, BinaryIO
 
 from feeds.archive.errors import ArchiveError
@@ -27,6 +28,7 @@ class Entry:
     packed: int | None
     open: Callable[[], BinaryIO]
     single_pass: bool
+    modified: datetime | None = None  # the date the container gives the file, if any
 
 
 Entries = Generator[Entry | Problem, None, None]

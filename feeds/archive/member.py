@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import BinaryIO, TypeVar
 
 from feeds.archive.errors import reason_of
@@ -26,6 +27,8 @@ class Member:
     size: int | None
     head: bytes = field(default=b"", repr=False, compare=False)
     _opener: Callable[[], BinaryIO] = field(repr=False, compare=False)
+    # When the file was last written, as its container (or the disk) says; unchecked.
+    modified: datetime | None = field(default=None, compare=False)
 
     def open(self) -> BinaryIO:
         """A read-only stream of the member's bytes; reading may raise `FeedError`."""

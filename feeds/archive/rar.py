@@ -9,6 +9,7 @@ from typing import IO, Any, BinaryIO
 
 import rarfile
 
+from feeds.archive.dates import from_fields
 from feeds.archive.entries import Container, Entries, Entry
 from feeds.archive.errors import archive_errors, reason_of
 from feeds.archive.names import safe_name
@@ -54,6 +55,7 @@ def rar_entries(path: Path, box: Container) -> Entries:
                 packed=info.compress_size,
                 open=_opener(archive, info, box),
                 single_pass=False,
+                modified=from_fields(info.date_time) if info.date_time else None,
             )
         if skipped:
             yield Problem(origin=origin, reason="rar backend missing")

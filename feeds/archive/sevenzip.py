@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from pathlib import Path
 from typing import IO, cast
 
 import py7zr
 import py7zr.exceptions
 
+from feeds.archive.dates import from_timestamp
 from feeds.archive.entries import Container, Entries, Entry, Once
 from feeds.archive.errors import ArchiveError, reason_of
 from feeds.archive.member import HEAD_SIZE
@@ -84,6 +86,7 @@ def sevenzip_entries(path: Path, box: Container) -> Entries:
                         packed=None,
                         open=Once(stream),
                         single_pass=True,
+                        modified=_written(info),
                     )
                 try:
                     reader.drain()
@@ -100,3 +103,10 @@ def sevenzip_entries(path: Path, box: Container) -> Entries:
 
 def _looks_encrypted(exc: BaseException) -> bool:
     return "password" in str(exc).lower()
+
+
+def _written(info: object) -> datetime | None:
+    """A 7z member's last-write time (a Windows FILETIME), when the archive stores one."""
+    stamp = getattr(info, "lastwritetime", None)
+    totimestamp = getattr(stamp, "totimestamp", None)
+    return from_timestamp(totimestamp()) if callable(totimestamp) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tarfile
 from typing import IO
 
+from feeds.archive.dates import from_timestamp
 from feeds.archive.entries import Container, Entries, Entry, Once
 from feeds.archive.errors import BudgetExceeded, reason_of
 from feeds.archive.names import safe_name
@@ -32,6 +33,7 @@ def tar_entries(source: IO[bytes], box: Container) -> Entries:
                     packed=None,
                     open=Once(box.guard(member, declared=info.size)),
                     single_pass=True,
+                    modified=from_timestamp(info.mtime),
                 )
         except BudgetExceeded:
             raise

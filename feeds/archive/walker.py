@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, BinaryIO, cast
 
 from feeds.archive.compressed import layer_entry, open_layer
+from feeds.archive.dates import from_timestamp
 from feeds.archive.disk import folder_files
 from feeds.archive.entries import Container, Entries, Entry, Replay, ReplayReader
 from feeds.archive.errors import ArchiveError, BudgetExceeded, reason_of
@@ -115,7 +116,8 @@ class _Walker:
         try:
             with path.open("rb") as handle:
                 head = read_head(handle, HEAD_SIZE)
-                size = os.fstat(handle.fileno()).st_size
+                stat = os.fstat(handle.fileno())
+                size = stat.st_size
         except OSError as exc:
             if resource_fault(exc):
                 raise
@@ -132,7 +134,14 @@ class _Walker:
                     raise ArchiveError("unreadable file") from exc
                 return guard_reads(handle, limits)
 
-            yield Member(origin=origin, name=name, size=size, head=head, _opener=opener)
+            yield Member(
+                origin=origin,
+                name=name,
+                size=size,
+                head=head,
+                _opener=opener,
+                modified=from_timestamp(stat.st_mtime),
+            )
             return
         budget = Budget(self.limits, physical=size)
         yield from self._archive(
@@ -219,7 +228,14 @@ class _Walker:
                 )  # fmt: skip
                 return
             opener: Callable[[], BinaryIO] = replay if replay is not None else entry.open
-            yield Member(origin=origin, name=entry.name, size=entry.size, head=head, _opener=opener)
+            yield Member(
+                origin=origin,
+                name=entry.name,
+                size=entry.size,
+                head=head,
+                _opener=opener,
+                modified=entry.modified,
+            )
 
     def _layer(self, found: _Found) -> Iterator[Member | Problem]:
         """A compressed stream: a tar inside is walked in place, anything else is one member."""

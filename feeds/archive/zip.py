@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
+from feeds.archive.dates import from_fields
 from feeds.archive.entries import Container, Entries, Entry
 from feeds.archive.errors import ArchiveError, archive_errors
 from feeds.archive.names import safe_name
@@ -76,6 +77,7 @@ def zip_entries(path: Path, box: Container) -> Entries:
                 packed=info.compress_size,
                 open=_opener(archive, index, info, box, aes_archive),
                 single_pass=False,
+                modified=from_fields(info.date_time),
             )
 
 

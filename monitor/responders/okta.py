@@ -1,4 +1,15 @@
-"""Okta responder: find a user, expire or reset their password, clear sessions, suspend."""
+"""Okta responder: find a user, expire or reset their password, clear sessions, suspend.
+
+The calls follow the user's status. A LOCKED_OUT user cannot sign in only until the lockout ends
+(it ends by itself after the policy's delay, by self-service unlock, or by an admin), and Okta
+documents that an unlocked user "can sign in with their current password": the lockout contains
+nothing, the password must still be replaced. Okta does not document whether it resets the
+password of a LOCKED_OUT user, nor whether that ends the lockout. So the reset is tried first
+(the leaked password never works again meanwhile); when Okta refuses it for the user's status
+(403 E0000038), the user is unlocked (documented: LOCKED_OUT to ACTIVE, Okta-sourced users only)
+and the reset sent again at once; when Okta accepts it, the user is read back, and a user still
+LOCKED_OUT is reported as not done, with what an admin must check.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +17,13 @@ import asyncio
 import logging
 import urllib.parse
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from monitor.errors import ProviderError
+from monitor.http import Reply
 from monitor.responder import (
     STEP_BLOCK,
     STEP_REQUIRE_CHANGE,
@@ -26,7 +39,15 @@ from monitor.retry import Sleep
 from monitor.settings import secret_from_env
 from monitor.types import Outcome
 
-from .rest import FromSection, RestClient, RestSection, parse_iso
+from .rest import (
+    FromSection,
+    RestClient,
+    RestSection,
+    error_detail,
+    parse_iso,
+    step_from_error,
+    step_from_reply,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +56,12 @@ RESET_MODES = ("expire_with_temp_password", "reset_password")
 _DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
 _EXTERNAL = frozenset({"FEDERATION", "SOCIAL"})  # signs in elsewhere: block, never reset
 _DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP directory"}
+_LOCKED = "LOCKED_OUT"
+_WRONG_STATUS = "E0000038"  # 403: "This operation is not allowed in the user's current status."
+_LOCKED_TODO = (
+    "the user is LOCKED_OUT in Okta and the lockout ends by itself: unlock the user in Okta "
+    "and reset the password at once (Admin Console: Unlock, then Reset Password)"
+)
 _ALREADY_CHANGING = {  # statuses in which a new password is already required
     "PASSWORD_EXPIRED": "already PASSWORD_EXPIRED: a change is required at sign-in",
     "RECOVERY": "already in RECOVERY: a new password must be set through the reset",
@@ -123,31 +150,124 @@ class OktaResponder(FromSection):
         return await self._rest.step(step, method, f"{self._base}{path}", done=done, params=params)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        if dry_run:
+            what = (
+                "start a password reset and revoke sessions"
+                if self._reset_mode == "reset_password"
+                else "replace the password with an expired temporary one"
+            )
+            if user.status == _LOCKED:
+                what += " (unlocking the LOCKED_OUT user first if Okta refuses it)"
+            return dry_run_result(STEP_RESET, what)
+        first = await self._reset(user)
+        if user.status != _LOCKED:
+            return self._reset_result(first)
+        if isinstance(first, Reply) and first.ok:
+            return await self._confirm_unlocked(user, self._reset_result(first))
+        if not _wrong_status(first):
+            return replace(self._reset_result(first), todo=_LOCKED_TODO)
+        return await self._unlock_then_reset(user, first)
+
+    async def _reset(self, user: IdentityUser) -> Reply | ProviderError:
+        """The configured reset call, answered or not."""
         uid = urllib.parse.quote(user.user_id, safe="")
         if self._reset_mode == "reset_password":
-            if dry_run:
-                return dry_run_result(STEP_RESET, "start a password reset and revoke sessions")
-            started = await self._post_step(
+            # The reset link goes to the user: with sendEmail=false it would be thrown away.
+            path, params = "reset_password", {"sendEmail": "true", "revokeSessions": "true"}
+        else:
+            # The answer holds a temporary password: it is never read.
+            path, params = "expire_password_with_temp_password", {"revokeSessions": "true"}
+        return await self._send(f"/api/v1/users/{uid}/lifecycle/{path}", params)
+
+    async def _send(self, path: str, params: dict[str, str]) -> Reply | ProviderError:
+        try:
+            return await self._rest.send("POST", f"{self._base}{path}", params=params)
+        except ProviderError as exc:
+            return exc
+
+    def _reset_result(self, answer: Reply | ProviderError) -> StepResult:
+        if isinstance(answer, ProviderError):
+            return step_from_error(STEP_RESET, answer)
+        if self._reset_mode == "reset_password":
+            started = step_from_reply(
                 STEP_RESET,
-                "POST",
-                f"/api/v1/users/{uid}/lifecycle/reset_password",
-                # The reset link goes to the user: with sendEmail=false it would be thrown away.
-                {"sendEmail": "true", "revokeSessions": "true"},
-                "password reset started (old password dead, link e-mailed), sessions revoked",
+                answer,
+                done_detail="password reset started (old password dead, link e-mailed), "
+                "sessions revoked",
             )
             return with_change_required(
                 started, "RECOVERY: a new password must be set through the e-mailed link"
             )
-        if dry_run:
-            return dry_run_result(STEP_RESET, "replace the password with an expired temporary one")
-        replaced = await self._post_step(
+        replaced = step_from_reply(
             STEP_RESET,
-            "POST",
-            f"/api/v1/users/{uid}/lifecycle/expire_password_with_temp_password",
-            {"revokeSessions": "true"},
-            "password replaced by a discarded temporary one, sessions revoked",
+            answer,
+            done_detail="password replaced by a discarded temporary one, sessions revoked",
         )
         return with_change_required(replaced, "PASSWORD_EXPIRED: a change is required at sign-in")
+
+    async def _unlock_then_reset(
+        self, user: IdentityUser, refused: Reply | ProviderError
+    ) -> StepResult:
+        """Okta refused the reset for the LOCKED_OUT status: unlock (the leaked password signs in
+        again from here), then reset at once."""
+        why = _answer_text(refused)
+        uid = urllib.parse.quote(user.user_id, safe="")
+        unlocked = await self._send(f"/api/v1/users/{uid}/lifecycle/unlock", {})
+        if not (isinstance(unlocked, Reply) and unlocked.ok):
+            failed = (
+                step_from_error(STEP_RESET, unlocked)
+                if isinstance(unlocked, ProviderError)
+                else step_from_reply(STEP_RESET, unlocked, done_detail="")
+            )
+            return replace(
+                failed,
+                detail=f"Okta refused the reset of the LOCKED_OUT user ({why}) and the unlock "
+                f"({failed.detail})",
+                todo=_LOCKED_TODO,
+            )
+        again = self._reset_result(await self._reset(user))
+        if again.outcome is Outcome.DONE:
+            return replace(
+                again,
+                detail=f"unlocked (Okta refused the reset while LOCKED_OUT: {why}), then "
+                f"{again.detail}",
+            )
+        return replace(
+            again,
+            detail=f"unlocked (Okta refused the reset while LOCKED_OUT: {why}), then the reset "
+            f"failed: {again.detail}",
+            todo="the user is unlocked in Okta and the leaked password signs in again: "
+            "reset the password in Okta now",
+        )
+
+    async def _confirm_unlocked(self, user: IdentityUser, accepted: StepResult) -> StepResult:
+        """Okta accepted a reset (or an expiry) of a LOCKED_OUT user: whether that replaced (or
+        expired) the password is not documented, so read the user back; still LOCKED_OUT is not
+        done."""
+        what = "reset" if accepted.step == STEP_RESET else "expiry"
+        uid = urllib.parse.quote(user.user_id, safe="")
+        try:
+            found = await self._rest.lookup(f"{self._base}/api/v1/users/{uid}")
+        except ProviderError as exc:
+            return replace(
+                step_from_error(accepted.step, exc),
+                detail=f"Okta accepted the {what} of the LOCKED_OUT user; reading it back "
+                f"failed ({exc})",
+                todo=_LOCKED_TODO,
+                also=(),
+            )
+        status = found.get("status") if isinstance(found, dict) else None
+        if status == _LOCKED or not isinstance(status, str):
+            return StepResult(
+                step=accepted.step,
+                outcome=Outcome.SKIPPED,
+                detail=f"Okta accepted the {what} but the user is {status or 'unknown'}: its "
+                f"documentation does not say whether the password of a LOCKED_OUT user was "
+                f"{'replaced' if what == 'reset' else 'expired'}",
+                request_id=accepted.request_id,
+                todo=_LOCKED_TODO,
+            )
+        return replace(accepted, detail=f"{accepted.detail} (was LOCKED_OUT, now {status})")
 
     async def require_change(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         """Expire the password (PASSWORD_EXPIRED). Okta writes the expiry through to Active
@@ -167,13 +287,25 @@ class OktaResponder(FromSection):
             return dry_run_result(STEP_REQUIRE_CHANGE, "expire the password")
         uid = urllib.parse.quote(user.user_id, safe="")
         reach = " (Okta expires it in Active Directory too)" if user.mastered_in else ""
-        return await self._post_step(
+        result = await self._post_step(
             STEP_REQUIRE_CHANGE,
             "POST",
             f"/api/v1/users/{uid}/lifecycle/expire_password",
             {},
             f"password expired: a change is required at the next sign-in{reach}",
         )
+        if result.outcome is Outcome.DONE and user.status == _LOCKED:
+            return await self._confirm_unlocked(user, result)
+        if result.outcome is Outcome.FAILED and user.status == _LOCKED:
+            where = user.mastered_in or "Okta"
+            return replace(
+                result,
+                todo=f"the user is LOCKED_OUT in Okta: require a password change in {where} "
+                "(Okta does not unlock directory-sourced users)"
+                if user.mastered_in
+                else _LOCKED_TODO,
+            )
+        return result
 
     async def revoke_sessions(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if dry_run:
@@ -206,3 +338,15 @@ class OktaResponder(FromSection):
 
     async def aclose(self) -> None:
         await self._rest.aclose()
+
+
+def _wrong_status(answer: Reply | ProviderError) -> bool:
+    """Okta's refusal of a lifecycle call for the user's current status."""
+    if not isinstance(answer, Reply) or answer.status != 403:
+        return False
+    body = answer.json()
+    return isinstance(body, dict) and body.get("errorCode") == _WRONG_STATUS
+
+
+def _answer_text(answer: Reply | ProviderError) -> str:
+    return str(answer) if isinstance(answer, ProviderError) else error_detail(answer)

@@ -55,6 +55,7 @@ class _Merged:
     infected_at: datetime | None
     first_seen: datetime | None
     first_seen_now: bool  # a hit without its own first-seen date: now() counts
+    files_dated: datetime | None = None  # the latest of its stealer files' dates
 
     def copy(self) -> _Merged:
         return _Merged(
@@ -69,6 +70,7 @@ class _Merged:
             infected_at=self.infected_at,
             first_seen=self.first_seen,
             first_seen_now=self.first_seen_now,
+            files_dated=self.files_dated,
         )
 
     def merge(self, o: _Merged) -> None:
@@ -83,6 +85,7 @@ class _Merged:
         self.cookie_expires = _greatest(self.cookie_expires, o.cookie_expires)
         self.first_seen = _least(self.first_seen, o.first_seen)
         self.first_seen_now = self.first_seen_now or o.first_seen_now
+        self.files_dated = _greatest(self.files_dated, o.files_dated)
 
 
 def _coalesce(a: str | None, b: str | None) -> str | None:
@@ -123,6 +126,7 @@ def _merged(m: Match, fingerprint: str) -> _Merged:
         infected_at=_utc(c.infected_at),
         first_seen=_utc(c.first_seen),
         first_seen_now=c.first_seen is None,
+        files_dated=_utc(c.files_dated),
     )
 
 
@@ -163,6 +167,7 @@ def _columns(rows: Sequence[tuple[_Merged, Match]], key: bytes) -> list[list[obj
         [r.infected_at for r in merged],
         [r.first_seen for r in merged],
         [r.first_seen_now for r in merged],
+        [r.files_dated for r in merged],
     ]
 
 

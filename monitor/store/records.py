@@ -99,6 +99,7 @@ class ContainmentJob:
     portal: str | None = None  # the watched portal URL hit, when one was
     cookie_name: str | None = None
     cookie_expires: datetime | None = None
+    files_dated_at: datetime | None = None  # the stealer files' own date: see leak_date
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -81,14 +81,19 @@ enforce = {"true" if enforce else "false"}
         f"https://shop.example/login:someone@gmail.com:x\n{PORTAL}/login:partner1@gmail.com:{leaked}\n"
     )
     # Stale: partner3 was infected 2026-03-01 and changed the password on 2026-03-05.
+    # The stealer wrote its files then (their dates in the archive agree with the infection).
     victim = "FR[ABCDEF0123456789] [2026-03-01T08_00_00.0000000+00_00]"
+    written = (2026, 3, 1, 8, 0, 2)
     with zipfile.ZipFile(root / "dumps" / "log.zip", "w") as zf:
         zf.writestr(
-            f"{victim}/Passwords.txt",
+            zipfile.ZipInfo(f"{victim}/Passwords.txt", date_time=written),
             f"URL: {PORTAL}/login\nUsername: partner3@gmail.com\nPassword: {leaked}\n"
             "Application: Google_[Chrome]_Default\n===============\n",
         )
-        zf.writestr(f"{victim}/UserInformation.txt", "Country: FR\nLog date: 3/1/2026 8:00:00 AM\n")
+        zf.writestr(
+            zipfile.ZipInfo(f"{victim}/UserInformation.txt", date_time=written),
+            "Country: FR\nLog date: 3/1/2026 8:00:00 AM\n",
+        )
     return root / "credwatch.toml"
 
 

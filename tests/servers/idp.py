@@ -169,6 +169,8 @@ def _token_answer() -> web.Response:
 
 # -- Okta -------------------------------------------------------------------------------------
 
+RESETS = ("expire_password_with_temp_password", "reset_password", "expire_password")
+
 
 def okta_app(idp: FakeIdP) -> web.Application:
     def err(status: int, code: str, summary: str) -> web.Response:
@@ -183,6 +185,9 @@ def okta_app(idp: FakeIdP) -> web.Application:
             status=status,
             headers={"X-Okta-Request-Id": "req-okta-1"},
         )
+
+    def wrong_status() -> web.Response:
+        return err(403, "E0000038", "This operation is not allowed in the user's current status.")
 
     def rep(u: FakeUser) -> dict[str, Any]:
         return {
@@ -226,6 +231,25 @@ def okta_app(idp: FakeIdP) -> web.Application:
         if u is None:
             return err(404, "E0000007", "Not found: Resource not found")
         op = request.match_info["op"]
+        status = u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED")
+        source = u.extra.get("provider", "FEDERATION" if u.external else "OKTA")
+        if op == "unlock":
+            # Documented: LOCKED_OUT (or ACTIVE blocked from unknown devices) to ACTIVE, with the
+            # current password; Okta-sourced users only.
+            if status not in ("LOCKED_OUT", "ACTIVE") or source in ("ACTIVE_DIRECTORY", "LDAP"):
+                return wrong_status()
+            u.extra["status"] = "ACTIVE"
+            return web.json_response({}, headers={"X-Okta-Request-Id": "req-okta-4"})
+        if status == "LOCKED_OUT" and op in RESETS:
+            # Not documented: refused for the status (the default), or accepted with the user
+            # moving on as from ACTIVE ("accept"), or accepted with nothing visible changing
+            # ("accept_locked").
+            locked = u.extra.get("locked_reset", "refuse")
+            if locked == "refuse":
+                return wrong_status()
+            if locked == "accept_locked":
+                return web.json_response({} if op != "expire_password_with_temp_password" else
+                                         {**rep(u), "tempPassword": "TempPw" + u.id})  # fmt: skip
         if op == "expire_password_with_temp_password":
             u.password, u.must_change = "TempPw" + u.id, True
             u.password_changed = datetime.now(UTC)
@@ -250,13 +274,8 @@ def okta_app(idp: FakeIdP) -> web.Application:
                 }
             )
         if op == "expire_password":
-            status = u.extra.get("status", "ACTIVE")
-            if status not in ("ACTIVE", "PASSWORD_EXPIRED"):
-                return err(
-                    403,
-                    "E0000038",
-                    "This operation is not allowed in the user's current status.",
-                )
+            if status not in ("ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT"):
+                return wrong_status()
             u.must_change = True
             u.extra["status"] = "PASSWORD_EXPIRED"
             return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-3"})

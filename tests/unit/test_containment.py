@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
@@ -251,3 +251,24 @@ async def test_pairs_are_independent() -> None:
     assert other.status is ContainmentStatus.CONTAINED
     # started, reset done, change done, revoke done
     assert [row.exposure_id for row in log.rows] == [7, 7, 7, 7, 8, 8, 8, 8]
+
+
+async def test_the_infection_window_decides_whether_an_early_infection_date_is_believed() -> None:
+    # Infected (says the victim's clock) 2025-06-01, first seen 2026-03-10; the password
+    # changed 2025-09-01, between the two.
+    infected, seen = datetime(2025, 6, 1, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC)
+    changed = datetime(2025, 9, 1, tzinfo=UTC)
+
+    async def within(days: int) -> ContainmentResult:
+        r = ScriptedResponder(user=user(changed=changed))
+        return await contain(
+            exposure_id=7, account=ACCOUNT, infected_at=infected, first_seen=seen, responder=r,
+            log=MemoryActionLog(), dry_run=False, decided_by="policy",
+            window=timedelta(days=days),
+        )  # fmt: skip
+
+    # 282 days before the sighting: believed within a year, so the change came after the leak.
+    assert (await within(365)).status is ContainmentStatus.STALE
+    # Doubted within 90 days: the first sighting is the leak date, the change came before it.
+    doubted = await within(90)
+    assert (doubted.status, doubted.freshness) == (ContainmentStatus.CONTAINED, Freshness.LIVE)

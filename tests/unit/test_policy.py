@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from monitor.errors import ConfigError
@@ -133,6 +135,18 @@ def test_rules_override_one_cell_and_keep_the_rest() -> None:
         ),
         ({"suppress": {"a@b.example": ""}}, "[policy.suppress] a@b.example: needs a reason"),
         ({"suppress": {"UNKNOWN": "x"}}, "[policy.suppress] UNKNOWN: not a usable login"),
+        (
+            {"infection_window_days": 0},
+            "[policy] infection_window_days: input should be greater than or equal to 1",
+        ),
+        (
+            {"infection_window_days": 3651},
+            "[policy] infection_window_days: input should be less than or equal to 3650",
+        ),
+        (
+            {"infection_window_days": "a year"},
+            "[policy] infection_window_days: input should be a valid integer",
+        ),
     ],
 )
 def test_config_errors(mapping: dict[str, object], message: str) -> None:
@@ -159,3 +173,9 @@ def test_config_error_names_the_file() -> None:
     with pytest.raises(ConfigError) as info:
         PolicyConfig.from_mapping({"enforce": 1}, file="credwatch.toml")
     assert str(info.value) == "credwatch.toml: [policy] enforce: input should be a valid boolean"
+
+
+def test_infection_window_is_configured_in_days() -> None:
+    assert PolicyConfig.from_mapping({}).infection_window == timedelta(days=365)
+    config = PolicyConfig.from_mapping({"infection_window_days": 30})
+    assert config.infection_window == timedelta(days=30)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 
-from monitor.containment import ContainmentStatus, contain
+from monitor.containment import ContainmentResult, ContainmentStatus, contain
 from monitor.errors import ConfigError, ProviderError
 from monitor.plugins import Family, build
 from monitor.responder import AccountRef
@@ -345,3 +345,143 @@ async def test_long_rate_limit_wait_is_deferred_not_slept(okta: Okta) -> None:
     assert info.value.retryable is True
     assert str(info.value) == "okta GET: asked to wait 3600s, more than 60s (HTTP 429)"
     assert okta.sleep.delays == [] and len(okta.idp.calls) == 1
+
+
+def locked(okta: Okta, behaviour: str | None = None) -> FakeUser:
+    """partner1, LOCKED_OUT; `behaviour`: how the fake answers a reset in that status."""
+    okta.partner.extra["status"] = "LOCKED_OUT"
+    if behaviour is not None:
+        okta.partner.extra["locked_reset"] = behaviour
+    return okta.partner
+
+
+async def contain_partner(okta: Okta, **extra: object) -> tuple[ContainmentResult, MemoryActionLog]:
+    r, log = okta.responder(**extra), MemoryActionLog()
+    try:
+        result = await contain(
+            exposure_id=1, account=AccountRef(login="partner1@gmail.com"), infected_at=INFECTED,
+            first_seen=None, responder=r, log=log, dry_run=False, decided_by="policy",
+        )  # fmt: skip
+    finally:
+        await r.aclose()
+    return result, log
+
+
+def lifecycle_calls(okta: Okta) -> list[str]:
+    return [c.path.rsplit("/", 1)[-1] for c in okta.idp.calls if "/lifecycle/" in c.path]
+
+
+async def test_locked_out_user_refused_a_reset_is_unlocked_and_reset_at_once(okta: Okta) -> None:
+    partner = locked(okta)  # Okta refuses the reset for the status: 403 E0000038
+    result, log = await contain_partner(okta)
+    assert result.status is ContainmentStatus.CONTAINED
+    assert lifecycle_calls(okta) == [
+        "expire_password_with_temp_password",
+        "unlock",
+        "expire_password_with_temp_password",
+    ]
+    assert partner.password != "Leaked#Pass1" and partner.extra["status"] == "PASSWORD_EXPIRED"
+    assert log.steps() == [
+        ("reset_password", "done"),
+        ("require_change", "done"),
+        ("revoke_sessions", "done"),
+    ]
+    assert log.rows[1].detail.startswith(
+        "unlocked (Okta refused the reset while LOCKED_OUT: HTTP 403 E0000038), then password "
+        "replaced by a discarded temporary one"
+    )
+
+
+async def test_locked_out_user_whose_reset_okta_accepts_is_read_back(okta: Okta) -> None:
+    partner = locked(okta, "accept")
+    result, log = await contain_partner(okta, reset_mode="reset_password")
+    assert result.status is ContainmentStatus.CONTAINED
+    assert lifecycle_calls(okta) == ["reset_password"]  # no unlock: never a window
+    assert partner.password is None and partner.extra["status"] == "RECOVERY"
+    assert log.rows[1].detail.endswith("(was LOCKED_OUT, now RECOVERY)")
+
+
+async def test_locked_out_user_still_locked_after_an_accepted_reset_is_not_contained(
+    okta: Okta,
+) -> None:
+    partner = locked(okta, "accept_locked")
+    result, log = await contain_partner(okta)
+    assert result.status is not ContainmentStatus.CONTAINED
+    assert result.status is ContainmentStatus.PARTIAL  # only the sessions are revoked
+    assert partner.password == "Leaked#Pass1"  # works again once the lockout ends
+    assert log.steps() == [
+        ("reset_password", "skipped"),
+        ("require_change", "skipped"),
+        ("revoke_sessions", "done"),
+    ]
+    text = result.headline
+    assert "Okta accepted the reset but the user is LOCKED_OUT" in text
+    assert "unlock the user in Okta and reset the password at once" in text
+
+
+async def test_locked_out_user_okta_will_not_unlock_needs_an_admin(okta: Okta) -> None:
+    partner = locked(okta)
+    okta.idp.script(
+        "POST",
+        "/api/v1/users/00u1/lifecycle/unlock",
+        answer(403, {"errorCode": "E0000006", "errorSummary": "You do not have permission to "
+               "perform the requested action", "errorCauses": []}),
+    )  # fmt: skip
+    result, log = await contain_partner(okta)
+    assert result.status is not ContainmentStatus.CONTAINED
+    # The change requirement is refused too (LOCKED_OUT); nothing is reset after a failed unlock.
+    assert lifecycle_calls(okta) == [
+        "expire_password_with_temp_password",
+        "unlock",
+        "expire_password",
+    ]
+    assert partner.password == "Leaked#Pass1" and partner.extra["status"] == "LOCKED_OUT"
+    failed = log.rows[1]
+    assert (failed.step, failed.outcome) == ("reset_password", "failed")
+    assert failed.detail.startswith(
+        "Okta refused the reset of the LOCKED_OUT user (HTTP 403 E0000038) and the unlock "
+        "(HTTP 403 E0000006)"
+    )
+    assert "unlock the user in Okta" in result.headline
+
+
+async def test_locked_out_user_unlocked_but_not_reset_says_the_password_works_again(
+    okta: Okta,
+) -> None:
+    locked(okta)
+    path = "/api/v1/users/00u1/lifecycle/expire_password_with_temp_password"
+    refusal = {"errorCode": "E0000038", "errorSummary": "This operation is not allowed in the "
+               "user's current status.", "errorCauses": []}  # fmt: skip
+    denied = {"errorCode": "E0000006", "errorSummary": "You do not have permission to perform "
+              "the requested action", "errorCauses": []}  # fmt: skip
+    okta.idp.script("POST", path, answer(403, refusal), answer(403, denied))
+    result, _ = await contain_partner(okta)
+    assert result.status is not ContainmentStatus.CONTAINED
+    assert "unlock" in lifecycle_calls(okta)
+    assert okta.partner.password == "Leaked#Pass1"  # unlocked: the leaked password signs in
+    assert "the leaked password signs in again: reset the password in Okta now" in result.headline
+
+
+async def test_locked_out_dry_run_says_it_may_unlock(okta: Okta) -> None:
+    locked(okta)
+    r = okta.responder()
+    try:
+        user = await r.find_user(AccountRef(login="partner1@gmail.com"))
+        assert user is not None and user.status == "LOCKED_OUT"
+        step = await r.reset_password(user, dry_run=True)
+    finally:
+        await r.aclose()
+    assert "unlocking the LOCKED_OUT user first if Okta refuses it" in step.detail
+    assert lifecycle_calls(okta) == []
+
+
+async def test_locked_out_directory_user_is_never_unlocked_through_okta(okta: Okta) -> None:
+    partner = locked(okta)
+    partner.extra["provider"] = "ACTIVE_DIRECTORY"
+    result, log = await contain_partner(okta)
+    assert result.status is not ContainmentStatus.CONTAINED
+    # The password lives in AD (no directory responder here); Okta refuses the expiry while
+    # LOCKED_OUT and cannot unlock a directory-sourced user: both are left to an admin.
+    assert lifecycle_calls(okta) == ["expire_password"]
+    assert log.steps()[:2] == [("reset_password", "skipped"), ("require_change", "failed")]
+    assert "require a password change in Active Directory" in result.headline

@@ -14,4 +14,4 @@ WHERE e.id = c.exposure_id
   )
 RETURNING c.id, c.exposure_id, c.provider, c.login, c.idp_user_id, c.dry_run, c.decided_by,
           c.sessions_only, c.attempts, e.infected_at, e.first_seen, e.host, e.portal,
-          e.cookie_name, e.cookie_expires
+          e.cookie_name, e.cookie_expires, e.files_dated_at

@@ -7,23 +7,23 @@
 INSERT INTO exposures AS e (
     fingerprint, secret_fp, kind, url, host, site, login, login_domain, secret_hint, secret_length,
     cookie_name, cookie_expires, reasons, severity, domain, portal, partner, account_login,
-    infected_at, first_seen, last_seen
+    infected_at, first_seen, last_seen, files_dated_at
 )
 SELECT
     v.fingerprint, v.secret_fp, v.kind, v.url, v.host, v.site, v.login, v.login_domain,
     v.secret_hint, v.secret_length, v.cookie_name, v.cookie_expires,
     ARRAY(SELECT DISTINCT r FROM unnest(string_to_array(v.reasons, ',')) AS r ORDER BY r),
     v.severity, v.domain, v.portal, v.partner, v.account_login, v.infected_at,
-    LEAST(v.first_seen, CASE WHEN v.first_seen_now THEN now() END), now()
+    LEAST(v.first_seen, CASE WHEN v.first_seen_now THEN now() END), now(), v.files_dated_at
 FROM unnest(
     $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[], $13::text[],
     $14::smallint[], $15::text[], $16::text[], $17::text[], $18::text[], $19::timestamptz[],
-    $20::timestamptz[], $21::boolean[]
+    $20::timestamptz[], $21::boolean[], $22::timestamptz[]
 ) AS v(
     fingerprint, secret_fp, kind, url, host, site, login, login_domain, secret_hint,
     secret_length, cookie_name, cookie_expires, reasons, severity, domain, portal, partner,
-    account_login, infected_at, first_seen, first_seen_now
+    account_login, infected_at, first_seen, first_seen_now, files_dated_at
 )
 ORDER BY v.fingerprint
 ON CONFLICT (fingerprint) DO UPDATE SET
@@ -36,7 +36,8 @@ ON CONFLICT (fingerprint) DO UPDATE SET
     infected_at    = GREATEST(e.infected_at, EXCLUDED.infected_at),
     cookie_expires = GREATEST(e.cookie_expires, EXCLUDED.cookie_expires),
     first_seen     = LEAST(e.first_seen, EXCLUDED.first_seen),
-    last_seen      = now()
+    last_seen      = now(),
+    files_dated_at = GREATEST(e.files_dated_at, EXCLUDED.files_dated_at)
 RETURNING
     e.id,
     e.fingerprint,
