@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -27,9 +28,22 @@ pytestmark = [
     ),
 ]
 PORTAL = "https://portail-partenaire.francetravail.fr/kairos"
+# Dates relative to today, so the infection stays inside the plausible window (365 days).
+INFECTED = (datetime.now(UTC) - timedelta(days=90)).replace(
+    hour=8, minute=0, second=0, microsecond=0
+)
+CHANGED = INFECTED + timedelta(days=4, hours=2, minutes=15)  # partner3 changed it after the leak
 USERS = [
-    {"uid": "partner1", "mail": "partner1@gmail.com", "pwdChangedTime": "20260110000000Z"},
-    {"uid": "partner3", "mail": "partner3@gmail.com", "pwdChangedTime": "20260305101500Z"},
+    {
+        "uid": "partner1",
+        "mail": "partner1@gmail.com",
+        "pwdChangedTime": (INFECTED - timedelta(days=50)).strftime("%Y%m%d%H%M%SZ"),
+    },
+    {
+        "uid": "partner3",
+        "mail": "partner3@gmail.com",
+        "pwdChangedTime": CHANGED.strftime("%Y%m%d%H%M%SZ"),
+    },
 ]
 
 
@@ -76,14 +90,14 @@ timeout = 5
 enforce = {"true" if enforce else "false"}
 """
     )
-    # Live: partner1's password last changed 2026-01-10, seen leaked now (no infection date).
+    # Live: partner1's password last changed before the leak, seen leaked now (no infection date).
     (root / "dumps" / "base.txt").write_text(
         f"https://shop.example/login:someone@gmail.com:x\n{PORTAL}/login:partner1@gmail.com:{leaked}\n"
     )
-    # Stale: partner3 was infected 2026-03-01 and changed the password on 2026-03-05.
+    # Stale: partner3 was infected on INFECTED and changed the password four days later.
     # The stealer wrote its files then (their dates in the archive agree with the infection).
-    victim = "FR[ABCDEF0123456789] [2026-03-01T08_00_00.0000000+00_00]"
-    written = (2026, 3, 1, 8, 0, 2)
+    victim = f"FR[ABCDEF0123456789] [{INFECTED:%Y-%m-%dT%H_%M_%S}.0000000+00_00]"
+    written = (INFECTED.year, INFECTED.month, INFECTED.day, 8, 0, 2)
     with zipfile.ZipFile(root / "dumps" / "log.zip", "w") as zf:
         zf.writestr(
             zipfile.ZipInfo(f"{victim}/Passwords.txt", date_time=written),
@@ -92,7 +106,7 @@ enforce = {"true" if enforce else "false"}
         )
         zf.writestr(
             zipfile.ZipInfo(f"{victim}/UserInformation.txt", date_time=written),
-            "Country: FR\nLog date: 3/1/2026 8:00:00 AM\n",
+            f"Country: FR\nLog date: {INFECTED.month}/{INFECTED.day}/{INFECTED.year} 8:00:00 AM\n",
         )
     return root / "credwatch.toml"
 
