@@ -1,8 +1,10 @@
 """`credwatch lookup DOMAIN`: what leaked for any domain, from the store, the dump library and HIBP.
 
 An ad-hoc lookup changes nothing (no exposure, sighting, source, alert, containment or
-watchlist change): it reads. It is itself audited — who asked about which domain, when, over
-which paths, how many results — because searching an organisation's leaks is sensitive.
+watchlist change): it reads, in this process or on workers (`--workers`, `--cluster`; see
+monitor/lookup_work.py: the same answer). It is itself audited — who asked about which domain,
+when, over which paths, how many results — because searching an organisation's leaks is
+sensitive.
 """
 
 from __future__ import annotations
