@@ -71,7 +71,7 @@ cli_approvals.register(app)
 cli_data.register(app)
 cli_report.register(app)
 
-LOCAL_LEASE = 10.0  # seconds: a local scan's unit whose process died is taken over after this
+LOCAL_LEASE = worker.LOCAL_LEASE  # a local scan's unit whose process died: taken over after
 
 
 @dataclass(slots=True)

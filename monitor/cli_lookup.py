@@ -1,8 +1,10 @@
 """`credwatch lookup DOMAIN`: what leaked for any domain, from the store, the dump library and HIBP.
 
 An ad-hoc lookup changes nothing (no exposure, sighting, source, alert, containment or
-watchlist change): it reads. It is itself audited — who asked about which domain, when, over
-which paths, how many results — because searching an organisation's leaks is sensitive.
+watchlist change): it reads, in this process or on workers (`--workers`, `--cluster`; see
+monitor/lookup_work.py: the same answer). It is itself audited — who asked about which domain,
+when, over which paths, how many results — because searching an organisation's leaks is
+sensitive.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import os
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -92,6 +95,23 @@ def lookup(
             help="Also write the masked result: FILE.json and FILE.html (or by extension).",
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Local processes reading the dump library (1: this process, the default; "
+            "0: one per core)."
+        ),
+    ] = 1,
+    cluster: Annotated[
+        bool,
+        typer.Option(help="Have the `credwatch worker`s read the dump library, as for a scan."),
+    ] = False,
+    range_size: Annotated[
+        int,
+        typer.Option(
+            help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."
+        ),
+    ] = 0,
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
 ) -> None:
@@ -106,7 +126,12 @@ def lookup(
     for p in given:
         if not p.exists():
             raise _fail(f"{p}: no such file or directory")
-    result = _run(lambda: _lookup(host, given, scan or bool(given), moment, config))
+    if workers < 0:
+        raise _fail("--workers: 0 (one per core) or more")
+    from monitor.worker import cores
+
+    spread = Spread(processes=workers or cores(), cluster=cluster, range_size=range_size)
+    result = _run(lambda: _lookup(host, given, scan or bool(given), moment, config, spread))
     if as_json:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
     else:
@@ -127,10 +152,33 @@ def _since(raw: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Spread:
+    """Where the dump library is read: this process, local processes, or the cluster."""
+
+    processes: int
+    cluster: bool
+    range_size: int
+
+    @property
+    def in_process(self) -> bool:
+        return self.processes == 1 and not self.cluster
+
+
 async def _lookup(
-    domain: str, given: list[Path], scan: bool, since: datetime | None, config: Path
+    domain: str,
+    given: list[Path],
+    scan: bool,
+    since: datetime | None,
+    config: Path,
+    spread: Spread,
 ) -> LookupResult:
-    async with _open(config, need_key=False, with_plugins=False) as a:
+    # Local processes need the workers' key: this one drains units too (see monitor/lookup_work).
+    need_key = not spread.in_process and not spread.cluster
+    from monitor import lookup_work
+
+    async with _open(config, need_key=need_key, with_plugins=False) as a:
+        await lookup_work.sweep(a)
         watched = under_domain(domain, a.watch.all_domains) is not None
         if not watched and not scan:
             err.print(
@@ -154,7 +202,9 @@ async def _lookup(
         )
         store = Tally(domain, since=since)
         store.add_all(finding_of_sighting(s) for s in await a.store.domain_sightings(domain))
-        read = await _read(a, domain, library, since) if library else None
+        read = (
+            await _read(a, config, lookup_id, domain, library, since, spread) if library else None
+        )
         hibp = await _hibp(a, domain)
         result = LookupResult(
             domain=domain,
@@ -182,7 +232,46 @@ def _library(a: App) -> tuple[list[Path], str]:
     return present, ""
 
 
-async def _read(a: App, domain: str, paths: Sequence[Path], since: datetime | None) -> LibraryRead:
+async def _read(
+    a: App,
+    config: Path,
+    lookup_id: int,
+    domain: str,
+    paths: Sequence[Path],
+    since: datetime | None,
+    spread: Spread,
+) -> LibraryRead:
+    """The dump library read for `domain`: in this process, or by workers (same answer)."""
+    shown = tuple(str(p) for p in paths)
+    resolved = [p.resolve() for p in paths]  # a file is known by its resolved path, as in a scan
+    if not spread.in_process:
+        from monitor import lookup_work
+
+        done = await lookup_work.read(
+            a,
+            config=config,
+            lookup_id=lookup_id,
+            domain=domain,
+            paths=resolved,
+            shown=shown,
+            since=since,
+            processes=spread.processes,
+            cluster=spread.cluster,
+            range_size=spread.range_size,
+        )
+        if done.failed:
+            err.print(
+                f"{done.failed} of {done.units} unit(s) of the dump library could not be read "
+                f"(counted as problems): {safe(done.error or '')}",
+                style="yellow",
+            )
+        return done.read
+    return await _read_here(a, domain, resolved, shown, since)
+
+
+async def _read_here(
+    a: App, domain: str, paths: Sequence[Path], shown: tuple[str, ...], since: datetime | None
+) -> LibraryRead:
     tally = Tally(domain, since=since)
     problems = 0
 
@@ -207,7 +296,7 @@ async def _read(a: App, domain: str, paths: Sequence[Path], since: datetime | No
         if bar:
             bar.stop()
     return LibraryRead(
-        paths=tuple(str(p) for p in paths),
+        paths=shown,
         lines=totals.lines,
         bytes=totals.bytes,
         records=totals.records,

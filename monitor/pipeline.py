@@ -389,12 +389,20 @@ class Scanner:
         on_match: Callable[[Match, bytes], None],
         on_problem: Callable[[Problem], None],
         progress: Callable[[int], None] | None = None,
+        key: bytes | None = None,
+        span: tuple[int, int] | None = None,
+        span_key: str = "",
     ) -> FeedTotals:
         """Read-only: read `paths` with the same feed, archive limits and match site as a scan,
         screened for `watch`, and hand each match (with the key that hashed its machine id) to
-        `on_match` in the reading thread. Nothing is stored: no source, exposure or alert."""
-        context = replace(self.context, screen=screen_for(watch), progress=progress)
-        key = secrets.token_bytes(32)  # machine ids, hashed for counting, forgotten after
+        `on_match` in the reading thread. Nothing is stored: no source, exposure or alert.
+        `key`: the key machine ids are hashed with (default: a new one, forgotten after);
+        `span`: read only this byte range of the one path (an ad-hoc lookup's unit)."""
+        context = replace(
+            self.context, screen=screen_for(watch), progress=progress, span=span, span_key=span_key
+        )
+        # By default machine ids are hashed with a key of their own, forgotten after.
+        hashed_by = key if key is not None else secrets.token_bytes(32)
         stop = threading.Event()
 
         def run() -> FeedTotals:
@@ -402,11 +410,11 @@ class Scanner:
             for path in paths:
                 totals = FeedTotals()
                 records = self.feed.read(path, context, totals)
-                for item in matches(records, watch, Victims(key), totals):
+                for item in matches(records, watch, Victims(hashed_by), totals):
                     if stop.is_set():
                         return total
                     if isinstance(item, Match):
-                        on_match(item, key)
+                        on_match(item, hashed_by)
                     else:
                         on_problem(item)
                 for f in fields(FeedTotals):

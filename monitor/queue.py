@@ -34,6 +34,20 @@ def local_entrypoint(scan_id: str) -> str:
     return f"credwatch_local_{scan_id}"
 
 
+LOOKUP_LOCAL = "lookup-"  # what a local lookup's id starts with (a scan id is hex)
+
+
+def lookup_local(lookup_id: int) -> str:
+    """The local id (`credwatch worker --local`) of one ad-hoc lookup's own processes."""
+    return f"{LOOKUP_LOCAL}{lookup_id}"
+
+
+def lookup_of_local(local: str) -> int | None:
+    """The lookup a local id names; None for a scan's."""
+    rest = local.removeprefix(LOOKUP_LOCAL)
+    return int(rest) if rest != local and rest.isdigit() else None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Unit:
     """One piece of work: a byte range of a text base (`start`/`stop`), a whole path, or,
@@ -52,10 +66,39 @@ class Unit:
     def encode(self) -> bytes:
         return json.dumps(asdict(self), separators=(",", ":")).encode()
 
-    @classmethod
-    def decode(cls, payload: bytes) -> Unit:
-        data: dict[str, Any] = json.loads(payload)
-        return cls(**data)
+    @property
+    def dedupe_key(self) -> str:
+        return f"unit:{self.unit_id}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LookupUnit:
+    """One piece of an ad-hoc lookup's read: a byte range of a text base (`start`/`stop`) or a
+    whole path, read for `domain` alone. Its findings go back to the lookup (`lookup_id`, its
+    audit line) through a transient table; nothing else is written. `salt` (random, not a
+    secret) makes the lookup's own fingerprint key with the workers' key."""
+
+    lookup_id: int
+    unit_no: int
+    domain: str
+    path: str
+    identity: str  # the path's identity (path, size, mtime) when the unit was cut
+    salt: str
+    start: int | None = None
+    stop: int | None = None
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":")).encode()
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"lookup:{self.lookup_id}:{self.unit_no}"
+
+
+def decode(payload: bytes) -> Unit | LookupUnit:
+    """A queued unit: a scan's, or an ad-hoc lookup's (its payload names the lookup)."""
+    data: dict[str, Any] = json.loads(payload)
+    return LookupUnit(**data) if "lookup_id" in data else Unit(**data)
 
 
 async def install(conn: asyncpg.Connection) -> None:
@@ -66,7 +109,9 @@ async def install(conn: asyncpg.Connection) -> None:
     await Queries(AsyncpgDriver(conn)).install()
 
 
-async def enqueue(conn: asyncpg.Connection, entrypoint: str, units: Sequence[Unit]) -> None:
+async def enqueue(
+    conn: asyncpg.Connection, entrypoint: str, units: Sequence[Unit | LookupUnit]
+) -> None:
     """Queue units on `conn`: inside the caller's transaction, they commit with it."""
     if not units:
         return
@@ -77,7 +122,7 @@ async def enqueue(conn: asyncpg.Connection, entrypoint: str, units: Sequence[Uni
         [entrypoint] * len(units),
         [u.encode() for u in units],
         [0] * len(units),
-        dedupe_key=[f"unit:{u.unit_id}" for u in units],
+        dedupe_key=[u.dedupe_key for u in units],
     )
 
 
@@ -91,7 +136,7 @@ async def forget(conn: asyncpg.Connection, entrypoints: Sequence[str]) -> None:
     await Queries(AsyncpgDriver(conn)).clear_queue(list(entrypoints))
 
 
-Handler = Callable[[Unit], Awaitable[None]]
+Handler = Callable[[Unit | LookupUnit], Awaitable[None]]
 
 
 async def serve(
@@ -120,7 +165,7 @@ async def serve(
             if job.payload is None:
                 return
             async with one:
-                await handle(Unit.decode(job.payload))
+                await handle(decode(job.payload))
 
         for name in [entrypoints] if isinstance(entrypoints, str) else entrypoints:
             pgq.entrypoint(name, on_failure="hold")(run)

@@ -12,7 +12,9 @@ transaction each, then the old rows of what is kept):
 - deletes, for every exposure kept, its sightings older than the cut-off except the latest
   (the infected machine's facts an open case needs), and its alerts delivered or dead-lettered
   before the cut-off except its announcement (follow-ups thread under it);
-- deletes problems (refused input lines) and scan hits older than the cut-off.
+- deletes problems (refused input lines) and scan hits older than the cut-off;
+- deletes what ad-hoc lookups read by workers left behind when they died (started a day ago or
+  more; monitor/lookup_work.py), whatever the cut-off.
 Open and acknowledged exposures are never deleted: purge never closes a case.
 """
 
@@ -83,4 +85,6 @@ async def purge(
     """Purge what is older than `period` (see the module's docstring)."""
     cutoff = (now or datetime.now(UTC)) - period
     counts = await store.purge(cutoff, dry_run=dry_run)
+    if not dry_run:  # what ad-hoc lookups that died left behind (monitor/lookup_work.py)
+        await store.lookup_rows().sweep()
     return PurgeReport(cutoff=cutoff, dry_run=dry_run, counts=counts)

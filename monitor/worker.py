@@ -32,6 +32,7 @@ FOLLOW_EVERY = 0.2  # seconds between two looks at a scan's progress
 DEFAULT_RANGE = 64 << 20  # bytes of a text base per unit, at most (automatic size)
 MIN_RANGE = 4 << 20  # ...and at least: below, a unit's fixed costs show
 UNITS_PER_PROCESS = 8
+LOCAL_LEASE = 10.0  # seconds: a local unit whose process died is taken over after this
 
 
 def new_scan_id() -> str:
@@ -61,7 +62,13 @@ async def serve(
     given, is entered around each unit (a daemon's one-thing-at-a-time lock)."""
     dsn = (await asyncio.to_thread(db.resolve_target)).dsn
 
-    async def handle(unit: queue.Unit) -> None:
+    async def handle(unit: queue.Unit | queue.LookupUnit) -> None:
+        if isinstance(unit, queue.LookupUnit):  # an ad-hoc lookup's: read, nothing stored
+            from monitor import lookup_work
+
+            async with hold() if hold is not None else contextlib.nullcontext():
+                await lookup_work.run_unit(app, unit)
+            return
         log.info("unit taken", extra={"unit": unit.unit_id, "scan": unit.scan_id})
         async with hold() if hold is not None else contextlib.nullcontext():
             await app.scanner.run_unit(
@@ -141,12 +148,17 @@ def units_hint(paths: Sequence[Path], range_size: int) -> int:
     return count
 
 
-async def until_queued(app: App, scan_id: str, *, patience: float = 120.0) -> None:
-    """Wait until the scan `scan_id` has queued units (a local worker starts with its scan)."""
+async def until_queued(app: App, local: str, *, patience: float = 120.0) -> None:
+    """Wait until the scan (or ad-hoc lookup) a local worker serves has queued units (a local
+    worker starts with its scan)."""
     loop = asyncio.get_running_loop()
     end = loop.time() + patience
+    lookup_id = queue.lookup_of_local(local)
     while loop.time() < end:
-        if (await app.store.scan_progress(scan_id)).units:
+        if lookup_id is not None:
+            if (await app.store.lookup_rows().progress(lookup_id)).units:
+                return
+        elif (await app.store.scan_progress(local)).units:
             return
         await asyncio.sleep(0.05)
 

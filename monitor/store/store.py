@@ -14,6 +14,7 @@ from monitor.advice import ContainmentRecord, StepRecord
 from monitor.queue import Unit, enqueue, forget, local_entrypoint
 from monitor.siem import ExposureState, Machine
 from monitor.store.actions import PgActionLog
+from monitor.store.lookup_rows import LookupRows
 from monitor.store.purge import BATCH, PurgeCounts, purge_closed, purge_old
 from monitor.store.queries import sql
 from monitor.store.records import (
@@ -110,6 +111,10 @@ class Store:
     def action_log(self) -> PgActionLog:
         """The containment audit trail: each step recorded in its own statement."""
         return PgActionLog(self._pool)
+
+    def lookup_rows(self) -> LookupRows:
+        """The transient rows of ad-hoc lookups read by workers."""
+        return LookupRows(self._pool)
 
     async def ping(self) -> None:
         async with self._pool.acquire() as conn:
