@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO
 
-from feeds.counting import count_newlines
+from feeds.counting import file_newlines
 
 _STEP = 8 << 20
 _known: dict[tuple[str, int], int] = {}  # (file identity, line start) -> lines before it
@@ -46,23 +46,15 @@ def line_start(f: BinaryIO, offset: int, size: int) -> int:
         pos += len(data)
 
 
-def lines_before(f: BinaryIO, offset: int, key: str) -> int:
-    """How many newlines the file holds before `offset` (a line start)."""
+def lines_before(f: BinaryIO, offset: int, key: str, *, threads: int = 1) -> int:
+    """How many newlines the file holds before `offset` (a line start), counted by up to
+    `threads` threads from the nearest point already known."""
     with _known_lock:
         base, count = 0, 0
         for (k, at), n in _known.items():
             if k == key and base < at <= offset:
                 base, count = at, n
-    buf = bytearray(_STEP)
-    fd = f.fileno()
-    pos = base
-    with memoryview(buf) as view:
-        while pos < offset:
-            n = os.preadv(fd, [view[: min(_STEP, offset - pos)]], pos)
-            if n <= 0:
-                break
-            count += count_newlines(buf, 0, n)
-            pos += n
+    count += file_newlines(f.fileno(), base, offset, threads=threads)
     remember(key, offset, count)
     return count
 
@@ -101,13 +93,15 @@ class RangeReader(io.RawIOBase):
         super().close()
 
 
-def locate(path: Path, start: int, stop: int, key: str) -> tuple[int, int, int]:
+def locate(
+    path: Path, start: int, stop: int, key: str, *, threads: int = 1
+) -> tuple[int, int, int]:
     """Where range [start, stop) of `path` lies: (first byte, end byte, lines before it)."""
     with path.open("rb") as f:
         size = os.fstat(f.fileno()).st_size
         first = line_start(f, start, size)
         end = line_start(f, stop, size)
-        return first, end, lines_before(f, first, key)
+        return first, end, lines_before(f, first, key, threads=threads)
 
 
 def open_span(path: Path, first: int, end: int) -> BinaryIO:

@@ -260,7 +260,7 @@ class _PathRead:
         c = self.ctx
         first, end, before = 0, -1, 0
         if c.span is not None:
-            first, end, before = ranges.locate(self.top, *c.span, key=c.span_key)
+            first, end, before = ranges.locate(self.top, *c.span, key=c.span_key, threads=c.threads)
         in_place = c.span is not None or (
             member.origin == str(self.top)
             and self.top.is_file()

@@ -108,3 +108,22 @@ def test_an_abandoned_read_leaves_no_thread_running(
     import threading
 
     assert not [t for t in threading.enumerate() if t.name.startswith("credwatch-block")]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_file_newlines_counts_any_span(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    from feeds import counting
+
+    monkeypatch.setattr(counting, "_PIECE", 10)  # many pieces, counted by several threads
+    rnd = random.Random(threads)
+    data = bytes(rnd.choice(b"\n\rab") for _ in range(5_000))
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    with path.open("rb") as f:
+        for _ in range(50):
+            a = rnd.randint(0, len(data))
+            b = rnd.randint(a, len(data) + 20)
+            got = counting.file_newlines(f.fileno(), a, b, threads=threads)
+            assert got == data.count(b"\n", a, b)
