@@ -177,7 +177,7 @@ _EXTERNAL_SOURCES = ("FEDERATION", "SOCIAL")
 # - suspend: ACTIVE only, to SUSPENDED; otherwise 400 E0000001 (documented answer).
 # - unsuspend: SUSPENDED only, to ACTIVE; otherwise 400 E0000001 (documented answer).
 # - deactivate: any status but DEPROVISIONED, to DEPROVISIONED (answer on DEPROVISIONED not
-#   documented: refused, 403 E0000038).
+#   documented: refused, 403 E0000038, unless `extra["undocumented"] = "accept"`).
 # - unlock: LOCKED_OUT, or ACTIVE (blocked from unknown devices), to ACTIVE, with the current
 #   password; Okta-sourced users only (answer otherwise not documented: 403 E0000038).
 # - SUSPENDED users "can only be unsuspended or deactivated": every reset or expiry is refused

@@ -25,6 +25,7 @@ from tests.servers.idp import (
     FakeIdP,
     FakeUser,
     MemoryActionLog,
+    answer,
     okta_app,
     okta_signs_in,
     okta_status,
@@ -247,6 +248,17 @@ async def test_staged_user_with_a_password_is_left_to_replace_before_activation(
     text = result.headline
     assert "signs in once the user is activated" in text
     assert "Activate, then Reset Password" in text
+
+
+async def test_unactivated_user_activated_meanwhile_is_retried_not_judged(org: Org) -> None:
+    user = org.add("STAGED")
+    moved = {"id": user.id, "status": "ACTIVE", "credentials": {"password": {}}}
+    org.idp.script("GET", f"/api/v1/users/{user.id}", answer(200, moved))
+    result, log = await org.contain(user)
+    assert result.status is ContainmentStatus.FAILED and result.retryable
+    assert org.lifecycle(user) == []
+    assert log.steps() == [("reset_password", "failed")]
+    assert log.rows[-1].detail == "the user moved from STAGED to ACTIVE meanwhile"
 
 
 async def test_recovery_user_refused_a_new_reset_is_not_reported_replaced(org: Org) -> None:
