@@ -9,6 +9,23 @@ password of a LOCKED_OUT user, nor whether that ends the lockout. So the reset i
 (403 E0000038), the user is unlocked (documented: LOCKED_OUT to ACTIVE, Okta-sourced users only)
 and the reset sent again at once; when Okta accepts it, the user is read back, and a user still
 LOCKED_OUT is reported as not done, with what an admin must check.
+
+The other statuses, from Okta's Users API reference:
+- SUSPENDED users "can only be unsuspended or deactivated" and cannot sign in; once unsuspended,
+  the leaked password works again. Unsuspending here would undo an admin's block (and Okta's
+  suspend, for ACTIVE users only, could not restore it after a reset): nothing is sent, and the
+  admin is told to replace the password when unsuspending.
+- DEPROVISIONED (deactivated) users cannot sign in. No reset is documented for them, and one that
+  took effect could let the user sign in again: nothing is sent; the password is still to
+  replace if the user is ever activated again.
+- STAGED and PROVISIONED users have not completed activation and cannot sign in. Without a
+  password credential (the user object shows `credentials.password` when one is set) there is
+  nothing to replace, and nothing is claimed replaced. With one, it signs in once the user is
+  activated; no reset before activation is documented, so nothing is sent and an admin is told.
+- RECOVERY users cannot sign in until the reset flow sets a new password; PASSWORD_EXPIRED users
+  sign in with the current (leaked) password and must then change it, so whoever signs in first
+  chooses the next one. Okta documents no answer to a reset in either status: it is tried, and a
+  refusal is a failure that says what the leaked password can still do.
 """
 
 from __future__ import annotations
@@ -53,7 +70,7 @@ log = logging.getLogger(__name__)
 
 SECTION = "responders.okta"
 RESET_MODES = ("expire_with_temp_password", "reset_password")
-_DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})
+_DISABLED = frozenset({"SUSPENDED", "DEPROVISIONED"})  # cannot sign in
 _EXTERNAL = frozenset({"FEDERATION", "SOCIAL"})  # signs in elsewhere: block, never reset
 _DIRECTORY = {"ACTIVE_DIRECTORY": "Active Directory", "LDAP": "the LDAP directory"}
 _LOCKED = "LOCKED_OUT"
@@ -62,6 +79,44 @@ _LOCKED_TODO = (
     "the user is LOCKED_OUT in Okta and the lockout ends by itself: unlock the user in Okta "
     "and reset the password at once (Admin Console: Unlock, then Reset Password)"
 )
+_SUSPENDED, _DEPROVISIONED = "SUSPENDED", "DEPROVISIONED"
+_UNACTIVATED = frozenset({"STAGED", "PROVISIONED"})  # activation pending: no sign-in yet
+_TRIED = frozenset({"RECOVERY", "PASSWORD_EXPIRED"})  # reset tried; Okta's answer undocumented
+_UNSUSPEND_FIRST = (
+    "keep the user suspended until its password is replaced: when unsuspending it, reset the "
+    "password at once (Admin Console: Unsuspend, then Reset Password), or deactivate the user"
+)
+_ACTIVATE_FIRST = (
+    "nothing while the user stays deactivated; if it is ever activated again, reset the "
+    "password at once (Admin Console: Activate, then Reset Password)"
+)
+_HELD = {  # statuses in which no reset is sent: (what that means, what a human must do)
+    _SUSPENDED: (
+        "not reset: the user is SUSPENDED in Okta and cannot sign in now, but the leaked "
+        "password signs in again once the user is unsuspended (Okta resets no suspended user; "
+        "unsuspending it here would undo an admin's block)",
+        _UNSUSPEND_FIRST,
+    ),
+    _DEPROVISIONED: (
+        "already deactivated: the user is DEPROVISIONED in Okta and nothing signs in; the leaked "
+        "password was not replaced (Okta documents no reset of a deactivated user, and one that "
+        "took effect could let it sign in again)",
+        _ACTIVATE_FIRST,
+    ),
+}
+_REFUSED = {  # a reset Okta refused for the status: (what the leaked password can do, to do)
+    "RECOVERY": (
+        "Okta refused a new reset while the user is in RECOVERY ({why}): the leaked password "
+        "does not sign in until the pending reset sets a new one, but it was not replaced",
+        "confirm with the user that the pending password reset is theirs and have it completed "
+        "now; if it is not, reset the password in Okta again (Admin Console: Reset Password)",
+    ),
+    "PASSWORD_EXPIRED": (
+        "Okta refused the reset while the user is PASSWORD_EXPIRED ({why}): the leaked password "
+        "still signs in, and whoever signs in with it first chooses the next password",
+        "reset the password in Okta now (Admin Console: Reset Password)",
+    ),
+}
 _ALREADY_CHANGING = {  # statuses in which a new password is already required
     "PASSWORD_EXPIRED": "already PASSWORD_EXPIRED: a change is required at sign-in",
     "RECOVERY": "already in RECOVERY: a new password must be set through the reset",
@@ -150,6 +205,13 @@ class OktaResponder(FromSection):
         return await self._rest.step(step, method, f"{self._base}{path}", done=done, params=params)
 
     async def reset_password(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        held = _HELD.get(user.status)
+        if held is not None:  # no call: a dry run is told the same
+            return StepResult(
+                step=STEP_RESET, outcome=Outcome.SKIPPED, detail=held[0], todo=held[1]
+            )
+        if user.status in _UNACTIVATED:
+            return await self._unactivated(user, dry_run=dry_run)
         if dry_run:
             what = (
                 "start a password reset and revoke sessions"
@@ -160,6 +222,8 @@ class OktaResponder(FromSection):
                 what += " (unlocking the LOCKED_OUT user first if Okta refuses it)"
             return dry_run_result(STEP_RESET, what)
         first = await self._reset(user)
+        if user.status in _TRIED:
+            return self._tried(user, first)
         if user.status != _LOCKED:
             return self._reset_result(first)
         if isinstance(first, Reply) and first.ok:
@@ -204,6 +268,64 @@ class OktaResponder(FromSection):
             done_detail="password replaced by a discarded temporary one, sessions revoked",
         )
         return with_change_required(replaced, "PASSWORD_EXPIRED: a change is required at sign-in")
+
+    def _tried(self, user: IdentityUser, answer: Reply | ProviderError) -> StepResult:
+        """A reset of a RECOVERY or PASSWORD_EXPIRED user, whose answer Okta does not document."""
+        result = self._reset_result(answer)
+        if result.outcome is Outcome.DONE:
+            return replace(result, detail=f"{result.detail} (was {user.status})")
+        if not _wrong_status(answer):
+            return result
+        detail, todo = _REFUSED[user.status]
+        return replace(result, detail=detail.format(why=_answer_text(answer)), todo=todo)
+
+    async def _unactivated(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
+        """A STAGED or PROVISIONED user: no password to replace, or one only an admin can
+        replace before the user is activated."""
+        if dry_run:
+            return dry_run_result(
+                STEP_RESET,
+                f"not reset the {user.status} user (activation not completed): only check whether "
+                "it has a password that would sign in once it is activated",
+            )
+        uid = urllib.parse.quote(user.user_id, safe="")
+        try:
+            found = await self._rest.lookup(f"{self._base}/api/v1/users/{uid}")
+        except ProviderError as exc:
+            return step_from_error(STEP_RESET, exc)
+        if not isinstance(found, dict):
+            return StepResult(step=STEP_RESET, outcome=Outcome.NOT_FOUND, detail="user not found")
+        status = str(found.get("status") or "")
+        if status != user.status:  # moved on since the lookup: read again on the next attempt
+            return StepResult(
+                step=STEP_RESET,
+                outcome=Outcome.FAILED,
+                retryable=True,
+                detail=f"the user moved from {user.status} to {status or 'unknown'} meanwhile",
+            )
+        if "password" in (found.get("credentials") or {}):
+            return StepResult(
+                step=STEP_RESET,
+                outcome=Outcome.SKIPPED,
+                detail=f"not reset: the user is {status} in Okta (activation not completed), so "
+                "the leaked password does not sign in yet, but the password set before "
+                "activation signs in once the user is activated; Okta documents no reset before "
+                "activation",
+                todo="replace the password as the user is activated: activate it, then reset the "
+                "password at once (Admin Console: Activate, then Reset Password)"
+                if status == "STAGED"
+                else "reset the password at once when the user completes activation (Admin "
+                "Console: Reset Password)",
+            )
+        # Nothing took effect, and nothing needs to here: said as it is, never as a reset.
+        return StepResult(
+            step=STEP_RESET,
+            outcome=Outcome.SKIPPED,
+            detail=f"no Okta password to replace: the user is {status} (activation not "
+            "completed) and has no password, so the leaked one does not sign in here",
+            todo="nothing to replace in Okta; tell the user not to reuse the leaked password "
+            "when setting one to activate the account",
+        )
 
     async def _unlock_then_reset(
         self, user: IdentityUser, refused: Reply | ProviderError
@@ -280,6 +402,21 @@ class OktaResponder(FromSection):
                 detail=f"needs {user.mastered_in}: Okta does not expire a password there",
                 todo=f"require a password change in {user.mastered_in}",
             )
+        where = user.mastered_in or "Okta"
+        if user.status in _HELD or user.status in _UNACTIVATED:
+            lifted = {_SUSPENDED: "unsuspended", _DEPROVISIONED: "activated again"}
+            when = (
+                "now (the password works there whatever the user's status in Okta)"
+                if user.mastered_in
+                else f"when the user is {lifted.get(user.status, 'activated')}"
+            )
+            return StepResult(
+                step=STEP_REQUIRE_CHANGE,
+                outcome=Outcome.SKIPPED,
+                detail=f"not required: the user is {user.status} in Okta, which documents no "
+                "password expiry in that status; one that took effect could let the user sign in",
+                todo=f"require a password change in {where} {when}",
+            )
         settled = _ALREADY_CHANGING.get(user.status)
         if settled:
             return StepResult(step=STEP_REQUIRE_CHANGE, outcome=Outcome.DONE, detail=settled)
@@ -297,7 +434,6 @@ class OktaResponder(FromSection):
         if result.outcome is Outcome.DONE and user.status == _LOCKED:
             return await self._confirm_unlocked(user, result)
         if result.outcome is Outcome.FAILED and user.status == _LOCKED:
-            where = user.mastered_in or "Okta"
             return replace(
                 result,
                 todo=f"the user is LOCKED_OUT in Okta: require a password change in {where} "
@@ -321,7 +457,14 @@ class OktaResponder(FromSection):
 
     async def block(self, user: IdentityUser, *, dry_run: bool) -> StepResult:
         if not user.enabled:
-            return StepResult(step=STEP_BLOCK, outcome=Outcome.DONE, detail="already suspended")
+            already = (
+                "already deactivated (DEPROVISIONED)"
+                if user.status == _DEPROVISIONED
+                else "already suspended"
+            )
+            return StepResult(
+                step=STEP_BLOCK, outcome=Outcome.DONE, detail=f"{already}: cannot sign in"
+            )
         if user.status not in ("", "ACTIVE"):  # Okta suspends only ACTIVE users (400 otherwise)
             return StepResult(
                 step=STEP_BLOCK,

@@ -170,6 +170,44 @@ def _token_answer() -> web.Response:
 # -- Okta -------------------------------------------------------------------------------------
 
 RESETS = ("expire_password_with_temp_password", "reset_password", "expire_password")
+_DIRECTORY_SOURCES = ("ACTIVE_DIRECTORY", "LDAP")
+_EXTERNAL_SOURCES = ("FEDERATION", "SOCIAL")
+# Which status each lifecycle call may start from, as Okta's Users API documents it (the
+# classic reference and the Management OpenAPI text):
+# - suspend: ACTIVE only, to SUSPENDED; otherwise 400 E0000001 (documented answer).
+# - unsuspend: SUSPENDED only, to ACTIVE; otherwise 400 E0000001 (documented answer).
+# - deactivate: any status but DEPROVISIONED, to DEPROVISIONED (answer on DEPROVISIONED not
+#   documented: refused, 403 E0000038, unless `extra["undocumented"] = "accept"`).
+# - unlock: LOCKED_OUT, or ACTIVE (blocked from unknown devices), to ACTIVE, with the current
+#   password; Okta-sourced users only (answer otherwise not documented: 403 E0000038).
+# - SUSPENDED users "can only be unsuspended or deactivated": every reset or expiry is refused
+#   (the answer is not documented: 403 E0000038, as Okta answers an operation the status forbids).
+# - reset_password (to RECOVERY, old password dead), expire_password_with_temp_password and
+#   expire_password (to PASSWORD_EXPIRED): from ACTIVE. From any other status the docs are
+#   silent: refused with 403 E0000038 unless the test sets `extra["undocumented"] = "accept"`
+#   (LOCKED_OUT keeps its own switch, `extra["locked_reset"]`).
+# - DELETE /users/{id}/sessions names no status condition: answered 204 in every status.
+_WRONG_STATUS = "This operation is not allowed in the user's current status."
+_CAN_SIGN_IN = ("ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT")  # LOCKED_OUT: once the lockout ends
+
+
+def okta_status(u: FakeUser) -> str:
+    """The user's Okta status: `extra["status"]`, else ACTIVE or SUSPENDED from `enabled`."""
+    return str(u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED"))
+
+
+def set_okta_status(u: FakeUser, status: str) -> None:
+    u.extra["status"] = status
+    u.enabled = status not in ("SUSPENDED", "DEPROVISIONED")
+
+
+def okta_signs_in(u: FakeUser, password: str) -> bool:
+    """Whether `password` signs in to Okta now, or will once an admin lifts the user's status
+    (unsuspends, activates or reactivates it) without changing the password."""
+    source = u.extra.get("provider", "FEDERATION" if u.external else "OKTA")
+    if source in _EXTERNAL_SOURCES or u.password != password:
+        return False
+    return okta_status(u) in (*_CAN_SIGN_IN, "SUSPENDED", "STAGED", "DEPROVISIONED")
 
 
 def okta_app(idp: FakeIdP) -> web.Application:
@@ -187,20 +225,21 @@ def okta_app(idp: FakeIdP) -> web.Application:
         )
 
     def wrong_status() -> web.Response:
-        return err(403, "E0000038", "This operation is not allowed in the user's current status.")
+        return err(403, "E0000038", _WRONG_STATUS)
 
     def rep(u: FakeUser) -> dict[str, Any]:
+        source = u.extra.get("provider", "FEDERATION" if u.external else "OKTA")
+        creds: dict[str, Any] = {
+            "provider": {"type": source, "name": "partner" if u.external else "OKTA"}
+        }
+        if u.password is not None and source not in _EXTERNAL_SOURCES:
+            creds["password"] = {}  # Okta shows that a password is set, never the password
         return {
             "id": u.id,
-            "status": u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED"),
+            "status": okta_status(u),
             "passwordChanged": _iso(u.password_changed),
             "profile": {"login": u.login, "email": u.email},
-            "credentials": {
-                "provider": {
-                    "type": u.extra.get("provider", "FEDERATION" if u.external else "OKTA"),
-                    "name": "partner" if u.external else "OKTA",
-                }
-            },
+            "credentials": creds,
         }
 
     async def check(request: web.Request) -> web.Response | None:
@@ -224,6 +263,41 @@ def okta_app(idp: FakeIdP) -> web.Application:
         email = expr[len(prefix) : -1] if expr.startswith(prefix) and expr.endswith('"') else ""
         return web.json_response([rep(u) for u in idp.users.values() if u.email == email])
 
+    def status_change(u: FakeUser, op: str, status: str, source: str) -> web.Response | None:
+        """The answer of a lifecycle call the user's status forbids, or None when it may run."""
+        if op == "suspend":
+            if status != "ACTIVE":
+                return err(
+                    400,
+                    "E0000001",
+                    "Api validation failed: Cannot suspend a user that is not active",
+                )
+            return None
+        if op == "unsuspend":
+            if status != "SUSPENDED":
+                return err(
+                    400,
+                    "E0000001",
+                    "Api validation failed: Cannot unsuspend a user that is not suspended",
+                )
+            return None
+        if op == "deactivate":
+            undocumented = u.extra.get("undocumented", "refuse") == "refuse"
+            return wrong_status() if status == "DEPROVISIONED" and undocumented else None
+        if op == "unlock":
+            if status not in ("LOCKED_OUT", "ACTIVE") or source in _DIRECTORY_SOURCES:
+                return wrong_status()
+            return None
+        if op not in RESETS:
+            return err(400, "E0000001", "Api validation failed")
+        if status == "ACTIVE":
+            return None
+        if status == "SUSPENDED":
+            return wrong_status()  # only unsuspend or deactivate
+        if status == "LOCKED_OUT":
+            return wrong_status() if u.extra.get("locked_reset", "refuse") == "refuse" else None
+        return wrong_status() if u.extra.get("undocumented", "refuse") == "refuse" else None
+
     async def lifecycle(request: web.Request) -> web.StreamResponse:
         if (denied := await check(request)) is not None:
             return denied
@@ -231,29 +305,27 @@ def okta_app(idp: FakeIdP) -> web.Application:
         if u is None:
             return err(404, "E0000007", "Not found: Resource not found")
         op = request.match_info["op"]
-        status = u.extra.get("status", "ACTIVE" if u.enabled else "SUSPENDED")
+        status = okta_status(u)
         source = u.extra.get("provider", "FEDERATION" if u.external else "OKTA")
-        if op == "unlock":
-            # Documented: LOCKED_OUT (or ACTIVE blocked from unknown devices) to ACTIVE, with the
-            # current password; Okta-sourced users only.
-            if status not in ("LOCKED_OUT", "ACTIVE") or source in ("ACTIVE_DIRECTORY", "LDAP"):
-                return wrong_status()
-            u.extra["status"] = "ACTIVE"
+        if (refused := status_change(u, op, status, source)) is not None:
+            return refused
+        if op in ("unlock", "unsuspend"):
+            set_okta_status(u, "ACTIVE")
             return web.json_response({}, headers={"X-Okta-Request-Id": "req-okta-4"})
-        if status == "LOCKED_OUT" and op in RESETS:
-            # Not documented: refused for the status (the default), or accepted with the user
-            # moving on as from ACTIVE ("accept"), or accepted with nothing visible changing
-            # ("accept_locked").
-            locked = u.extra.get("locked_reset", "refuse")
-            if locked == "refuse":
-                return wrong_status()
-            if locked == "accept_locked":
-                return web.json_response({} if op != "expire_password_with_temp_password" else
-                                         {**rep(u), "tempPassword": "TempPw" + u.id})  # fmt: skip
+        if op == "suspend":
+            set_okta_status(u, "SUSPENDED")
+            return web.json_response({})
+        if op == "deactivate":
+            set_okta_status(u, "DEPROVISIONED")
+            return web.json_response({})
+        if status == "LOCKED_OUT" and u.extra.get("locked_reset") == "accept_locked":
+            # Not documented: accepted with nothing visible changing.
+            return web.json_response({} if op != "expire_password_with_temp_password" else
+                                     {**rep(u), "tempPassword": "TempPw" + u.id})  # fmt: skip
         if op == "expire_password_with_temp_password":
             u.password, u.must_change = "TempPw" + u.id, True
             u.password_changed = datetime.now(UTC)
-            u.extra["status"] = "PASSWORD_EXPIRED"
+            set_okta_status(u, "PASSWORD_EXPIRED")
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
             return web.json_response(
@@ -262,7 +334,7 @@ def okta_app(idp: FakeIdP) -> web.Application:
             )
         if op == "reset_password":
             u.password = None
-            u.extra["status"] = "RECOVERY"
+            set_okta_status(u, "RECOVERY")
             if request.query.get("revokeSessions") == "true":
                 u.sessions_revoked += 1
             if request.query.get("sendEmail") == "true":
@@ -273,22 +345,10 @@ def okta_app(idp: FakeIdP) -> web.Application:
                     "resetPasswordUrl": "https://okta.invalid/reset/xyz",
                 }
             )
-        if op == "expire_password":
-            if status not in ("ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT"):
-                return wrong_status()
-            u.must_change = True
-            u.extra["status"] = "PASSWORD_EXPIRED"
-            return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-3"})
-        if op == "suspend":
-            if u.extra.get("status", "ACTIVE") != "ACTIVE" or not u.enabled:
-                return err(
-                    400,
-                    "E0000001",
-                    "Api validation failed: Cannot suspend a user that is not active",
-                )
-            u.enabled = False
-            return web.json_response({})
-        return err(400, "E0000001", "Api validation failed")
+        # expire_password
+        u.must_change = True
+        set_okta_status(u, "PASSWORD_EXPIRED")
+        return web.json_response(rep(u), headers={"X-Okta-Request-Id": "req-okta-3"})
 
     async def sessions(request: web.Request) -> web.StreamResponse:
         if (denied := await check(request)) is not None:
