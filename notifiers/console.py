@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Self, TextIO
 
 from monitor.inert import plain
@@ -34,24 +34,36 @@ class ConsoleNotifier:
         return cls()
 
     async def send(self, alert: Alert, *, thread_ref: str | None = None) -> Delivery:
-        e = alert.exposure
-        who = e.login or "(no login)"
-        where = e.portal or e.host or "(no host)"
-        reasons = ",".join(r.value for r in e.reasons)
-        secret = f" secret {e.secret_hint}" if e.secret_hint else ""
-        partner = f" partner {e.partner!r}" if e.partner else ""
-        inf = f" infected {e.infected_at:%Y-%m-%d}" if e.infected_at else ""
-        line = (
-            f"[{alert.event.value.upper()}] exposure #{e.id} {e.severity.label} {e.kind.value} "
-            f"{who} @ {where} ({reasons}){partner}{secret}{inf} seen {alert.origin}"
-        )
-        if alert.action_summary:
-            line += f" — {alert.action_summary}"
-        if alert.advice is not None and alert.advice.todo:
-            line += " — to do: " + " ".join(plain(t) for t in alert.advice.todo)
+        return self._print([alert])
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> Delivery:
+        """A group is its alerts' lines, printed at once (and recorded as one post)."""
+        return self._print(alerts)
+
+    def _print(self, alerts: Sequence[Alert]) -> Delivery:
         stream = self._stream or sys.stderr
-        print(_clean(line), file=stream, flush=True)
+        print("\n".join(_clean(_line(a)) for a in alerts), file=stream, flush=True)
         return Delivery(ref=None, detail="printed")
 
     async def aclose(self) -> None:
         return None
+
+
+def _line(alert: Alert) -> str:
+    """One alert as one line."""
+    e = alert.exposure
+    who = e.login or "(no login)"
+    where = e.portal or e.host or "(no host)"
+    reasons = ",".join(r.value for r in e.reasons)
+    secret = f" secret {e.secret_hint}" if e.secret_hint else ""
+    partner = f" partner {e.partner!r}" if e.partner else ""
+    inf = f" infected {e.infected_at:%Y-%m-%d}" if e.infected_at else ""
+    line = (
+        f"[{alert.event.value.upper()}] exposure #{e.id} {e.severity.label} {e.kind.value} "
+        f"{who} @ {where} ({reasons}){partner}{secret}{inf} seen {alert.origin}"
+    )
+    if alert.action_summary:
+        line += f" — {alert.action_summary}"
+    if alert.advice is not None and alert.advice.todo:
+        line += " — to do: " + " ".join(plain(t) for t in alert.advice.todo)
+    return line

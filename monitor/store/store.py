@@ -699,16 +699,12 @@ class Store:
         server (not of credwatch) in the next fraction of a second may make a delivery repeat,
         never one go missing. Returns (first seen, alerted, contained) of each exposure
         alerted here for the first time (the leak clock)."""
-        first: list[tuple[datetime, datetime, datetime | None]] = []
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 sql("outbox_sent"), list(alert_ids), ref, db_text(detail) if detail else None
             )
-            for alert_id in alert_ids:
-                row = await conn.fetchrow(sql("exposure_alerted"), alert_id)
-                if row is not None:
-                    first.append((row["first_seen"], row["alerted_at"], row["contained_at"]))
-        return first
+            rows = await conn.fetch(sql("exposure_alerted"), list(alert_ids))
+        return [(r["first_seen"], r["alerted_at"], r["contained_at"]) for r in rows]
 
     async def release_alerts(self, alert_ids: Sequence[int]) -> None:
         """Release claimed alerts that were not tried: due again at once, no attempt counted."""
