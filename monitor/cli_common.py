@@ -6,15 +6,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from monitor import output
-from monitor.app import App, open_app
 from monitor.errors import CredwatchError
 from monitor.output import err
 
+if TYPE_CHECKING:
+    from monitor.app import App
+
+# Command modules import only what their options need here; everything a command uses is
+# imported inside it, so a command loads only its own dependencies.
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 T = TypeVar("T")
 ConfigOpt = Annotated[
@@ -41,4 +45,6 @@ def _fail(message: str) -> typer.Exit:
 
 def _open(config: Path, **kwargs: Any) -> AbstractAsyncContextManager[App]:
     """The application, announcing an embedded database on stderr."""
+    from monitor.app import open_app
+
     return open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs)

@@ -9,17 +9,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.doctor_types import Check
 from monitor.normalize import safe_url
-from monitor.pipeline import Sighting
-from monitor.plugins import PluginInfo
-from monitor.types import Exposure
+
+if TYPE_CHECKING:
+    from monitor.doctor_types import Check
+    from monitor.pipeline import Sighting
+    from monitor.plugins import PluginInfo
+    from monitor.types import Exposure
 
 err = Console(stderr=True, highlight=False)
 
