@@ -185,9 +185,12 @@ def scan(
     for p in paths:
         if not p.exists():
             raise _fail(f"{p}: no such file or directory")
-    from monitor import worker
+    if workers:
+        n = workers
+    else:
+        from monitor import worker
 
-    n = workers or worker.cores()
+        n = worker.cores()
     if n == 1 and not cluster:
         found = _run(lambda: _scan(paths, config, as_json))
     else:

@@ -46,6 +46,7 @@ NOT_FOR_A_SMALL_SCAN = (
     "monitor.doctor",
     "monitor.metrics",
     "monitor.scheduler",
+    "monitor.worker",  # one process: no units, no worker
     "monitor.responders",
     "notifiers.slack",
     "notifiers.email",
