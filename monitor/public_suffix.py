@@ -20,24 +20,23 @@ _PRIVATE = "// ===BEGIN PRIVATE DOMAINS==="
 _SNAPSHOT = ".tld_set_snapshot"
 _SCHEME_CHARS = frozenset(scheme_chars)
 
-Labels = tuple[str, ...]  # right to left: ("uk", "co")
-
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    nodes: frozenset[Labels]  # every rule and each of its right-hand parts
-    ends: frozenset[Labels]  # the rules themselves
+    nodes: frozenset[str]  # every rule and each of its right-hand parts ("co.uk", "uk")
+    ends: frozenset[str]  # the rules themselves
 
 
 def parse(text: str) -> Rules:
     """The rules of a public-suffix list's ICANN section (the private section is not used)."""
-    nodes: set[Labels] = set()
-    ends: set[Labels] = set()
-    for m in _RULE.finditer(text.partition(_PRIVATE)[0]):
-        labels = tuple(reversed(m.group("suffix").split(".")))
-        nodes.update(labels[:i] for i in range(1, len(labels) + 1))
-        ends.add(labels)
-    return Rules(nodes=frozenset(nodes), ends=frozenset(ends))
+    rules = [m.group("suffix") for m in _RULE.finditer(text.partition(_PRIVATE)[0])]
+    nodes = set(rules)
+    for rule in rules:
+        dot = rule.find(".")
+        while dot != -1:
+            nodes.add(rule[dot + 1 :])
+            dot = rule.find(".", dot + 1)
+    return Rules(nodes=frozenset(nodes), ends=frozenset(rules))
 
 
 @functools.cache
@@ -69,20 +68,22 @@ def top_domain(host: str, table: Rules | None = None) -> str:
 
 
 def _suffix_index(labels: list[str], table: Rules) -> int | None:
-    """Where the public suffix starts in `labels`; None when no rule matches."""
-    path: Labels = ()
+    """Where the public suffix starts in `labels`; None when no rule matches. The walk goes
+    from the right, one label at a time, down the rules' right-hand parts (a decoded label
+    never holds a dot: IDNA refuses one)."""
+    path = ""  # the labels matched so far, decoded, as a rule writes them
     suffix_index = label_index = len(labels)
     for label in reversed(labels):
         decoded = _decode_punycode(label)
-        child = (*path, decoded)
+        child = f"{decoded}.{path}" if path else decoded
         if child in table.nodes:
             label_index -= 1
             path = child
             if child in table.ends:
                 suffix_index = label_index
             continue
-        if (*path, "*") in table.nodes:
-            exception = (*path, "!" + decoded) in table.nodes
+        if (f"*.{path}" if path else "*") in table.nodes:
+            exception = (f"!{decoded}.{path}" if path else f"!{decoded}") in table.nodes
             return label_index if exception else label_index - 1
         break
     return None if suffix_index == len(labels) else suffix_index
