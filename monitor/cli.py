@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -787,6 +788,10 @@ def main() -> None:
             traceback.print_exc()
         output.error(crash_line(exc))
         sys.exit(EXIT_ERROR)
+    finally:
+        # The command is done and the process ends: what it built lives until then. Frozen,
+        # the interpreter's shutdown does not walk it over and over (0.1 s per run otherwise).
+        gc.freeze()
 
 
 def crash_line(exc: BaseException) -> str:
