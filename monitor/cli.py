@@ -27,6 +27,7 @@ from monitor.cli_common import (
     _fail,
     _open,
     _run,
+    starting,
 )
 from monitor.config_path import DEFAULT_CONFIG
 from monitor.errors import CredwatchError
@@ -778,6 +779,7 @@ def db_where() -> None:
 def main() -> None:
     """The console script: exit 0 nothing found, 1 exposures found, 2 any error or crash."""
     hardening.harden()
+    starting()
     logs.configure(level="WARNING")
     try:
         app()

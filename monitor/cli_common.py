@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
+import gc
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 # Command modules import only what their options need here; everything a command uses is
 # imported inside it, so a command loads only its own dependencies.
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+_COLLECT_AT = gc.get_threshold()
+_STARTING = (100_000, 10, 10)  # allocations between collections while the command starts
 T = TypeVar("T")
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
@@ -43,8 +46,25 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(EXIT_ERROR)
 
 
-def _open(config: Path, **kwargs: Any) -> AbstractAsyncContextManager[App]:
+def starting() -> None:
+    """Start-up builds what lives until the process ends (modules, models, the watchlist, the
+    application): the garbage collector, which would walk it again at every step of its growth
+    (a tenth of the start of a small scan), runs rarely until the application is up."""
+    gc.set_threshold(*_STARTING)
+
+
+def started() -> None:
+    """The application is up: what start-up built is set aside for good (the collector no longer
+    walks it, during a long scan either) and collection returns to its usual pace."""
+    gc.freeze()
+    gc.set_threshold(*_COLLECT_AT)
+
+
+@asynccontextmanager
+async def _open(config: Path, **kwargs: Any) -> AsyncIterator[App]:
     """The application, announcing an embedded database on stderr."""
     from monitor.app import open_app
 
-    return open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs)
+    async with open_app(config, announce=lambda text: err.print(text, style="dim"), **kwargs) as a:
+        started()
+        yield a
