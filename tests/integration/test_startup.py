@@ -2,8 +2,8 @@
 
 Counted in modules rather than seconds, so a loaded machine cannot make it pass or fail: a small
 `credwatch scan` (one process, the console notifier, a plain text file) never loads the HTTP
-client, the queue library, the archive formats, the other plug-ins, the service's parts or a
-progress bar it does not show; `credwatch --version` loads neither the store nor the config."""
+client, the queue library, the 7z, RAR and AES-zip libraries, the other plug-ins, the
+service's parts, the worker or a progress bar it does not show; `credwatch --version` loads neither the store nor the config."""
 
 from __future__ import annotations
 
