@@ -62,6 +62,7 @@ NOT_FOR_VERSION = (
     "monitor.pipeline",
     "monitor.store.store",
     "hyperscan",
+    "rich.table",
     "structlog",
     "tldextract",
 )
