@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -21,8 +22,15 @@ if TYPE_CHECKING:
 # Command modules import only what their options need here; everything a command uses is
 # imported inside it, so a command loads only its own dependencies.
 EXIT_CLEAN, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
-_COLLECT_AT = gc.get_threshold()
 _STARTING = (100_000, 10, 10)  # allocations between collections while the command starts
+
+
+@dataclass(slots=True)
+class _Pace:
+    usual: tuple[int, int, int] | None = None  # the collector's pace to return to, while starting
+
+
+_PACE = _Pace()
 T = TypeVar("T")
 ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
@@ -49,15 +57,20 @@ def _fail(message: str) -> typer.Exit:
 def starting() -> None:
     """Start-up builds what lives until the process ends (modules, models, the watchlist, the
     application): the garbage collector, which would walk it again at every step of its growth
-    (a tenth of the start of a small scan), runs rarely until the application is up."""
-    gc.set_threshold(*_STARTING)
+    (a tenth of the start of a small scan), runs rarely until the application is up. Called by
+    the console script only: a process that runs commands in-process keeps its own pace."""
+    if _PACE.usual is None:
+        _PACE.usual = gc.get_threshold()
+        gc.set_threshold(*_STARTING)
 
 
 def started() -> None:
     """The application is up: what start-up built is set aside for good (the collector no longer
     walks it, during a long scan either) and collection returns to its usual pace."""
-    gc.freeze()
-    gc.set_threshold(*_COLLECT_AT)
+    if _PACE.usual is not None:
+        gc.freeze()
+        gc.set_threshold(*_PACE.usual)
+        _PACE.usual = None
 
 
 @asynccontextmanager

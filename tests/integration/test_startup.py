@@ -7,11 +7,13 @@ service's parts, the worker or a progress bar it does not show; `credwatch --ver
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from monitor.cli_common import started, starting
 from tests.conftest import TEST_KEY
 
 CONFIG = """\
@@ -123,3 +125,16 @@ def test_version_loads_the_command_line_only(tmp_path: Path) -> None:
     res, modules = imported("--version", cwd=tmp_path)
     assert res.returncode == 0 and res.stdout.startswith("credwatch "), res.stderr[-2000:]
     assert loaded(modules, NOT_FOR_VERSION) == []
+
+
+def test_the_collector_waits_for_the_start_of_the_console_script_only() -> None:
+    usual, frozen = gc.get_threshold(), gc.get_freeze_count()
+    started()  # in-process use (tests, embedding): the process keeps its own pace
+    assert gc.get_threshold() == usual and gc.get_freeze_count() == frozen
+    starting()
+    try:
+        assert gc.get_threshold()[0] > usual[0]
+    finally:
+        started()
+    assert gc.get_threshold() == usual and gc.get_freeze_count() >= frozen
+    gc.unfreeze()  # this test process goes on: what it froze is collectable again
