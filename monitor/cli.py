@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -10,25 +11,13 @@ import sys
 import traceback
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor import (
-    cli_approvals,
-    cli_data,
-    cli_lookup,
-    cli_report,
-    hardening,
-    logs,
-    output,
-    plugins,
-    proc,
-    queue,
-    triage,
-    worker,
-)
-from monitor.app import App
+# Only what the options and the start need is imported here: each command imports what it uses
+# (the store, the queue, the scanner...), so `--version` or a small scan does not load the rest.
+from monitor import cli_approvals, cli_data, cli_lookup, cli_report, hardening, logs, output
 from monitor.cli_common import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -38,20 +27,22 @@ from monitor.cli_common import (
     _fail,
     _open,
     _run,
+    starting,
 )
-from monitor.config import DEFAULT_CONFIG, hmac_key, load_config, previous_hmac_keys
-from monitor.errors import ConfigError, CredwatchError
-from monitor.example_config import EXAMPLE
-from monitor.keys import KeyRing, Rotation, rotate_database
-from monitor.lifecycle import State, Verb
+from monitor.config_path import DEFAULT_CONFIG
+from monitor.errors import CredwatchError
+from monitor.lifecycle import Verb
 from monitor.output import err
-from monitor.pipeline import Sighting
-from monitor.store import db, embedded
-from monitor.store.records import DecisionRecord
-from monitor.store.store import ConnectionLost
-from monitor.suppression import Field, Rule, canonical_pattern
-from monitor.triage_output import ExposureStory, print_rules, print_story, story_json
-from monitor.types import Problem
+from monitor.suppression import Field, canonical_pattern
+
+if TYPE_CHECKING:
+    from monitor.keys import Rotation
+    from monitor.lifecycle import State
+    from monitor.pipeline import Sighting
+    from monitor.store.records import DecisionRecord
+    from monitor.suppression import Rule
+    from monitor.triage_output import ExposureStory
+    from monitor.types import Problem
 
 app = typer.Typer(
     add_completion=True,
@@ -70,8 +61,6 @@ cli_lookup.register(app)
 cli_approvals.register(app)
 cli_data.register(app)
 cli_report.register(app)
-
-LOCAL_LEASE = worker.LOCAL_LEASE  # a local scan's unit whose process died: taken over after
 
 
 @dataclass(slots=True)
@@ -136,6 +125,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example credwatch.toml."""
+    from monitor.example_config import EXAMPLE
+
     if path.exists() and not force:
         raise _fail(f"{path} exists (use --force to overwrite)")
     path.write_text(EXAMPLE, encoding="utf-8")
@@ -158,6 +149,8 @@ def demo(
 @app.command("plugins")
 def list_plugins(as_json: JsonOpt = False) -> None:
     """List the feeds, notifiers and responders installed, where each comes from, and if it loads."""
+    from monitor import plugins
+
     infos = plugins.listing()
     if as_json:
         output.json_lines(output.plugin_items(infos))
@@ -192,7 +185,12 @@ def scan(
     for p in paths:
         if not p.exists():
             raise _fail(f"{p}: no such file or directory")
-    n = workers or worker.cores()
+    if workers:
+        n = workers
+    else:
+        from monitor import worker
+
+        n = worker.cores()
     if n == 1 and not cluster:
         found = _run(lambda: _scan(paths, config, as_json))
     else:
@@ -248,6 +246,8 @@ async def _scan_units(
     paths: list[Path], config: Path, as_json: bool, n: int, cluster: bool, range_size: int
 ) -> int:
     """The scan cut into units: drained by `n` local processes, or by the cluster's workers."""
+    from monitor import proc, queue, worker
+
     rows: list[dict[str, Any]] = []
     exposures: set[int] = set()
     scan_id = worker.new_scan_id()
@@ -265,7 +265,7 @@ async def _scan_units(
     if not range_size:
         range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
     if not cluster:  # started first: they load while this process queues the units
-        args = worker.worker_args(config, lease=LOCAL_LEASE, local=scan_id)
+        args = worker.worker_args(config, lease=worker.LOCAL_LEASE, local=scan_id)
         procs.extend(worker.spawn(min(n, worker.units_hint(paths, range_size)) - 1, args))
     try:
         async with _open(config) as a:
@@ -282,7 +282,9 @@ async def _scan_units(
             def keep_going() -> None:  # this process drains until every unit is closed
                 if not drains or drains[-1].done():
                     drains.append(
-                        asyncio.create_task(worker.serve(a, entry, lease=LOCAL_LEASE, drain=True))
+                        asyncio.create_task(
+                            worker.serve(a, entry, lease=worker.LOCAL_LEASE, drain=True)
+                        )
                     )
 
             if not cluster:  # this process drains too; n - 1 more take the other units
@@ -322,6 +324,8 @@ def worker_cmd(
     local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
 ) -> None:
     """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
+    from monitor import queue, worker
+
     n = concurrency or worker.cores()
     if n > 1:
         procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
@@ -414,6 +418,7 @@ IdArg = Annotated[int, typer.Argument(help="Exposure id.")]
 @app.command()
 def show(exposure_id: IdArg, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """One exposure: state, sightings and machines, containment actions, decisions."""
+    from monitor.triage_output import ExposureStory, print_story, story_json
 
     async def go() -> ExposureStory | None:
         async with _open(config, need_key=False, with_plugins=False) as a:
@@ -438,6 +443,8 @@ def show(exposure_id: IdArg, config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOp
 
 
 def _lifecycle(verb: Verb, exposure_id: int, config: Path, reason: str, by: str) -> None:
+    from monitor import triage
+
     who = f"cli:{by or os.environ.get('USER') or 'admin'}"
 
     async def go() -> State:
@@ -505,6 +512,7 @@ def suppress_add(
 @suppress_app.command("list")
 def suppress_list(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
     """The suppression rules."""
+    from monitor.triage_output import print_rules
 
     async def go() -> list[Rule]:
         async with _open(config, need_key=False, with_plugins=False) as a:
@@ -623,6 +631,8 @@ def hibp(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None:
 
 
 async def _hibp_now(config: Path, as_json: bool) -> int:
+    from monitor.errors import ConfigError
+
     rows: list[dict[str, Any]] = []
     async with _open(config) as a:
         feed = a.api_feeds.get("hibp")
@@ -638,6 +648,8 @@ async def _hibp_now(config: Path, as_json: bool) -> int:
 
 
 def _load_or_exit(config: Path) -> Any:
+    from monitor.config import load_config
+
     try:
         return load_config(config)
     except CredwatchError as exc:
@@ -711,6 +723,7 @@ def status(config: ConfigOpt = DEFAULT_CONFIG, as_json: JsonOpt = False) -> None
 @db_app.command("migrate")
 def db_migrate() -> None:
     """Apply pending schema migrations (also done on every start)."""
+    from monitor.store import db
 
     async def go() -> list[str]:
         target = await asyncio.to_thread(db.resolve_target)
@@ -725,6 +738,9 @@ def db_rotate_key() -> None:
     """Switch fingerprint keys: the new key in CREDWATCH_HMAC_KEY, the current one in
     CREDWATCH_HMAC_KEY_PREVIOUS. Keep giving the old key there afterwards: exposures it
     fingerprinted keep their identity (no new exposure, alert or containment)."""
+    from monitor.config import hmac_key, previous_hmac_keys
+    from monitor.keys import KeyRing, rotate_database
+    from monitor.store import db
 
     async def go() -> Rotation:
         ring = KeyRing(current=hmac_key(), previous=previous_hmac_keys())
@@ -742,6 +758,8 @@ def db_rotate_key() -> None:
 @db_app.command("stop")
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (it is started again on demand)."""
+    from monitor.store import db, embedded
+
     root = db.data_dir() / "postgres"
     stopped = embedded.stop(root)
     err.print(f"stopped {root}" if stopped else "embedded PostgreSQL is not running")
@@ -750,6 +768,8 @@ def db_stop() -> None:
 @db_app.command("where")
 def db_where() -> None:
     """Print the DSN in use (password redacted)."""
+    from monitor.store import db
+
     target = db.resolve_target()
     if target.embedded_root is not None:
         err.print(f"using the embedded PostgreSQL in {target.embedded_root}", style="dim")
@@ -759,6 +779,7 @@ def db_where() -> None:
 def main() -> None:
     """The console script: exit 0 nothing found, 1 exposures found, 2 any error or crash."""
     hardening.harden()
+    starting()
     logs.configure(level="WARNING")
     try:
         app()
@@ -769,10 +790,16 @@ def main() -> None:
             traceback.print_exc()
         output.error(crash_line(exc))
         sys.exit(EXIT_ERROR)
+    finally:
+        # The command is done and the process ends: what it built lives until then. Frozen,
+        # the interpreter's shutdown does not walk it over and over (0.1 s per run otherwise).
+        gc.freeze()
 
 
 def crash_line(exc: BaseException) -> str:
     """What a crash prints: its type and first line (the traceback needs --debug)."""
+    from monitor.store.store import ConnectionLost
+
     text = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     if isinstance(exc, ConnectionLost):
@@ -780,7 +807,7 @@ def crash_line(exc: BaseException) -> str:
     return f"unexpected error ({detail}); run with --debug for the traceback"
 
 
-__all__ = ["App", "app", "main"]
+__all__ = ["app", "main"]
 
 if __name__ == "__main__":
     from monitor import cli as _cli  # the importable module: its commands are all registered

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from monitor import output
-from monitor.approvals import Approvals, Waiting
 from monitor.cli_common import ConfigOpt, JsonOpt, _open, _run
-from monitor.config import DEFAULT_CONFIG
+from monitor.config_path import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from monitor.approvals import Waiting
 
 
 def pending_item(w: Waiting) -> dict[str, Any]:
@@ -54,6 +56,8 @@ def pending(
 
 
 async def _pending(config: Path, limit: int) -> list[Waiting]:
+    from monitor.approvals import Approvals
+
     async with _open(config, need_key=False, with_plugins=False) as a:
         return await Approvals(a.store, a.responses).pending(limit=limit)
 

@@ -10,15 +10,17 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor import output, retention, siem
+from monitor import output
 from monitor.cli_common import ConfigOpt, JsonOpt, _fail, _open, _run
-from monitor.config import DEFAULT_CONFIG
+from monitor.config_path import DEFAULT_CONFIG
 from monitor.output import err
-from monitor.retention import PurgeReport, RetentionError
+
+if TYPE_CHECKING:
+    from monitor.retention import PurgeReport
 
 CURSOR_PREFIX = "next cursor: "
 
@@ -46,6 +48,8 @@ def export(
     """Exposures as SIEM events (ECS; hints only, never secrets), incrementally on a change
     cursor: every status, lifecycle or sighting change after the cursor, each exactly once.
     The next cursor is printed on stderr (and stored in --cursor-file)."""
+    from monitor import siem
+
     moment = _moment(since) if since is not None else None
     if fmt not in ("jsonl", "csv"):
         raise _fail("--format: jsonl or csv")
@@ -88,6 +92,8 @@ def _json_writer() -> Any:
 
 
 def _csv_writer() -> Any:
+    from monitor import siem
+
     writer = csv.DictWriter(sys.stdout, fieldnames=siem.columns())
     writer.writeheader()
 
@@ -142,6 +148,9 @@ def purge(
     """Delete personal data past the retention period: sightings, problems, delivered alerts,
     resolved or dismissed exposures. The audit trail keeps its facts, without personal data.
     Open and acknowledged exposures are kept."""
+    from monitor import retention
+    from monitor.retention import RetentionError
+
     try:
         period = retention.parse_duration(older_than) if older_than is not None else None
     except RetentionError as exc:

@@ -17,12 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor import output, plugins
-from monitor.app import App
+from monitor import output
 from monitor.cli_common import (
     EXIT_CLEAN,
     EXIT_FOUND,
@@ -32,26 +31,16 @@ from monitor.cli_common import (
     _open,
     _run,
 )
-from monitor.config import DEFAULT_CONFIG
-from monitor.domain_lookup import (
-    ApiSide,
-    HibpState,
-    LibraryRead,
-    LookupResult,
-    Tally,
-    finding_of_match,
-    finding_of_sighting,
-)
-from monitor.errors import CredwatchError, ProviderError
-from monitor.feed import ApiFeed, DomainSearch
-from monitor.lookup_output import audit_json, print_audit, print_result, result_json, save
+from monitor.config_path import DEFAULT_CONFIG
 from monitor.normalize import canonical_host, under_domain
 from monitor.output import err, safe
-from monitor.plugins import Family
-from monitor.settings import SettingError
-from monitor.store.records import LookupAudit
-from monitor.types import Match, Problem
-from monitor.watchlist import domain_watchlist
+
+if TYPE_CHECKING:
+    from monitor.app import App
+    from monitor.domain_lookup import ApiSide, LibraryRead, LookupResult
+    from monitor.feed import ApiFeed
+    from monitor.store.records import LookupAudit
+    from monitor.types import Match, Problem
 
 ACTOR_ENV = "CREDWATCH_ACTOR"
 HIBP = "hibp"
@@ -118,6 +107,8 @@ def lookup(
     """What leaked for any domain: employees, users and third parties, from the store, the dump
     library (read-only, with --scan or when the domain is not watched) and HIBP. Nothing is
     stored but an audit line of the lookup."""
+    from monitor.lookup_output import print_result, result_json, save
+
     host = canonical_host(domain.strip().removeprefix("*."))
     if not host or "." not in host.strip("."):
         raise _fail(f"not a domain: {domain!r}")
@@ -175,10 +166,10 @@ async def _lookup(
 ) -> LookupResult:
     # Local processes need the workers' key: this one drains units too (see monitor/lookup_work).
     need_key = not spread.in_process and not spread.cluster
-    from monitor import lookup_work
+    from monitor.domain_lookup import LookupResult, Tally, finding_of_sighting
 
     async with _open(config, need_key=need_key, with_plugins=False) as a:
-        await lookup_work.sweep(a)
+        await a.store.lookup_rows().sweep()  # what lookups that died left behind
         watched = under_domain(domain, a.watch.all_domains) is not None
         if not watched and not scan:
             err.print(
@@ -272,6 +263,9 @@ async def _read(
 async def _read_here(
     a: App, domain: str, paths: Sequence[Path], shown: tuple[str, ...], since: datetime | None
 ) -> LibraryRead:
+    from monitor.domain_lookup import LibraryRead, Tally, finding_of_match
+    from monitor.watchlist import domain_watchlist
+
     tally = Tally(domain, since=since)
     problems = 0
 
@@ -308,6 +302,13 @@ async def _read_here(
 
 async def _hibp(a: App, domain: str) -> ApiSide:
     """HIBP's domain search beside the local answer, when [feeds.hibp] is configured."""
+    from monitor import plugins
+    from monitor.domain_lookup import ApiSide, HibpState
+    from monitor.errors import CredwatchError, ProviderError
+    from monitor.feed import DomainSearch
+    from monitor.plugins import Family
+    from monitor.settings import SettingError
+
     section = a.config.feeds.get(HIBP)
     if section is None or section.get("enabled", True) is False:
         return ApiSide(state=HibpState.NOT_CONFIGURED, detail="no [feeds.hibp] section")
@@ -339,6 +340,7 @@ def lookups(
     as_json: JsonOpt = False,
 ) -> None:
     """The audit trail of ad-hoc lookups: who looked up which domain, when, how many results."""
+    from monitor.lookup_output import audit_json, print_audit
 
     async def go() -> list[LookupAudit]:
         async with _open(config, need_key=False, with_plugins=False) as a:

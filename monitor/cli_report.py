@@ -9,10 +9,8 @@ from typing import Annotated
 
 import typer
 
-from monitor import partner_report
-from monitor.alert_facts import gather
 from monitor.cli_common import ConfigOpt, _fail, _open, _run
-from monitor.config import DEFAULT_CONFIG
+from monitor.config_path import DEFAULT_CONFIG
 from monitor.output import err
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,6 +39,9 @@ def report(
 ) -> None:
     """A partner's leaked credentials as HTML written for their security contact: what leaked,
     from which machine and when, what we did, what they must do (no internal ids or paths)."""
+    from monitor import partner_report
+    from monitor.alert_facts import gather
+
     moment = _since(since)
 
     async def go() -> str | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from monitor.config_path import DEFAULT_CONFIG
 from monitor.config_sections import (
     AccountsSection,
     FileSection,
@@ -24,7 +25,6 @@ from monitor.errors import ConfigError
 from monitor.policy import PolicyConfig
 from monitor.settings import SettingError, env_or_file, load_section
 
-DEFAULT_CONFIG = Path("credwatch.toml")
 HMAC_KEY_ENV = "CREDWATCH_HMAC_KEY"
 HMAC_KEY_FILE_ENV = "CREDWATCH_HMAC_KEY_FILE"
 HMAC_KEY_PREVIOUS_ENV = "CREDWATCH_HMAC_KEY_PREVIOUS"

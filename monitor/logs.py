@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, Processor, WrappedLogger
 
 FORMATS = ("console", "json")
 FORMAT_ENV = "CREDWATCH_LOG_FORMAT"
@@ -39,18 +39,29 @@ def _inert(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
     return event
 
 
-def _renderer(fmt: str, stream: TextIO) -> Processor:
+def _renderer(fmt: str, colors: bool) -> Processor:
+    import structlog
+
     if fmt == "json":
         return structlog.processors.JSONRenderer(ensure_ascii=False)
     return structlog.dev.ConsoleRenderer(
-        colors=stream.isatty(), pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
+        colors=colors, pad_event_to=0, exception_formatter=structlog.dev.plain_traceback
     )
+
+
+def _colors(fmt: str, stream: TextIO | None) -> bool:
+    return fmt == "console" and (stream or sys.stderr).isatty()
 
 
 def formatter(fmt: str = "console", stream: TextIO | None = None) -> logging.Formatter:
     """The formatter for `fmt` ("console" or "json"); exported for tests and embedding."""
-    if fmt not in FORMATS:
-        raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    _check_format(fmt)
+    return _build(fmt, _colors(fmt, stream))
+
+
+def _build(fmt: str, colors: bool) -> logging.Formatter:
+    import structlog  # here, not at the top: a run that logs nothing never loads it
+
     pre_chain: list[Processor] = [
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
@@ -61,8 +72,35 @@ def formatter(fmt: str = "console", stream: TextIO | None = None) -> logging.For
     final: list[Processor] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if fmt == "json":
         final.append(structlog.processors.format_exc_info)
-    final.append(_renderer(fmt, stream or sys.stderr))
+    final.append(_renderer(fmt, colors))
     return structlog.stdlib.ProcessorFormatter(foreign_pre_chain=pre_chain, processors=final)
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler whose formatter is built when first needed (a run that logs nothing
+    never pays for building it)."""
+
+    def __init__(self, stream: TextIO, fmt: str) -> None:
+        super().__init__(stream)
+        self._fmt = fmt
+        self._colors = _colors(fmt, stream)  # asked now: the stream may be closed later
+        self._built: logging.Formatter | None = None
+
+    @property
+    def formatter(self) -> logging.Formatter | None:
+        if self._built is None and self._fmt:
+            self._built = _build(self._fmt, self._colors)
+        return self._built
+
+    @formatter.setter
+    def formatter(self, value: logging.Formatter | None) -> None:
+        self._fmt = ""  # set by hand: this one, not ours
+        self._built = value
 
 
 def configure(
@@ -71,8 +109,8 @@ def configure(
     """Route every logger to `stream` (stderr) at `level`, in `fmt`; replaces earlier set-ups."""
     if level.upper() not in logging.getLevelNamesMapping():
         raise ValueError(f"log level must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(formatter(fmt, stream))
+    _check_format(fmt)
+    handler = _Handler(stream or sys.stderr, fmt)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

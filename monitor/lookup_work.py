@@ -282,11 +282,3 @@ async def follow(
         if keep_going is not None:
             keep_going()
         await asyncio.sleep(worker.FOLLOW_EVERY)
-
-
-async def sweep(app: App) -> int:
-    """Delete the rows that lookups which died left behind; how many lookups had some."""
-    swept = await app.store.lookup_rows().sweep()
-    if swept:
-        log.warning("lookup leftovers swept", extra={"lookups": swept})
-    return swept

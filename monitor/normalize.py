@@ -6,7 +6,8 @@ import functools
 import re
 import urllib.parse
 from collections.abc import Iterable
-from typing import Any
+
+from monitor import public_suffix
 
 _AUTHORITY_END = "/?#"
 # What stealers and combo lists write where no login was captured.
@@ -212,21 +213,12 @@ def path_under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-@functools.cache
-def _extractor() -> Any:
-    """The public-suffix splitter, built on first use (importing it costs start-up time)."""
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
 @functools.lru_cache(maxsize=65536)
 def registered_domain(host: str) -> str:
     """The domain under its public suffix (`a.b.francetravail.fr` → `francetravail.fr`)."""
     if not host:
         return ""
-    result = _extractor().extract_str(host)
-    return result.top_domain_under_public_suffix or host
+    return public_suffix.top_domain(host) or host
 
 
 def canonical_domains(domains: Iterable[str]) -> frozenset[str]:

@@ -9,17 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from monitor.doctor_types import Check
 from monitor.normalize import safe_url
-from monitor.pipeline import Sighting
-from monitor.plugins import PluginInfo
-from monitor.types import Exposure
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from monitor.doctor_types import Check
+    from monitor.pipeline import Sighting
+    from monitor.plugins import PluginInfo
+    from monitor.types import Exposure
 
 err = Console(stderr=True, highlight=False)
 
@@ -114,6 +117,8 @@ def console() -> Console:
 
 def _table(title: str | None = None) -> Table:
     """A table; borderless when piped, so that lines stay stable for other tools."""
+    from rich.table import Table  # loaded by a command that prints one
+
     if console().is_terminal:
         return Table(title=title)
     return Table(title=title, box=None, show_edge=False)
@@ -267,6 +272,8 @@ def print_status(data: dict[str, Any]) -> None:
         )  # fmt: skip
     out.print(table)
     if data.get("quarantined"):
+        from rich.table import Table
+
         quarantine = Table(title="Quarantined dropped files")
         for col in ("location", "attempts", "reason", "since"):
             quarantine.add_column(col)

@@ -6,10 +6,14 @@ import logging
 import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import asyncpg
 
 from monitor import queue
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +29,18 @@ class Migration:
     sql: str
 
 
+def _folder() -> Traversable:
+    return resources.files("monitor.store") / "migrations"
+
+
+def versions() -> set[int]:
+    """The numbers of the available migrations, from their file names (nothing read)."""
+    return {int(m[1]) for m in (_NAME.match(e.name) for e in _folder().iterdir()) if m}
+
+
 def available() -> list[Migration]:
-    folder = resources.files("monitor.store") / "migrations"
     found = []
-    for entry in folder.iterdir():
+    for entry in _folder().iterdir():
         m = _NAME.match(entry.name)
         if m:
             found.append(
@@ -44,7 +56,7 @@ async def up_to_date(conn: asyncpg.Connection) -> bool:
         done = await conn.fetchval("SELECT array_agg(version) FROM schema_migrations")
     except asyncpg.UndefinedTableError:
         return False
-    return {mg.version for mg in available()} <= set(done or ())
+    return versions() <= set(done or ())
 
 
 async def migrate(conn: asyncpg.Connection) -> list[str]:
