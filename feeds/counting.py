@@ -4,26 +4,32 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from types import ModuleType
-
-_np: ModuleType | None
-try:
-    import numpy as _np
-except ImportError:  # pragma: no cover - numpy is a dependency; bytearray.count is the fallback
-    _np = None
 
 
 def count_newlines(buf: bytearray | bytes, start: int, stop: int) -> int:
     """Newlines in `buf[start:stop]`, without copying it."""
     if stop <= start:
         return 0
-    if _np is None:
+    np = _numpy()
+    if np is None:
         return buf.count(b"\n", start, stop)
-    view = _np.frombuffer(buf, _np.uint8, stop - start, start)
+    view = np.frombuffer(buf, np.uint8, stop - start, start)
     try:
-        return int(_np.count_nonzero(view == 10))
+        return int(np.count_nonzero(view == 10))
     finally:
         del view
+
+
+@cache
+def _numpy() -> ModuleType | None:
+    """numpy, imported when the first block is counted (it costs ~0.1 s of start-up)."""
+    try:
+        import numpy
+    except ImportError:  # pragma: no cover - numpy is a dependency; bytearray.count is the fallback
+        return None
+    return numpy
 
 
 _PIECE = 8 << 20

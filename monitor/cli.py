@@ -188,9 +188,9 @@ def scan(
     if workers:
         n = workers
     else:
-        from monitor import worker
+        from monitor import proc
 
-        n = worker.cores()
+        n = proc.cores()
     if n == 1 and not cluster:
         found = _run(lambda: _scan(paths, config, as_json))
     else:
@@ -324,9 +324,9 @@ def worker_cmd(
     local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
 ) -> None:
     """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
-    from monitor import queue, worker
+    from monitor import proc, queue, worker
 
-    n = concurrency or worker.cores()
+    n = concurrency or proc.cores()
     if n > 1:
         procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
         try:

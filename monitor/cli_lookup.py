@@ -119,7 +119,7 @@ def lookup(
             raise _fail(f"{p}: no such file or directory")
     if workers < 0:
         raise _fail("--workers: 0 (one per core) or more")
-    from monitor.worker import cores
+    from monitor.proc import cores
 
     spread = Spread(processes=workers or cores(), cluster=cluster, range_size=range_size)
     result = _run(lambda: _lookup(host, given, scan or bool(given), moment, config, spread))

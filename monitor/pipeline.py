@@ -140,7 +140,7 @@ class Scanner:
             member_cpu_seconds=sc.member_cpu_seconds,
             screen=screen_for(watch),
             progress=progress,
-            threads=sc.threads or os.cpu_count() or 1,
+            threads=sc.threads or proc.cores(),
         )
         self.key = key
         self.previous_keys = tuple(previous_keys)

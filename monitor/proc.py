@@ -99,3 +99,8 @@ def started_at(pid: int) -> float | None:
     if not ticks or boot is None:
         return None
     return boot + ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -130,10 +129,6 @@ async def follow(
         if keep_going is not None:
             keep_going()
         await asyncio.sleep(FOLLOW_EVERY)
-
-
-def cores() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
 
 
 def units_hint(paths: Sequence[Path], range_size: int) -> int:
