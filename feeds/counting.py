@@ -12,7 +12,7 @@ def count_newlines(buf: bytearray | bytes, start: int, stop: int) -> int:
     """Newlines in `buf[start:stop]`, without copying it."""
     if stop <= start:
         return 0
-    np = _numpy()
+    np = _numpy() if stop - start >= _NUMPY_FROM else None
     if np is None:
         return buf.count(b"\n", start, stop)
     view = np.frombuffer(buf, np.uint8, stop - start, start)
@@ -20,6 +20,9 @@ def count_newlines(buf: bytearray | bytes, start: int, stop: int) -> int:
         return int(np.count_nonzero(view == 10))
     finally:
         del view
+
+
+_NUMPY_FROM = 1 << 20  # below this, bytearray.count is as quick (and numpy not worth loading)
 
 
 @cache

@@ -54,6 +54,7 @@ NOT_FOR_A_SMALL_SCAN = (
     "notifiers.email",
     "notifiers.webhook",
     "feeds.hibp",
+    "numpy",  # newlines of big blocks only
 )
 
 # `--version` and `--help` need the command line only.
@@ -138,3 +139,16 @@ def test_the_collector_waits_for_the_start_of_the_console_script_only() -> None:
         started()
     assert gc.get_threshold() == usual and gc.get_freeze_count() >= frozen
     gc.unfreeze()  # this test process goes on: what it froze is collectable again
+
+
+def test_a_lookup_of_the_store_loads_neither_workers_nor_the_reader(
+    dsn: str, tmp_path: Path
+) -> None:
+    (tmp_path / "credwatch.toml").write_text(CONFIG, encoding="utf-8")
+    res, modules = imported(
+        "lookup", "francetravail.fr", "--config", "credwatch.toml",
+        cwd=tmp_path, CREDWATCH_DSN=dsn, CREDWATCH_HOME=str(tmp_path),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "monitor.domain_lookup" in modules  # the measure sees it
+    assert loaded(modules, (*NOT_FOR_A_SMALL_SCAN, "monitor.lookup_work")) == []
