@@ -87,7 +87,13 @@ def test_ranges_read_in_blocks_number_lines_as_the_whole_file(
     assert got == want
 
 
-def test_count_newlines_matches_bytes_count() -> None:
+@pytest.mark.parametrize("numpy_from", [0, 1 << 30])  # numpy's count, and bytearray's
+def test_count_newlines_matches_bytes_count(
+    monkeypatch: pytest.MonkeyPatch, numpy_from: int
+) -> None:
+    from feeds import counting
+
+    monkeypatch.setattr(counting, "_NUMPY_FROM", numpy_from)
     rnd = random.Random(7)
     buf = bytearray(rnd.choice(b"\n\ra") for _ in range(10_000))
     for _ in range(200):
