@@ -306,8 +306,19 @@ class Scanner:
     ) -> None:
         """Run the feed over `path` in a thread, match there, store here (the match site)."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[object] = asyncio.Queue(QUEUE_SIZE)
+        # The reader hands items over without waiting for the loop to take each one; at most
+        # QUEUE_SIZE wait (a slot is freed when the loop takes an item).
+        queue: asyncio.Queue[object] = asyncio.Queue()
+        slots = threading.Semaphore(QUEUE_SIZE)
         stop = threading.Event()
+
+        def put(item: object) -> None:
+            slots.acquire()
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        def take(item: object) -> object:
+            slots.release()
+            return item
 
         def produce() -> None:
             try:
@@ -315,11 +326,11 @@ class Scanner:
                 for item in matches(records, self.watch, Victims(self.key), totals):
                     if stop.is_set():
                         return
-                    asyncio.run_coroutine_threadsafe(queue.put(item), loop).result()
+                    put(item)
             except BaseException as exc:  # forwarded to the writer, which re-raises it
-                asyncio.run_coroutine_threadsafe(queue.put(exc), loop).result()
+                put(exc)
             finally:
-                asyncio.run_coroutine_threadsafe(queue.put(_END), loop).result()
+                put(_END)
 
         producer = loop.run_in_executor(None, produce)
         pending = Pending()
@@ -337,12 +348,14 @@ class Scanner:
         try:
             while True:
                 try:
-                    item = queue.get_nowait()
+                    item = take(queue.get_nowait())
                 except asyncio.QueueEmpty:
                     wait = pending.timeout()
                     try:
-                        item = await (
-                            queue.get() if wait is None else asyncio.wait_for(queue.get(), wait)
+                        item = take(
+                            await (
+                                queue.get() if wait is None else asyncio.wait_for(queue.get(), wait)
+                            )
                         )
                     except TimeoutError:
                         await flush()  # a match waits at most BATCH_WAIT for its batch
@@ -370,10 +383,10 @@ class Scanner:
             await flush()  # before the caller closes the source or the unit
         except BaseException:
             stop.set()
-            # Drain so the producer thread is never blocked on a full queue.
+            # Drain so the producer thread is never blocked waiting for a slot.
             while not producer.done():
                 try:
-                    queue.get_nowait()
+                    take(queue.get_nowait())
                 except asyncio.QueueEmpty:
                     await asyncio.sleep(0.01)
             raise
