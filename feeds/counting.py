@@ -22,7 +22,7 @@ def count_newlines(buf: bytearray | bytes, start: int, stop: int) -> int:
         del view
 
 
-_NUMPY_FROM = 1 << 20  # below this, bytearray.count is as quick (and numpy not worth loading)
+_NUMPY_FROM = 64 << 10  # below this, bytearray.count is as quick (and numpy not worth loading)
 
 
 @cache
