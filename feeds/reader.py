@@ -105,7 +105,7 @@ class _PathRead:
             member = replace(item, _opener=partial(_watched, item, dog))
             try:
                 for record in self._member(member):
-                    dog.check()
+                    dog.tick()
                     yield record
             except Exception as exc:
                 if resource_fault(exc):

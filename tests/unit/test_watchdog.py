@@ -65,6 +65,17 @@ def test_budget_grows_with_bytes_read_so_big_honest_members_are_not_cut() -> Non
     dog.check()
 
 
+def test_records_look_at_the_clock_every_ticks_calls() -> None:
+    from feeds.watchdog import TICKS
+
+    dog = Watchdog(0.01)
+    burn(0.05)
+    for _ in range(TICKS - 1):
+        dog.tick()  # over budget, but the clock is not read yet
+    with pytest.raises(MemberTimeout):
+        dog.tick()
+
+
 def test_waiting_does_not_count() -> None:
     dog = Watchdog(0.05)
     time.sleep(0.2)  # blocked on the store, say: no CPU spent
