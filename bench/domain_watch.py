@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import resource
@@ -84,6 +85,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("bench/data"))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, nargs="*", default=[0], help="[scan] threads to try")
+    ap.add_argument(
+        "--workers", type=int, nargs="*", default=[1], help="`scan --workers` values to try"
+    )
     args = ap.parse_args()
     dsn = bench_dsn()
     args.data.mkdir(parents=True, exist_ok=True)
@@ -106,19 +110,20 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory(prefix="cw-bench-") as tmp:
         home = Path(tmp)
-        for threads in args.threads:
+        for threads, workers in itertools.product(args.threads, args.workers):
+            extra = ["--workers", str(workers)]
             config = home / f"bench-{threads}.toml"
             config.write_text(f"{CONFIG}\n[scan]\nthreads = {threads}\n", encoding="utf-8")
-            asyncio.run(credwatch_runs(dsn, corpus, config, home, []))  # warm the page cache
+            asyncio.run(credwatch_runs(dsn, corpus, config, home, extra))  # warm the page cache
             firsts, agains, counts = [], [], set()
             for _ in range(args.runs):
-                first, again, hits = asyncio.run(credwatch_runs(dsn, corpus, config, home, []))
+                first, again, hits = asyncio.run(credwatch_runs(dsn, corpus, config, home, extra))
                 firsts.append(first)
                 agains.append(again)
                 counts.add(hits)
             expected = truth.get("hit_lines")
             verdict = "exact" if counts == {expected} else f"MISMATCH {counts} vs {expected}"
-            label = f"`credwatch scan`, threads = {threads or 'cores'}"
+            label = f"`credwatch scan --workers {workers}`, threads = {threads or 'cores'}"
             print(
                 row(
                     f"{label}, new database",
