@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import scheme_chars
@@ -40,13 +41,27 @@ def parse(text: str) -> Rules:
 
 
 @functools.cache
-def rules() -> Rules:
-    """The snapshot tldextract ships, found without running its package's imports."""
+def rules() -> Rules | None:
+    """The snapshot tldextract ships, found without running its package's imports; None when
+    this version of tldextract keeps it elsewhere (then tldextract itself is asked)."""
     spec = importlib.util.find_spec("tldextract")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("tldextract is not installed: its public-suffix snapshot is needed")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return parse((folder / _SNAPSHOT).read_bytes().decode("utf-8"))
+    snapshot = Path(next(iter(spec.submodule_search_locations))) / _SNAPSHOT
+    try:
+        table = parse(snapshot.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeError):
+        return None
+    return table if table.ends else None
+
+
+@functools.cache
+def _extractor() -> Callable[[str], str]:
+    """tldextract's own answer, offline and without private domains (the slow path)."""
+    import tldextract
+
+    extract = tldextract.TLDExtract(suffix_list_urls=(), include_psl_private_domains=False)
+    return lambda host: extract(host).top_domain_under_public_suffix
 
 
 def top_domain(host: str, table: Rules | None = None) -> str:
@@ -54,6 +69,8 @@ def top_domain(host: str, table: Rules | None = None) -> str:
     address, a bare suffix, an unknown top-level domain): tldextract's
     `extract_str(host).top_domain_under_public_suffix` without private domains."""
     table = rules() if table is None else table
+    if table is None:
+        return _extractor()(host)
     netloc = _lenient_netloc(host)
     netloc = netloc.replace("\u3002", ".").replace("\uff0e", ".").replace("\uff61", ".")
     if len(netloc) >= 4 and netloc[0] == "[" and netloc[-1] == "]" and _ipv6(netloc[1:-1]):

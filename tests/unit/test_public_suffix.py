@@ -115,3 +115,11 @@ def test_a_lookup_does_not_load_tldextract() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0 and res.stdout.strip() == "[]", res.stderr
+
+
+def test_without_the_snapshot_tldextract_itself_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor import public_suffix
+
+    monkeypatch.setattr(public_suffix, "rules", lambda: None)  # a tldextract that moved it
+    assert public_suffix.top_domain("a.b.example.co.uk") == "example.co.uk"
+    assert public_suffix.top_domain("192.168.0.1") == ""
