@@ -302,7 +302,7 @@ async def record_matches(
         by_fp[fp] = (r[0], r[2], r[3])
         if not r[2]:
             old = r[4]
-            state[fp] = (old[0], old[1])
+            state[fp] = (old[0], old[1]) if old is not None else (None, None)
     recorded: list[Recorded] = []
     announced: set[str] = set()
     reopen: dict[int, str] = {}

@@ -12,7 +12,8 @@
 --
 -- Returns, per fingerprint, the exposure's id, whether it is new, its severity after the batch
 -- and, for a known one, its infection date and portal before this statement (a sub-select sees
--- the table as it was before it); then one row per new place (exposure id, origin, line).
+-- the table as it was before it; NULL when both are NULL after it, so were NULL before); then
+-- one row per new place (exposure id, origin, line).
 WITH v AS (
     SELECT * FROM unnest(
         $1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -57,7 +58,7 @@ WITH v AS (
         e.fingerprint,
         (e.xmax = 0) AS inserted,
         e.severity,
-        CASE WHEN e.xmax <> 0 THEN
+        CASE WHEN e.xmax <> 0 AND (e.infected_at IS NOT NULL OR e.portal IS NOT NULL) THEN
             (SELECT ROW(old.infected_at, old.portal) FROM exposures AS old WHERE old.id = e.id)
         END AS old
 ), seen AS (
