@@ -36,7 +36,8 @@ BATCH_WAIT = 0.5  # seconds a match may wait for its batch to fill up
 URGENT_WAIT = 0.05  # the same for a match some channel sends on its own, at once
 DEADLOCK_TRIES = 5
 # A batch is stored a chunk at a time, in its one transaction: the next chunk's rows are made
-# ready while PostgreSQL stores this one's, and its scan report rows while it queues the alerts.
+# ready while PostgreSQL stores this one's, and a chunk's scan report rows while it queues the
+# chunk's alerts or stores the next chunk (its report rows go after that).
 CHUNK = 250
 
 
@@ -143,9 +144,36 @@ class HitWriter:
             if len(ready) < len(chunks):
                 ready.append(prepare(chunks[len(ready)], self.key))
 
+        unreported: list[Sighting] = []  # stored, their scan report rows not made yet
+        rows: list[ScanHit] = []  # scan report rows made, not sent yet
+
+        def report_rows() -> None:
+            if hit is not None:
+                rows.extend(
+                    ScanHit(
+                        exposure_id=s.exposure_id,
+                        origin=s.match.credential.origin,
+                        line=s.match.credential.line or 0,
+                        row=hit[1](s),
+                    )
+                    for s in unreported
+                )
+            unreported.clear()
+
+        def ahead() -> None:
+            report_rows()
+            prepare_next()
+
         prepare_next()
         sightings: list[Sighting] = []
         async with self.store.transaction() as tx:
+
+            async def send_rows() -> None:
+                if hit is not None and rows:
+                    sent = rows.copy()
+                    rows.clear()
+                    await _overlapped(tx.add_scan_hits(hit[0], sent), prepare_next)
+
             for i, chunk in enumerate(chunks):
                 recorded = await _overlapped(
                     tx.record_matches(
@@ -155,8 +183,9 @@ class HitWriter:
                         previous=self.previous_keys,
                         prepared=ready[i],
                     ),
-                    prepare_next,
+                    ahead,
                 )
+                await send_rows()  # the chunk before's
                 alerts: list[QueuedAlert] = []
                 for m, rec in zip(chunk, recorded, strict=True):
                     if rec.new_exposure:
@@ -168,33 +197,18 @@ class HitWriter:
                             self._alerts(alerts, m, rec, event, "", summary)
                     elif rec.material:
                         self._alerts(alerts, m, rec, "updated", rec.material, rec.material)
-                done = [
-                    Sighting(
+                    s = Sighting(
                         match=m,
                         exposure_id=rec.exposure_id,
                         new_exposure=rec.new_exposure,
                         new_sighting=rec.new_sighting,
                     )
-                    for m, rec in zip(chunk, recorded, strict=True)
-                ]
-                sightings += done
-                rows: list[ScanHit] = []
-
-                def report_rows(done: list[Sighting] = done, rows: list[ScanHit] = rows) -> None:
-                    if hit is not None:
-                        rows.extend(
-                            ScanHit(
-                                exposure_id=s.exposure_id,
-                                origin=s.match.credential.origin,
-                                line=s.match.credential.line or 0,
-                                row=hit[1](s),
-                            )
-                            for s in done
-                        )
-
-                await _overlapped(tx.enqueue_alerts(alerts), report_rows)
-                if hit is not None:
-                    await _overlapped(tx.add_scan_hits(hit[0], rows), prepare_next)
+                    sightings.append(s)
+                    unreported.append(s)
+                if alerts:
+                    await _overlapped(tx.enqueue_alerts(alerts), report_rows)
+            report_rows()
+            await send_rows()
         now = datetime.now(UTC)
         for s in sightings:  # committed: observed once, an exposure's creation is never repeated
             if s.new_exposure:
