@@ -244,10 +244,10 @@ async def _overlapped(statement: Awaitable[T], work: Callable[[], None]) -> T:
     """Await `statement` with `work` done while PostgreSQL runs it: `work` runs once the
     statement is sent (a statement still waiting to be sent merely runs after it)."""
     task = asyncio.ensure_future(statement)
-    await asyncio.sleep(0)  # the statement goes out
     try:
+        await asyncio.sleep(0)  # the statement goes out
         work()
-    except BaseException:
+    except BaseException:  # the statement is not left running on the connection
         task.cancel()
         with contextlib.suppress(BaseException):
             await task
