@@ -244,6 +244,9 @@ async def _overlapped(statement: Awaitable[T], work: Callable[[], None]) -> T:
     """Await `statement` with `work` done while PostgreSQL runs it: `work` runs once the
     statement is sent (a statement still waiting to be sent merely runs after it)."""
     task = asyncio.ensure_future(statement)
+    # Its failure is retrieved even when the write is cancelled at the moment it fails (the
+    # caller hears of the cancellation; nothing logs an unretrieved exception).
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
     try:
         await asyncio.sleep(0)  # the statement goes out
         work()
