@@ -9,6 +9,9 @@ the policy's plan, an alert per channel and the scan's report row, in batches of
 `monitor.hits.BATCH_SIZE`. Three loads are timed: new exposures, the same hits again (repeats:
 nothing new), and the same credentials seen in another file (known exposures, new sightings).
 For comparison, `--one-by-one N` hits are written one transaction each, as before batching.
+With `--writers N` the three loads are timed again with N writer processes at once (a scan's
+workers each write their own hits), other credentials split between them: hits per second of
+all together, CPU per hit of each side.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import time
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import asyncpg
@@ -34,10 +39,11 @@ KEY = b"b" * 48  # a benchmark key, never a real one
 SEVERITIES = (Severity.MEDIUM,) * 8 + (Severity.LOW, Severity.HIGH)
 
 
-def hits(n: int, origin: str) -> list[Match]:
-    """`n` different credentials of watched hosts, as one text base's hits."""
+def hits(n: int, origin: str, first: int = 0) -> list[Match]:
+    """`n` different credentials of watched hosts (from the `first`-th on), as one text base's
+    hits."""
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         host = f"app{i % 997}.example.org"
         out.append(
             Match(
@@ -100,7 +106,78 @@ async def timed(
     return len(load) / wall, here, there
 
 
-async def run(dsn: str, n: int, one_by_one: int) -> None:
+LOADS = (
+    "new exposures",
+    "repeats (the same hits again)",
+    "known exposures, new places",
+)
+
+
+async def _writer(
+    target: str, source: int, first: int, n: int, start: Barrier
+) -> list[tuple[float, float, float | None]]:
+    """One writer process's part of the loads: seconds, client and server CPU µs per hit."""
+    pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
+    assert pool is not None
+    async with pool.acquire() as c:
+        backend = int(await c.fetchval("SELECT pg_backend_pid()"))
+    store = Store(pool)
+    routes = Routes.every(["console"])
+    planner = Responses(store, PolicyConfig(), {}, channels=routes.channels)
+    w = HitWriter(store, key=KEY, previous_keys=(), planner=planner, routes=routes)
+    mine = hits(n, "many1.txt", first)
+    out = []
+    for load in (mine, mine, hits(n, "many2.txt", first)):
+        start.wait()
+        rate, here, there = await timed(w, source, load, BATCH_SIZE, backend)
+        out.append((n / rate, here, there))
+    await pool.close()
+    return out
+
+
+def _writer_process(
+    target: str,
+    source: int,
+    first: int,
+    n: int,
+    start: Barrier,
+    results: multiprocessing.Queue[list[tuple[float, float, float | None]]],
+) -> None:
+    results.put(asyncio.run(_writer(target, source, first, n, start)))
+
+
+Row = tuple[str, tuple[float, float, float | None]]  # label, (hits/s, client, server µs/hit)
+
+
+def many(target: str, source: int, first: int, n: int, writers: int) -> list[Row]:
+    """The three loads with `writers` processes at once, `n` hits in all."""
+    ctx = multiprocessing.get_context("spawn")
+    start = ctx.Barrier(writers)
+    results: multiprocessing.Queue[list[tuple[float, float, float | None]]] = ctx.Queue()
+    share = n // writers
+    procs = [
+        ctx.Process(
+            target=_writer_process,
+            args=(target, source, first + i * share, share, start, results),
+        )
+        for i in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    parts = [results.get() for _ in procs]
+    for proc in procs:
+        proc.join()
+    rows: list[Row] = []
+    for k, label in enumerate(LOADS):
+        wall = max(part[k][0] for part in parts)
+        here = sum(part[k][1] for part in parts) / writers
+        theirs = [part[k][2] for part in parts]
+        there = None if None in theirs else sum(t for t in theirs if t is not None) / writers
+        rows.append((f"{label}, {writers} writer processes", (share * writers / wall, here, there)))
+    return rows
+
+
+async def run(dsn: str, n: int, one_by_one: int, writers: int = 1) -> None:
     async with scratch_database(dsn) as target:
         pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
         assert pool is not None
@@ -124,9 +201,11 @@ async def run(dsn: str, n: int, one_by_one: int) -> None:
             rows.append(
                 (
                     f"new exposures, one transaction per hit ({one_by_one:,} hits)",
-                    await timed(w, source, hits(one_by_one, "base3.txt"), 1, backend),
+                    await timed(w, source, hits(one_by_one, "base3.txt", n), 1, backend),
                 )
             )
+        if writers > 1:
+            rows += await asyncio.to_thread(many, target, source, n + one_by_one, n, writers)
         backlog = await store.backlog()
         await pool.close()
         print(
@@ -144,8 +223,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--hits", type=int, default=100_000)
     ap.add_argument("--one-by-one", type=int, default=5_000, help="0 to skip")
+    ap.add_argument("--writers", type=int, default=1, help="also time N writer processes")
     args = ap.parse_args()
-    asyncio.run(run(bench_dsn(), args.hits, args.one_by_one))
+    asyncio.run(run(bench_dsn(), args.hits, args.one_by_one, args.writers))
 
 
 if __name__ == "__main__":

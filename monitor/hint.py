@@ -21,6 +21,8 @@ ELLIPSIS = "…"
 
 def _printable(text: str) -> str:
     """Lone surrogates (undecodable bytes) and control characters become `?`."""
+    if text.isascii() and text.isprintable():
+        return text
     return "".join(c if c.isprintable() and not "\ud800" <= c <= "\udfff" else "?" for c in text)
 
 

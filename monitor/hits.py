@@ -10,28 +10,35 @@ a deadlock to a concurrent writer is written again as it was.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 
 from monitor import leak_clock
 from monitor.routing import Routes
-from monitor.store.batch import QueuedAlert, ScanHit
+from monitor.store.batch import Prepared, QueuedAlert, ScanHit, prepare
+from monitor.store.records import Recorded
 from monitor.store.store import RowRefused, Store
 from monitor.store.tx import Tx
 from monitor.types import Match, Problem
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 BATCH_SIZE = 1000  # matches written in one transaction at most
 BATCH_WAIT = 0.5  # seconds a match may wait for its batch to fill up
 URGENT_WAIT = 0.05  # the same for a match some channel sends on its own, at once
 DEADLOCK_TRIES = 5
+# A batch is stored a chunk at a time, in its one transaction: the next chunk's rows are made
+# ready while PostgreSQL stores this one's, and a chunk's scan report rows while it queues the
+# chunk's alerts or stores the next chunk (its report rows go after that).
+CHUNK = 250
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,47 +137,78 @@ class HitWriter:
     async def _write(
         self, batch: Sequence[Match], source_id: int, hit: tuple[str, Report] | None
     ) -> list[Sighting]:
-        async with self.store.transaction() as tx:
-            recorded = await tx.record_matches(
-                batch, key=self.key, source_id=source_id, previous=self.previous_keys
-            )
-            alerts: list[QueuedAlert] = []
-            for m, rec in zip(batch, recorded, strict=True):
-                if rec.new_exposure:
-                    summary, alert, event = "", True, "new"
-                    if self.planner is not None:
-                        plan = await self.planner.plan(tx, m, rec.exposure_id)
-                        summary, alert, event = plan.summary, plan.alert, plan.event
-                    if alert:  # "new", or "approval_needed" when a human must decide first
-                        alerts += self._alerts(m, rec.exposure_id, event, "", summary)
-                elif rec.material:
-                    alerts += self._alerts(
-                        m, rec.exposure_id, "updated", rec.material, rec.material
-                    )
-            await tx.enqueue_alerts(alerts)
-            sightings = [
-                Sighting(
-                    match=m,
-                    exposure_id=rec.exposure_id,
-                    new_exposure=rec.new_exposure,
-                    new_sighting=rec.new_sighting,
-                )
-                for m, rec in zip(batch, recorded, strict=True)
-            ]
+        chunks = [batch[i : i + CHUNK] for i in range(0, len(batch), CHUNK)]
+        ready: list[Prepared] = []
+
+        def prepare_next() -> None:
+            if len(ready) < len(chunks):
+                ready.append(prepare(chunks[len(ready)], self.key))
+
+        unreported: list[Sighting] = []  # stored, their scan report rows not made yet
+        rows: list[ScanHit] = []  # scan report rows made, not sent yet
+
+        def report_rows() -> None:
             if hit is not None:
-                scan_id, report = hit
-                await tx.add_scan_hits(
-                    scan_id,
-                    [
-                        ScanHit(
-                            exposure_id=s.exposure_id,
-                            origin=s.match.credential.origin,
-                            line=s.match.credential.line or 0,
-                            row=report(s),
-                        )
-                        for s in sightings
-                    ],
+                rows.extend(
+                    ScanHit(
+                        exposure_id=s.exposure_id,
+                        origin=s.match.credential.origin,
+                        line=s.match.credential.line or 0,
+                        row=hit[1](s),
+                    )
+                    for s in unreported
                 )
+            unreported.clear()
+
+        def ahead() -> None:
+            report_rows()
+            prepare_next()
+
+        prepare_next()
+        sightings: list[Sighting] = []
+        async with self.store.transaction() as tx:
+
+            async def send_rows() -> None:
+                if hit is not None and rows:
+                    sent = rows.copy()
+                    rows.clear()
+                    await _overlapped(tx.add_scan_hits(hit[0], sent), prepare_next)
+
+            for i, chunk in enumerate(chunks):
+                recorded = await _overlapped(
+                    tx.record_matches(
+                        chunk,
+                        key=self.key,
+                        source_id=source_id,
+                        previous=self.previous_keys,
+                        prepared=ready[i],
+                    ),
+                    ahead,
+                )
+                await send_rows()  # the chunk before's
+                alerts: list[QueuedAlert] = []
+                for m, rec in zip(chunk, recorded, strict=True):
+                    if rec.new_exposure:
+                        summary, alert, event = "", True, "new"
+                        if self.planner is not None:
+                            plan = await self.planner.plan(tx, m, rec.exposure_id)
+                            summary, alert, event = plan.summary, plan.alert, plan.event
+                        if alert:  # "new", or "approval_needed" when a human must decide first
+                            self._alerts(alerts, m, rec, event, "", summary)
+                    elif rec.material:
+                        self._alerts(alerts, m, rec, "updated", rec.material, rec.material)
+                    s = Sighting(
+                        match=m,
+                        exposure_id=rec.exposure_id,
+                        new_exposure=rec.new_exposure,
+                        new_sighting=rec.new_sighting,
+                    )
+                    sightings.append(s)
+                    unreported.append(s)
+                if alerts:
+                    await _overlapped(tx.enqueue_alerts(alerts), report_rows)
+            report_rows()
+            await send_rows()
         now = datetime.now(UTC)
         for s in sightings:  # committed: observed once, an exposure's creation is never repeated
             if s.new_exposure:
@@ -179,19 +217,45 @@ class HitWriter:
         return sightings
 
     def _alerts(
-        self, m: Match, exposure_id: int, event: str, event_key: str, summary: str
-    ) -> list[QueuedAlert]:
-        return [
-            QueuedAlert(
-                exposure_id=exposure_id,
-                channel=channel,
-                event=event,
-                event_key=event_key,
-                origin=origin_of(m),
-                summary=summary,
+        self,
+        out: list[QueuedAlert],
+        m: Match,
+        rec: Recorded,
+        event: str,
+        event_key: str,
+        summary: str,
+    ) -> None:
+        origin = origin_of(m)
+        for channel in self.routes.channels_for(m):
+            out.append(
+                QueuedAlert(
+                    exposure_id=rec.exposure_id,
+                    channel=channel,
+                    event=event,
+                    event_key=event_key,
+                    origin=origin,
+                    summary=summary,
+                    severity=rec.severity,
+                )
             )
-            for channel in self.routes.channels_for(m)
-        ]
+
+
+async def _overlapped(statement: Awaitable[T], work: Callable[[], None]) -> T:
+    """Await `statement` with `work` done while PostgreSQL runs it: `work` runs once the
+    statement is sent (a statement still waiting to be sent merely runs after it)."""
+    task = asyncio.ensure_future(statement)
+    # Its failure is retrieved even when the write is cancelled at the moment it fails (the
+    # caller hears of the cancellation; nothing logs an unretrieved exception).
+    task.add_done_callback(lambda t: t.cancelled() or t.exception())
+    try:
+        await asyncio.sleep(0)  # the statement goes out
+        work()
+    except BaseException:  # the statement is not left running on the connection
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise
+    return await task
 
 
 class Pending:

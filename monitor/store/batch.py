@@ -5,13 +5,14 @@ statement may touch a row only once."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 
-from monitor.normalize import email_domain, registered_domain
+from monitor.normalize import canonical_host, registered_domain
 from monitor.store.queries import sql
 from monitor.store.records import Recorded
 from monitor.store.text import WIDE, db_opt, db_text
@@ -28,6 +29,7 @@ class QueuedAlert:
     event_key: str = ""
     origin: str = ""
     summary: str = ""
+    severity: int | None = None  # the exposure's now (None: read from it)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,11 +42,11 @@ class ScanHit:
     row: str
 
 
-@dataclass(slots=True, kw_only=True)
+@dataclass(slots=True)
 class _Merged:
     """What the upsert merges of a fingerprint's hits: one hit's, or several merged in order."""
 
-    fingerprint: str
+    own: tuple[object, ...]  # the columns a new exposure takes from its first hit (`_own`)
     cookie_expires: datetime | None
     reasons: set[str]
     severity: int
@@ -55,37 +57,23 @@ class _Merged:
     infected_at: datetime | None
     first_seen: datetime | None
     first_seen_now: bool  # a hit without its own first-seen date: now() counts
-    files_dated: datetime | None = None  # the latest of its stealer files' dates
+    files_dated: datetime | None  # the latest of its stealer files' dates
 
-    def copy(self) -> _Merged:
-        return _Merged(
-            fingerprint=self.fingerprint,
-            cookie_expires=self.cookie_expires,
-            reasons=set(self.reasons),
-            severity=self.severity,
-            domain=self.domain,
-            portal=self.portal,
-            partner=self.partner,
-            account_login=self.account_login,
-            infected_at=self.infected_at,
-            first_seen=self.first_seen,
-            first_seen_now=self.first_seen_now,
-            files_dated=self.files_dated,
-        )
-
-    def merge(self, o: _Merged) -> None:
-        """What the upsert's ON CONFLICT rules make of this row when `o` comes after it."""
-        self.reasons |= o.reasons
-        self.severity = max(self.severity, o.severity)
-        self.portal = _coalesce(self.portal, o.portal)
-        self.partner = _coalesce(self.partner, o.partner)
-        self.account_login = _coalesce(self.account_login, o.account_login)
-        self.domain = _coalesce(self.domain, o.domain)
-        self.infected_at = _greatest(self.infected_at, o.infected_at)
-        self.cookie_expires = _greatest(self.cookie_expires, o.cookie_expires)
-        self.first_seen = _least(self.first_seen, o.first_seen)
-        self.first_seen_now = self.first_seen_now or o.first_seen_now
-        self.files_dated = _greatest(self.files_dated, o.files_dated)
+    def merge(self, m: Match, infected_at: datetime | None, portal: str | None) -> None:
+        """What the upsert's ON CONFLICT rules make of this row when `m` comes after it."""
+        c = m.credential
+        self.reasons.update(r.value for r in m.reasons)
+        self.severity = max(self.severity, int(m.severity))
+        self.portal = _coalesce(self.portal, portal)
+        self.partner = _coalesce(self.partner, db_opt(m.partner))
+        login = m.account.login if m.account else None
+        self.account_login = _coalesce(self.account_login, db_opt(login))
+        self.domain = _coalesce(self.domain, db_opt(m.domain))
+        self.infected_at = _greatest(self.infected_at, infected_at)
+        self.cookie_expires = _greatest(self.cookie_expires, _utc(c.cookie_expires))
+        self.first_seen = _least(self.first_seen, _utc(c.first_seen))
+        self.first_seen_now = self.first_seen_now or c.first_seen is None
+        self.files_dated = _greatest(self.files_dated, _utc(c.files_dated))
 
 
 def _coalesce(a: str | None, b: str | None) -> str | None:
@@ -112,22 +100,33 @@ def _least(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
-def _merged(m: Match, fingerprint: str) -> _Merged:
+def _first(m: Match, key: bytes, infected_at: datetime | None, portal: str | None) -> _Merged:
     c = m.credential
     return _Merged(
-        fingerprint=fingerprint,
+        own=_own(m, key),
         cookie_expires=_utc(c.cookie_expires),
         reasons={r.value for r in m.reasons},
         severity=int(m.severity),
         domain=db_opt(m.domain),
-        portal=db_opt(m.portal, WIDE),
+        portal=portal,
         partner=db_opt(m.partner),
         account_login=db_opt(m.account.login if m.account else None),
-        infected_at=_utc(c.infected_at),
+        infected_at=infected_at,
         first_seen=_utc(c.first_seen),
         first_seen_now=c.first_seen is None,
         files_dated=_utc(c.files_dated),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _site(host: str) -> str:
+    return db_text(registered_domain(host))
+
+
+@functools.lru_cache(maxsize=4096)
+def _login_domain(domain: str) -> str:
+    """`email_domain` of a login `…@domain`, for the database."""
+    return db_text(canonical_host(domain))
 
 
 def _own(m: Match, key: bytes) -> tuple[object, ...]:
@@ -136,39 +135,109 @@ def _own(m: Match, key: bytes) -> tuple[object, ...]:
     cookie_name."""
     c = m.credential
     secret = c.secret
+    local, at, domain = c.login.rpartition("@")
     return (
         secret.fingerprint(key) if secret is not None else None,
         c.kind.value,
         db_text(c.url, WIDE),
         db_text(c.host),
-        db_text(registered_domain(c.host)),
+        _site(c.host),
         db_text(c.login),
-        db_text(email_domain(c.login)),
+        _login_domain(domain) if at and local else "",
         db_opt(secret.hint if secret is not None else None),
         len(secret) if secret is not None else None,
         db_opt(c.cookie_name),
     )
 
 
-def _columns(rows: Sequence[tuple[_Merged, Match]], key: bytes) -> list[list[object]]:
+def _or_null(column: list[object]) -> list[object] | None:
+    """A column of NULLs goes as one NULL (the statement's unnest pads it)."""
+    return None if column.count(None) == len(column) else column
+
+
+def _exposure_columns(merged: dict[str, _Merged]) -> list[list[object] | None]:
     """The upsert's parameters: one array per column, one element per fingerprint."""
-    own = [_own(m, key) for _, m in rows]
-    merged = [r for r, _ in rows]
-    return [
-        [r.fingerprint for r in merged],
+    rows = merged.values()
+    own = [r.own for r in rows]
+    cols: list[list[object]] = [
+        list(merged),
         *([o[i] for o in own] for i in range(10)),
-        [r.cookie_expires for r in merged],
-        [",".join(sorted(r.reasons)) for r in merged],
-        [r.severity for r in merged],
-        [r.domain for r in merged],
-        [r.portal for r in merged],
-        [r.partner for r in merged],
-        [r.account_login for r in merged],
-        [r.infected_at for r in merged],
-        [r.first_seen for r in merged],
-        [r.first_seen_now for r in merged],
-        [r.files_dated for r in merged],
+        [r.cookie_expires for r in rows],
+        [",".join(sorted(r.reasons)) for r in rows],
+        [r.severity for r in rows],
+        [r.domain for r in rows],
+        [r.portal for r in rows],
+        [r.partner for r in rows],
+        [r.account_login for r in rows],
+        [r.infected_at for r in rows],
+        [r.first_seen for r in rows],
     ]
+    now: list[object] = [r.first_seen_now for r in rows]
+    return [*(_or_null(c) for c in cols), None if all(now) else now]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A batch of matches made ready for the store without asking it: per match its fingerprint,
+    infection date and portal (what a known exposure's alert is judged on) and its place; the
+    upsert's columns (one row per fingerprint) and the sightings' (one row per place)."""
+
+    fingerprints: list[str]
+    infected: list[datetime | None]
+    portals: list[str | None]
+    places: list[tuple[str, str, int]]
+    exposures: list[list[object] | None]
+    sightings: list[list[object] | None]
+    files_dated: list[object] | None  # per fingerprint, as `exposures` (the statement's last)
+
+
+def prepare(matches: Sequence[Match], key: bytes) -> Prepared:
+    """What `record_matches` stores of `matches`: pure computation, no database."""
+    fingerprints: list[str] = []
+    infected: list[datetime | None] = []
+    portals: list[str | None] = []
+    places: list[tuple[str, str, int]] = []
+    merged: dict[str, _Merged] = {}
+    seen: set[tuple[str, str, int]] = set()
+    sightings: list[list[object]] = [[] for _ in range(9)]
+    (s_fp, s_origin, s_line, s_feed, s_url, s_inf, s_victim, s_family, s_country) = sightings
+    for m in matches:
+        c = m.credential
+        fp = c.fingerprint(key)
+        inf = _utc(c.infected_at)
+        portal = db_opt(m.portal, WIDE)
+        fingerprints.append(fp)
+        infected.append(inf)
+        portals.append(portal)
+        first = merged.get(fp)
+        if first is None:
+            merged[fp] = _first(m, key, inf, portal)
+        else:
+            first.merge(m, inf, portal)
+        place = (fp, db_text(c.origin), c.line or 0)
+        places.append(place)
+        if place in seen:
+            continue
+        seen.add(place)
+        victim = c.victim
+        s_fp.append(fp)
+        s_origin.append(place[1])
+        s_line.append(place[2])
+        s_feed.append(db_text(c.feed))
+        s_url.append(db_text(c.url, WIDE))
+        s_inf.append(c.infected_at)
+        s_victim.append(victim.machine_id_hash if victim else None)
+        s_family.append(db_opt(victim.family if victim else None))
+        s_country.append(db_opt(victim.country if victim else None))
+    return Prepared(
+        fingerprints=fingerprints,
+        infected=infected,
+        portals=portals,
+        places=places,
+        exposures=_exposure_columns(merged),
+        sightings=[_or_null(col) for col in sightings],
+        files_dated=_or_null([r.files_dated for r in merged.values()]),
+    )
 
 
 async def _rekey(
@@ -193,13 +262,13 @@ async def _rekey(
 
 
 def _material(
-    before: tuple[datetime | None, str | None], hit: _Merged
+    before: tuple[datetime | None, str | None], infected_at: datetime | None, portal: str | None
 ) -> tuple[str | None, tuple[datetime | None, str | None]]:
-    """Why a known exposure deserves a new alert after `hit` (None: it does not), and its
-    infection date and portal after it."""
+    """Why a known exposure deserves a new alert after a hit of this infection date and portal
+    (None: it does not), and its infection date and portal after it."""
     old_inf, old_portal = before
-    new_inf = _greatest(old_inf, hit.infected_at)
-    new_portal = _coalesce(old_portal, hit.portal)
+    new_inf = _greatest(old_inf, infected_at)
+    new_portal = _coalesce(old_portal, portal)
     material = None
     if new_inf is not None and (old_inf is None or new_inf > old_inf):
         material = f"newer infection date {new_inf:%Y-%m-%d}"
@@ -215,91 +284,63 @@ async def record_matches(
     key: bytes,
     source_id: int | None,
     previous: Sequence[bytes] = (),
+    prepared: Prepared | None = None,
 ) -> list[Recorded]:
     """Upsert the matches' exposures and add their sightings, in one go; what each match did, in
-    order. An exposure fingerprinted under one of the `previous` (retired) keys is found and
-    re-keyed, never created again. Run inside a transaction."""
+    order (`prepared`: `prepare(matches, key)`, when the caller made it already). An exposure
+    fingerprinted under one of the `previous` (retired) keys is found and re-keyed, never
+    created again. Run inside a transaction."""
     if not matches:
         return []
-    fingerprints = [m.credential.fingerprint(key) for m in matches]
-    hits = [_merged(m, fp) for m, fp in zip(matches, fingerprints, strict=True)]
-    merged: dict[str, tuple[_Merged, Match]] = {}
-    for m, h in zip(matches, hits, strict=True):
-        first = merged.get(h.fingerprint)
-        if first is None:
-            merged[h.fingerprint] = (h.copy(), m)
-        else:
-            first[0].merge(h)
+    p = prepared if prepared is not None else prepare(matches, key)
     if previous:
-        await _rekey(conn, matches, fingerprints, key, previous)
-    stored = await conn.fetch(sql("exposures_upsert_many"), *_columns(list(merged.values()), key))
-    by_fp = {r["fingerprint"]: r for r in stored}
-    state = {
-        fp: (r["old_infected_at"], r["old_portal"]) for fp, r in by_fp.items() if not r["inserted"]
-    }
-    recorded: list[tuple[int, bool, str | None]] = []  # exposure id, new, material
+        await _rekey(conn, matches, p.fingerprints, key, previous)
+    rows = await conn.fetch(
+        sql("hits_record_many"), *p.exposures, source_id, *p.sightings, p.files_dated
+    )
+    by_fp: dict[str, tuple[int, bool, int]] = {}
+    state: dict[str, tuple[datetime | None, str | None]] = {}
+    fresh: set[tuple[int, str, int]] = set()
+    for r in rows:
+        fp = r[1]
+        if fp is None:
+            fresh.add((r[0], r[5], r[6]))
+            continue
+        by_fp[fp] = (r[0], r[2], r[3])
+        if not r[2]:
+            old = r[4]
+            state[fp] = (old[0], old[1]) if old is not None else (None, None)
+    recorded: list[Recorded] = []
     announced: set[str] = set()
     reopen: dict[int, str] = {}
-    for h in hits:
-        row = by_fp[h.fingerprint]
+    for fp, inf, portal, place in zip(p.fingerprints, p.infected, p.portals, p.places, strict=True):
+        eid, inserted, severity = by_fp[fp]
         material = None
-        if row["inserted"]:
+        if inserted:
             # Later hits of an exposure this batch created change nothing an alert would say:
             # its "new" alert still waits (or a suppression kept it from every channel).
-            new = h.fingerprint not in announced
-            announced.add(h.fingerprint)
+            new = fp not in announced
+            announced.add(fp)
         else:
             new = False
-            material, state[h.fingerprint] = _material(state[h.fingerprint], h)
+            material, state[fp] = _material(state[fp], inf, portal)
             if material:
-                reopen.setdefault(int(row["id"]), material)
-        recorded.append((int(row["id"]), new, material))
+                reopen.setdefault(eid, material)
+        where = (eid, place[1], place[2])
+        first = where in fresh
+        fresh.discard(where)  # a place's first match only
+        recorded.append(
+            Recorded(
+                exposure_id=eid,
+                new_exposure=new,
+                new_sighting=first,
+                material=material,
+                severity=severity,
+            )
+        )
     if reopen:
         await conn.execute(sql("exposures_reopen_many"), list(reopen), list(reopen.values()))
-    fresh = await _sightings(conn, matches, [r[0] for r in recorded], source_id)
-    return [
-        Recorded(exposure_id=eid, new_exposure=new, new_sighting=fresh[i], material=material)
-        for i, (eid, new, material) in enumerate(recorded)
-    ]
-
-
-async def _sightings(
-    conn: asyncpg.Connection,
-    matches: Sequence[Match],
-    exposure_ids: Sequence[int],
-    source_id: int | None,
-) -> list[bool]:
-    """Add a sighting per place; whether each match's was new (a place's first match only)."""
-    first: dict[tuple[int, str, int], int] = {}
-    cols: list[list[object]] = [[] for _ in range(9)]
-    for i, (m, eid) in enumerate(zip(matches, exposure_ids, strict=True)):
-        c = m.credential
-        place = (eid, db_text(c.origin), c.line or 0)
-        if place in first:
-            continue
-        first[place] = i
-        victim = c.victim
-        for col, value in zip(
-            cols,
-            (
-                eid,
-                place[1],
-                place[2],
-                db_text(c.feed),
-                db_text(c.url, WIDE),
-                c.infected_at,
-                victim.machine_id_hash if victim else None,
-                db_opt(victim.family if victim else None),
-                db_opt(victim.country if victim else None),
-            ),
-            strict=True,
-        ):
-            col.append(value)
-    added = await conn.fetch(sql("sightings_add_many"), source_id, *cols)
-    fresh = [False] * len(matches)
-    for r in added:
-        fresh[first[(int(r["exposure_id"]), r["origin"], int(r["line"]))]] = True
-    return fresh
+    return recorded
 
 
 async def enqueue_alerts(conn: asyncpg.Connection, alerts: Iterable[QueuedAlert]) -> list[int]:
@@ -324,6 +365,7 @@ async def enqueue_alerts(conn: asyncpg.Connection, alerts: Iterable[QueuedAlert]
         [a.event_key for a in rows],
         [db_text(a.origin) for a in rows],
         [db_text(a.summary, WIDE) for a in rows],
+        [a.severity for a in rows],
     )
     return [int(r["id"]) for r in ids]
 

@@ -20,6 +20,7 @@ class Recorded:
     new_exposure: bool
     new_sighting: bool
     material: str | None  # why a known exposure deserves a new alert ("newer infection", ...)
+    severity: int  # the exposure's after the batch
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,6 +18,8 @@ _DIGEST = 16  # hex characters of SHA-256 kept after a cut value
 
 def db_text(value: str, limit: int = INDEXED) -> str:
     """`value` without NUL or lone surrogates, at most `limit` bytes of UTF-8."""
+    if len(value) <= limit and value.isascii() and "\x00" not in value:
+        return value  # one byte a character, no surrogate: nothing to change
     raw = value.replace("\x00", "").encode("utf-8", "replace")
     if len(raw) <= limit:
         return raw.decode("utf-8")

@@ -8,7 +8,7 @@ from datetime import datetime
 import asyncpg
 
 from monitor.store import batch, repo
-from monitor.store.batch import QueuedAlert, ScanHit
+from monitor.store.batch import Prepared, QueuedAlert, ScanHit
 from monitor.store.queries import sql
 from monitor.store.records import Recorded, rule_from_row
 from monitor.store.text import db_text
@@ -30,13 +30,14 @@ class Tx:
         key: bytes,
         source_id: int | None,
         previous: Sequence[bytes] = (),
+        prepared: Prepared | None = None,
     ) -> list[Recorded]:
         """Upsert the matches' exposures and add their sightings with a few multi-row
-        statements, as storing them one by one in order would; what each did, in order. An
-        exposure fingerprinted under one of the `previous` (retired) keys is found and re-keyed,
-        never created again."""
+        statements, as storing them one by one in order would; what each did, in order
+        (`prepared`: `batch.prepare(matches, key)`, made already). An exposure fingerprinted
+        under one of the `previous` (retired) keys is found and re-keyed, never created again."""
         return await batch.record_matches(
-            self._conn, matches, key=key, source_id=source_id, previous=previous
+            self._conn, matches, key=key, source_id=source_id, previous=previous, prepared=prepared
         )
 
     async def enqueue_alerts(self, alerts: Sequence[QueuedAlert]) -> list[int]:

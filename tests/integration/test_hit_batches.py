@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 import pytest_asyncio
 
+from monitor import hits
 from monitor.hits import HitWriter, Sighting
 from monitor.policy import PolicyConfig
 from monitor.respond import Responses
@@ -215,7 +217,12 @@ async def between_loads(pool: asyncpg.Pool) -> None:
         )
 
 
-async def test_batches_leave_the_rows_of_one_hit_at_a_time(pools: list[asyncpg.Pool]) -> None:
+@pytest.mark.parametrize("chunk", [hits.CHUNK, 2])
+async def test_batches_leave_the_rows_of_one_hit_at_a_time(
+    pools: list[asyncpg.Pool], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whole batches, and batches stored a chunk of two at a time in their one transaction."""
+    monkeypatch.setattr(hits, "CHUNK", chunk)
     results = []
     for pool, size in zip(pools, (1, 100, 3), strict=True):
         store = Store(pool)
@@ -252,7 +259,11 @@ async def test_batches_leave_the_rows_of_one_hit_at_a_time(pools: list[asyncpg.P
     assert len(one_rows["scan_hits"]) == 16  # one per exposure and place
 
 
-async def test_a_retired_key_is_rekeyed_the_same_in_batches(pools: list[asyncpg.Pool]) -> None:
+@pytest.mark.parametrize("chunk", [hits.CHUNK, 2])
+async def test_a_retired_key_is_rekeyed_the_same_in_batches(
+    pools: list[asyncpg.Pool], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hits, "CHUNK", chunk)
     results = []
     for pool, size in zip(pools, (1, 100, 3), strict=True):
         store = Store(pool)
