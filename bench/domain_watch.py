@@ -16,7 +16,6 @@ import asyncio
 import itertools
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -42,15 +41,21 @@ class Run:
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> Run:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    """Run `cmd`: its wall time, and its own CPU time and peak RSS (its reaped descendants
+    included, nothing else's)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as errs:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=errs, text=True, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        errs.seek(0)
+        stdout, stderr = out.read(), errs.read()
     if proc.returncode not in (0, 1):
-        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
-    return Run(wall, cpu, after.ru_maxrss / 1024, proc.stdout.strip())
+        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {stderr.strip()[-400:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, cpu, usage.ru_maxrss / 1024, stdout.strip())
 
 
 async def credwatch_runs(
