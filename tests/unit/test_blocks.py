@@ -44,13 +44,18 @@ def streamed(data: bytes, screen: HyperScreen | ByteScreen, max_line: int) -> tu
 @pytest.mark.parametrize("seed", range(40))
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("engine", [HyperScreen, ByteScreen])
+@pytest.mark.parametrize("numpy_from", [0, 1 << 30])  # lines numbered by numpy, and without
 def test_blocks_equal_the_streamed_read(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     seed: int,
     threads: int,
     engine: type[HyperScreen] | type[ByteScreen],
+    numpy_from: int,
 ) -> None:
+    from feeds import counting
+
+    monkeypatch.setattr(counting, "_NUMPY_FROM", numpy_from)
     rnd = random.Random(seed)
     monkeypatch.setattr(blocks, "BLOCK", rnd.choice([1, 7, 64, 333, 1 << 16]))
     data = random_base(rnd)
