@@ -108,6 +108,8 @@ class _Reader:
                 if n <= 0:
                     break  # the file shrank while it was read: what is there counts
                 got += n
+        if got == 0:
+            return _Block(0, 0, -1, (), 0, 0)
         return self._screened(buf, got)
 
     def _screened(self, buf: bytearray, size: int) -> _Block:
@@ -139,9 +141,15 @@ class _Reader:
         counters = ScanCounters()
         with io.BufferedReader(RangeReader(self._path.open("rb"), first, end)) as stream:
             found = tuple(candidate_lines(stream, self._screen, counters, max_line=self._max_line))
-        last = os.pread(self._fd, 1, end - 1)
-        newlines = counters.lines - (0 if last == b"\n" else 1)
-        return _Block(end - first, newlines, last[0], found, counters.candidates, counters.too_long)
+        if not counters.bytes:  # the file shrank under us: nothing was there
+            return _Block(0, 0, -1, (), 0, 0)
+        last = os.pread(self._fd, 1, first + counters.bytes - 1)
+        ends_line = last == b"\n"
+        newlines = max(0, counters.lines - (0 if ends_line else 1))
+        last_byte = last[0] if last else -1
+        return _Block(
+            counters.bytes, newlines, last_byte, found, counters.candidates, counters.too_long
+        )
 
 
 def block_lines(

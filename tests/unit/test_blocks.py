@@ -138,3 +138,20 @@ def test_file_newlines_counts_any_span(
             b = rnd.randint(a, len(data) + 20)
             got = counting.file_newlines(f.fileno(), a, b, threads=threads)
             assert got == data.count(b"\n", a, b)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_a_file_that_shrinks_while_read_ends_the_read_quietly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    monkeypatch.setattr(blocks, "BLOCK", 64)
+    path = tmp_path / "base.txt"
+    path.write_bytes(b"watch.fr:u:p\n" * 400)
+    counters = ScanCounters()
+    lines = blocks.block_lines(path, HyperScreen(NEEDLES), counters, threads=threads, max_line=100)
+    assert next(lines) == (1, b"watch.fr:u:p")
+    with path.open("r+b") as f:
+        f.truncate(13 * 100 + 5)  # cut in the middle of line 101
+    rest = list(lines)
+    assert len(rest) < 399 and all(line == b"watch.fr:u:p" for _, line in rest[:-1])
+    assert [n for n, _ in rest] == list(range(2, 2 + len(rest)))
