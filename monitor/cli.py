@@ -24,6 +24,7 @@ from monitor.cli_common import (
     EXIT_FOUND,
     ConfigOpt,
     JsonOpt,
+    RangeSizeOpt,
     _fail,
     _open,
     _run,
@@ -174,12 +175,7 @@ def scan(
     cluster: Annotated[
         bool, typer.Option(help="Queue the units for `credwatch worker`s and follow them.")
     ] = False,
-    range_size: Annotated[
-        int,
-        typer.Option(
-            help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."
-        ),
-    ] = 0,
+    range_size: RangeSizeOpt = 0,
 ) -> None:
     """Scan files, folders and archives; store exposures; alert on new ones."""
     for p in paths:

@@ -36,6 +36,10 @@ ConfigOpt = Annotated[
     Path, typer.Option("--config", "-c", help="Configuration file.", show_default=True)
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+RangeSizeOpt = Annotated[
+    int,
+    typer.Option(help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."),
+]
 
 
 def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:

@@ -27,6 +27,7 @@ from monitor.cli_common import (
     EXIT_FOUND,
     ConfigOpt,
     JsonOpt,
+    RangeSizeOpt,
     _fail,
     _open,
     _run,
@@ -95,12 +96,7 @@ def lookup(
         bool,
         typer.Option(help="Have the `credwatch worker`s read the dump library, as for a scan."),
     ] = False,
-    range_size: Annotated[
-        int,
-        typer.Option(
-            help="Bytes of a text base per unit (0: about 8 units per process, 4-64 MiB)."
-        ),
-    ] = 0,
+    range_size: RangeSizeOpt = 0,
     config: ConfigOpt = DEFAULT_CONFIG,
     as_json: JsonOpt = False,
 ) -> None:
