@@ -264,18 +264,22 @@ async def _scan_units(
 
     if not range_size:
         range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
+    local = 1 if cluster else min(n, worker.units_hint(paths, range_size))  # processes here
     if not cluster:  # started first: they load while this process queues the units
-        args = worker.worker_args(config, lease=worker.LOCAL_LEASE, local=scan_id)
-        procs.extend(worker.spawn(min(n, worker.units_hint(paths, range_size)) - 1, args))
+        args = worker.worker_args(config, lease=worker.LOCAL_LEASE, local=scan_id, share=local)
+        procs.extend(worker.spawn(local - 1, args))
     try:
         async with _open(config) as a:
+            worker.share_cores(a, local)
             await a.scanner.enqueue(
                 paths,
                 scan_id=scan_id,
                 entrypoint=entry,
                 range_size=range_size,
                 owner=None if cluster else str(proc.me()),  # local units die with this process
-                streams=1 if cluster else n,
+                # In file order: a range's lines are numbered from the count another process
+                # published at the end of the range before, usually read by then.
+                streams=1,
             )
             drains: list[asyncio.Task[None]] = []
 
@@ -322,13 +326,16 @@ def worker_cmd(
         float, typer.Option(help="Seconds without a heartbeat before a unit is taken over.")
     ] = 30.0,
     local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
+    share: Annotated[
+        int, typer.Option(hidden=True, help="Scanning processes sharing this host's cores.")
+    ] = 0,
 ) -> None:
     """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
     from monitor import proc, queue, worker
 
     n = concurrency or proc.cores()
     if n > 1:
-        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
+        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local, share=n))
         try:
             for p in procs:
                 p.wait()
@@ -338,6 +345,7 @@ def worker_cmd(
 
     async def go() -> None:
         async with _open(config) as a:
+            worker.share_cores(a, share)
             if local:  # started with the scan: its units may not be queued yet
                 await worker.until_queued(a, local)
             entry = (

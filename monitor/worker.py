@@ -17,9 +17,10 @@ import sys
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
 
-from monitor import output, queue
+from monitor import output, proc, queue
 from monitor.app import App
 from monitor.pipeline import OnSighting, Sighting
 from monitor.store import db
@@ -95,9 +96,21 @@ def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
-def worker_args(config: Path, *, lease: float, local: str = "") -> list[str]:
+def worker_args(config: Path, *, lease: float, local: str = "", share: int = 0) -> list[str]:
+    """The options of a spawned worker; `share`: how many scanning processes share this host's
+    cores (see `share_cores`)."""
     args = ["--config", str(config), "--lease", str(lease)]
+    args = [*args, "--share", str(share)] if share > 1 else args
     return [*args, "--local", local] if local else args
+
+
+def share_cores(app: App, processes: int) -> None:
+    """This process is one of `processes` scanning on this host: it reads a file with its share
+    of the cores (cores / processes threads, at least one) rather than a thread per core each,
+    which would put several threads on each core. A `[scan] threads` set in the config stands."""
+    if processes > 1 and not app.config.scan.threads:
+        threads = max(1, proc.cores() // processes)
+        app.scanner.context = replace(app.scanner.context, threads=threads)
 
 
 async def follow(
