@@ -3,9 +3,9 @@
 A line belongs to the range it starts in. A range [start, stop) is read from the first line
 start at or after `start` to the first line start at or after `stop`, so consecutive ranges
 read every line exactly once whatever the range size. Line numbers stay those of the whole
-file: the reader counts the newlines before its first line (from the nearest point this process
-already knows in the same file, so a worker taking consecutive ranges counts each byte about
-once per worker).
+file: the reader counts the newlines before its first line from the nearest point known, by this
+process or published by another one that read the ranges before (so each byte is counted about
+once, whoever reads it).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from feeds.counting import file_newlines
+from monitor.feed import LineMarks
 
 _STEP = 8 << 20
 _known: dict[tuple[str, int], int] = {}  # (file identity, line start) -> lines before it
@@ -46,25 +47,35 @@ def line_start(f: BinaryIO, offset: int, size: int) -> int:
         pos += len(data)
 
 
-def lines_before(f: BinaryIO, offset: int, key: str, *, threads: int = 1) -> int:
+def lines_before(
+    f: BinaryIO, offset: int, key: str, *, threads: int = 1, marks: LineMarks | None = None
+) -> int:
     """How many newlines the file holds before `offset` (a line start), counted by up to
-    `threads` threads from the nearest point already known."""
+    `threads` threads from the nearest point already known here or published by another
+    process (`marks`)."""
     with _known_lock:
         base, count = 0, 0
         for (k, at), n in _known.items():
             if k == key and base < at <= offset:
                 base, count = at, n
+    if marks is not None and base < offset:
+        shared = marks.nearest(key, offset)
+        if shared is not None and base < shared[0] <= offset:
+            base, count = shared
     count += file_newlines(f.fileno(), base, offset, threads=threads)
     remember(key, offset, count)
     return count
 
 
-def remember(key: str, offset: int, count: int) -> None:
-    """Note that `count` lines come before `offset` in the file known as `key`."""
+def remember(key: str, offset: int, count: int, marks: LineMarks | None = None) -> None:
+    """Note that `count` lines come before `offset` in the file known as `key` (and tell the
+    other processes, with `marks`)."""
     with _known_lock:
         if len(_known) > 4096:
             _known.clear()
         _known[(key, offset)] = count
+    if marks is not None:
+        marks.publish(key, offset, count)
 
 
 class RangeReader(io.RawIOBase):
@@ -93,15 +104,27 @@ class RangeReader(io.RawIOBase):
         super().close()
 
 
+def bounds(path: Path, start: int, stop: int) -> tuple[int, int]:
+    """Where range [start, stop) of `path` lies: (first byte, end byte)."""
+    with path.open("rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        return line_start(f, start, size), line_start(f, stop, size)
+
+
+def count_before(
+    path: Path, first: int, key: str, *, threads: int = 1, marks: LineMarks | None = None
+) -> int:
+    """The lines of `path` before line start `first` (see `lines_before`)."""
+    with path.open("rb") as f:
+        return lines_before(f, first, key, threads=threads, marks=marks)
+
+
 def locate(
     path: Path, start: int, stop: int, key: str, *, threads: int = 1
 ) -> tuple[int, int, int]:
     """Where range [start, stop) of `path` lies: (first byte, end byte, lines before it)."""
-    with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        first = line_start(f, start, size)
-        end = line_start(f, stop, size)
-        return first, end, lines_before(f, first, key, threads=threads)
+    first, end = bounds(path, start, stop)
+    return first, end, count_before(path, first, key, threads=threads)
 
 
 def open_span(path: Path, first: int, end: int) -> BinaryIO:

@@ -35,6 +35,8 @@ from monitor.types import CredentialKind, LeakedCredential, Problem, Secret, Vic
 
 log = logging.getLogger(__name__)
 
+_HOLD = 16 << 20  # bytes of a range's candidate lines held until the lines before it are known
+
 _BINARY_EXT = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".ldb", ".log.old", ".exe", ".dll", ".db", ".sqlite"}
 )
@@ -237,9 +239,11 @@ class _PathRead:
     def _ulp(self, member: Member) -> Iterator[LeakedCredential]:
         counters = ScanCounters()
         c = self.ctx
-        before, end, lines = self._base_lines(member, counters)
+        first, end, lines = self._base_lines(member, counters)
+        if c.span is not None:
+            lines = self._numbered_in_file(first, end, lines, counters)
         for line_no, line in lines:
-            cred = _ulp_credential(line, before + line_no, member.origin)
+            cred = _ulp_credential(line, line_no, member.origin)
             if cred is None:
                 counters.unparsed += 1
                 continue
@@ -248,19 +252,52 @@ class _PathRead:
         self.totals.lines += counters.lines
         self.totals.bytes += counters.bytes
         self.totals.skipped_lines += counters.too_long + counters.binary
-        if c.span is not None and end < self.top.stat().st_size:
-            ranges.remember(c.span_key, end, before + counters.lines)
+
+    def _numbered_in_file(
+        self,
+        first: int,
+        end: int,
+        lines: Iterator[tuple[int, bytes]],
+        counters: ScanCounters,
+    ) -> Iterator[tuple[int, bytes]]:
+        """A range's lines (numbered from 1 at `first`) numbered as in the whole file. The
+        lines before the range are counted once it is read (its candidate lines held
+        meanwhile, up to _HOLD bytes): by then the process reading the range before has often
+        published the count at `first`, and nothing is left to count. The count at `end` is
+        published as soon as it is known, for the process reading the next range."""
+        c = self.ctx
+        held: list[tuple[int, bytes]] = []
+        size = 0
+        for item in lines:
+            held.append(item)
+            size += len(item[1]) + 64
+            if size > _HOLD:
+                break
+        else:
+            lines = iter(())  # the whole range is read
+        whole = size <= _HOLD
+        last = end >= self.top.stat().st_size
+        before = ranges.count_before(self.top, first, c.span_key, threads=c.threads, marks=c.marks)
+        if whole and not last:
+            ranges.remember(c.span_key, end, before + counters.lines, c.marks)
+        for number, line in held:
+            yield before + number, line
+        held.clear()
+        for number, line in lines:
+            yield before + number, line
+        if not whole and not last:
+            ranges.remember(c.span_key, end, before + counters.lines, c.marks)
 
     def _base_lines(
         self, member: Member, counters: ScanCounters
     ) -> tuple[int, int, Iterator[tuple[int, bytes]]]:
-        """(lines before the first one read, end byte of a range, the candidate lines). A plain
+        """(first byte, end byte of a range, the candidate lines numbered from 1 there). A plain
         file on disk (or a range of one) is read in place on every core (feeds.blocks); any
         other member, or a read without a screen, is streamed."""
         c = self.ctx
-        first, end, before = 0, -1, 0
+        first, end = 0, -1
         if c.span is not None:
-            first, end, before = ranges.locate(self.top, *c.span, key=c.span_key, threads=c.threads)
+            first, end = ranges.bounds(self.top, *c.span)
         in_place = c.span is not None or (
             member.origin == str(self.top)
             and self.top.is_file()
@@ -277,13 +314,13 @@ class _PathRead:
                 max_line=c.max_line,
                 on_bytes=self._read_bytes,
             )
-            return before, end, lines
+            return first, end, lines
         if c.span is None:
             stream = utf8_stream(member.open())
         else:
             stream = ranges.open_span(self.top, first, end)
             stream = utf8_stream(stream) if first == 0 else stream
-        return before, end, _streamed(stream, c, counters)
+        return first, end, _streamed(stream, c, counters)
 
     def _read_bytes(self, size: int) -> None:
         """Count `size` bytes read in place against the watchdog and the progress bar."""

@@ -191,7 +191,7 @@ def scan(
         found = _run(lambda: _scan(paths, config, as_json))
     else:
         paths = [p.resolve() for p in paths]  # workers may run elsewhere: absolute paths
-        found = _run(lambda: _scan_units(paths, config, as_json, n, cluster, range_size))
+        found = _scan_units_with(paths, config, as_json, n, cluster, range_size)
     raise typer.Exit(EXIT_FOUND if found else EXIT_CLEAN)
 
 
@@ -238,17 +238,47 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
     return len(exposures)
 
 
-async def _scan_units(
+def _scan_units_with(
     paths: list[Path], config: Path, as_json: bool, n: int, cluster: bool, range_size: int
 ) -> int:
-    """The scan cut into units: drained by `n` local processes, or by the cluster's workers."""
+    """The scan cut into units: drained by `n` local processes, or by the cluster's workers.
+    The local processes are copies of this one (forked before anything runs: they start with
+    the modules this one loaded) that serve the scan's units while this one queues them."""
+    from monitor import worker
+
+    scan_id = worker.new_scan_id()
+    if not range_size:
+        range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
+    local = 1 if cluster else min(n, worker.units_hint(paths, range_size))  # processes here
+    procs: list[Any] = []
+    if local > 1:
+        worker.preload()
+        lease = worker.LOCAL_LEASE
+        procs = worker.fork(local - 1, lambda: _serve(config, lease, local=scan_id, share=local))
+    try:
+        return _run(
+            lambda: _scan_units(paths, config, as_json, cluster, range_size, scan_id, local, procs)
+        )
+    finally:
+        worker.stop(procs)
+
+
+async def _scan_units(
+    paths: list[Path],
+    config: Path,
+    as_json: bool,
+    cluster: bool,
+    range_size: int,
+    scan_id: str,
+    local: int,
+    procs: list[Any],
+) -> int:
+    """`_scan_units_with` once its local processes are started."""
     from monitor import proc, queue, worker
 
     rows: list[dict[str, Any]] = []
     exposures: set[int] = set()
-    scan_id = worker.new_scan_id()
     entry = queue.CLUSTER if cluster else queue.local_entrypoint(scan_id)
-    procs: list[Any] = []
 
     def on_row(row: dict[str, Any]) -> None:
         exposures.add(int(row["exposure_id"]))
@@ -258,20 +288,18 @@ async def _scan_units(
         else:
             rows.append(row)
 
-    if not range_size:
-        range_size = worker.DEFAULT_RANGE if cluster else worker.range_for(paths, n)
-    if not cluster:  # started first: they load while this process queues the units
-        args = worker.worker_args(config, lease=worker.LOCAL_LEASE, local=scan_id)
-        procs.extend(worker.spawn(min(n, worker.units_hint(paths, range_size)) - 1, args))
     try:
         async with _open(config) as a:
+            worker.share_cores(a, local)
             await a.scanner.enqueue(
                 paths,
                 scan_id=scan_id,
                 entrypoint=entry,
                 range_size=range_size,
                 owner=None if cluster else str(proc.me()),  # local units die with this process
-                streams=1 if cluster else n,
+                # In file order: a range's lines are numbered from the count another process
+                # published at the end of the range before, usually read by then.
+                streams=1,
             )
             drains: list[asyncio.Task[None]] = []
 
@@ -318,13 +346,16 @@ def worker_cmd(
         float, typer.Option(help="Seconds without a heartbeat before a unit is taken over.")
     ] = 30.0,
     local: Annotated[str, typer.Option(hidden=True, help="Drain one local scan's units.")] = "",
+    share: Annotated[
+        int, typer.Option(hidden=True, help="Scanning processes sharing this host's cores.")
+    ] = 0,
 ) -> None:
     """Take scan units from the shared database's queue (inputs on a path every worker sees)."""
-    from monitor import proc, queue, worker
+    from monitor import proc, worker
 
     n = concurrency or proc.cores()
     if n > 1:
-        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local))
+        procs = worker.spawn(n, worker.worker_args(config, lease=lease, local=local, share=n))
         try:
             for p in procs:
                 p.wait()
@@ -332,8 +363,16 @@ def worker_cmd(
             worker.stop(procs)
         return
 
+    _serve(config, lease, local=local, share=share)
+
+
+def _serve(config: Path, lease: float, *, local: str, share: int) -> None:
+    """Serve the queue in this process: the cluster's, or one local scan's units (`local`)."""
+    from monitor import queue, worker
+
     async def go() -> None:
         async with _open(config) as a:
+            worker.share_cores(a, share)
             if local:  # started with the scan: its units may not be queued yet
                 await worker.until_queued(a, local)
             entry = (

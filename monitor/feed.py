@@ -46,6 +46,20 @@ class ArchiveLimits:
     ratio_floor: int = 1 << 20
 
 
+class LineMarks(Protocol):
+    """Line counts at line starts of files, shared by every process reading ranges of them
+    (through the store): a range is numbered from the nearest point another process has read
+    to instead of counting from the head of the file. Called from a reading thread."""
+
+    def nearest(self, key: str, at_byte: int) -> tuple[int, int] | None:
+        """The known (line start, lines before it) nearest at or before `at_byte`."""
+        ...
+
+    def publish(self, key: str, at_byte: int, lines: int) -> None:
+        """Tell the others that `lines` lines come before line start `at_byte`."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReadContext:
     """What the core hands a path feed for one scan."""
@@ -60,6 +74,7 @@ class ReadContext:
     span: tuple[int, int] | None = None  # read only this byte range of a plain text file
     span_key: str = ""  # the file's identity (path, size, mtime): what line counts are cached under
     threads: int = 1  # threads reading one plain text file in blocks (feeds.blocks)
+    marks: LineMarks | None = None  # line counts other processes published (ranges)
 
 
 @dataclass(slots=True)

@@ -31,6 +31,7 @@ from monitor.feed import (
 )
 from monitor.hits import HitWriter, Pending, Planner, Report, Sighting, kind_of
 from monitor.identity_screen import IdentityScreen
+from monitor.line_marks import StoreMarks
 from monitor.matcher import match
 from monitor.normalize import split_url
 from monitor.problem_log import ProblemLog
@@ -277,7 +278,13 @@ class Scanner:
                     if unit.start is not None and unit.stop is not None
                     else None
                 )
-                ctx = replace(self.context, span=span, span_key=unit.identity, progress=None)
+                ctx = replace(
+                    self.context,
+                    span=span,
+                    span_key=unit.identity,
+                    progress=None,
+                    marks=StoreMarks(self.store, asyncio.get_running_loop()),
+                )
                 await self._read(
                     path,
                     ctx,

@@ -11,15 +11,19 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
-from monitor import output, queue
+from monitor import output, proc, queue
 from monitor.app import App
 from monitor.pipeline import OnSighting, Sighting
 from monitor.store import db
@@ -27,7 +31,7 @@ from monitor.store.records import ScanProgress
 
 log = logging.getLogger(__name__)
 
-FOLLOW_EVERY = 0.2  # seconds between two looks at a scan's progress
+FOLLOW_EVERY = 0.05  # seconds between two looks at a scan's progress (two small queries)
 DEFAULT_RANGE = 64 << 20  # bytes of a text base per unit, at most (automatic size)
 MIN_RANGE = 4 << 20  # ...and at least: below, a unit's fixed costs show
 UNITS_PER_PROCESS = 8
@@ -83,7 +87,84 @@ def spawn(count: int, args: Sequence[str]) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen(cmd) for _ in range(count)]
 
 
-def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
+class Child(Protocol):
+    """A process started here: a `subprocess.Popen`, or a `Forked` copy of this one."""
+
+    def poll(self) -> int | None: ...
+    def send_signal(self, sig: int) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+class Forked:
+    """A copy of this process started by `fork`, handled as a `subprocess.Popen` is."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: gone all the same
+                self.returncode = -1
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        end = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if end is not None and time.monotonic() >= end:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout or 0.0)
+            time.sleep(0.01)
+        return code
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def preload() -> None:
+    """Load what a scanning process needs before copies of this one are forked (each copy then
+    starts with it instead of loading it again)."""
+    import pgqueuer  # noqa: F401  (the queue's library: its import is a tenth of a second)
+
+    import monitor.app  # noqa: F401
+
+
+def fork(count: int, body: Callable[[], object]) -> list[Forked]:
+    """Start `count` copies of this process that run `body` and exit. Call before any thread,
+    event loop or connection exists (a copy shares nothing of them)."""
+    children: list[Forked] = []
+    for _ in range(count):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the copy: never returns into the caller's code
+            code = 1
+            try:
+                body()
+                code = 0
+            except BaseException as exc:  # its own failure: told on stderr, with its exit code
+                code = getattr(exc, "exit_code", None) or getattr(exc, "code", None) or 1
+                code = code if isinstance(code, int) else 1
+                if not isinstance(exc, SystemExit) and code == 1:
+                    log.exception("local worker failed")
+            finally:
+                sys.stderr.flush()
+                os._exit(code)
+        children.append(Forked(pid))
+    return children
+
+
+def stop(procs: Sequence[Child]) -> None:
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -95,9 +176,21 @@ def stop(procs: Sequence[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
-def worker_args(config: Path, *, lease: float, local: str = "") -> list[str]:
+def worker_args(config: Path, *, lease: float, local: str = "", share: int = 0) -> list[str]:
+    """The options of a spawned worker; `share`: how many scanning processes share this host's
+    cores (see `share_cores`)."""
     args = ["--config", str(config), "--lease", str(lease)]
+    args = [*args, "--share", str(share)] if share > 1 else args
     return [*args, "--local", local] if local else args
+
+
+def share_cores(app: App, processes: int) -> None:
+    """This process is one of `processes` scanning on this host: it reads a file with its share
+    of the cores (cores / processes threads, at least one) rather than a thread per core each,
+    which would put several threads on each core. A `[scan] threads` set in the config stands."""
+    if processes > 1 and not app.config.scan.threads:
+        threads = max(1, proc.cores() // processes)
+        app.scanner.context = replace(app.scanner.context, threads=threads)
 
 
 async def follow(

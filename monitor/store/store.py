@@ -259,6 +259,17 @@ class Store:
             await enqueue(conn, entrypoint, units)
         return units
 
+    async def line_mark_add(self, identity: str, at_byte: int, lines: int) -> None:
+        """Publish that `lines` lines come before line start `at_byte` of the file `identity`."""
+        async with self._pool.acquire() as conn:
+            await conn.execute(sql("line_mark_add"), db_text(identity), at_byte, lines)
+
+    async def line_mark_nearest(self, identity: str, at_byte: int) -> tuple[int, int] | None:
+        """The published (line start, lines before it) nearest at or before `at_byte`."""
+        async with self._pool.acquire() as conn:
+            r = await conn.fetchrow(sql("line_mark_nearest"), db_text(identity), at_byte)
+        return None if r is None else (int(r["at_byte"]), int(r["lines"]))
+
     async def unit_open(self, unit_id: int) -> bool:
         """Is the unit still to be done (not closed by an earlier run)?"""
         async with self._pool.acquire() as conn:
