@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from feeds.counting import count_newlines
+from feeds.ranges import RangeReader, line_start
 from feeds.text_scan import ScanCounters, candidate_lines
 from monitor.feed import Screen
 
 BLOCK = 4 << 20
-_PROBE = 8 << 10
 _UTF8_BOM = b"\xef\xbb\xbf"
 
 
@@ -39,24 +39,6 @@ class BufferScreen(Protocol):
     """A screen that reads the first `size` bytes of a reused buffer without copying them."""
 
     def line_starts_in(self, buf: bytearray, size: int) -> list[int]: ...
-
-
-def line_start(fd: int, offset: int, lo: int, hi: int) -> int:
-    """The first line start at or after `offset` in `[lo, hi]` (`lo` itself is one)."""
-    if offset <= lo:
-        return lo
-    if offset >= hi:
-        return hi
-    pos = offset - 1
-    while pos < hi:
-        data = os.pread(fd, min(_PROBE, hi - pos), pos)
-        if not data:
-            return hi
-        nl = data.find(b"\n")
-        if nl != -1:
-            return pos + nl + 1
-        pos += len(data)
-    return hi
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +118,6 @@ class _Reader:
         return _Block(size, newlines, buf[size - 1], tuple(found), len(starts), too_long)
 
     def _streamed(self, first: int, end: int) -> _Block:
-        from feeds.ranges import RangeReader
-
         counters = ScanCounters()
         with io.BufferedReader(RangeReader(self._path.open("rb"), first, end)) as stream:
             found = tuple(candidate_lines(stream, self._screen, counters, max_line=self._max_line))

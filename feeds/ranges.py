@@ -29,22 +29,26 @@ def spans(size: int, range_size: int) -> list[tuple[int, int]]:
     return [(a, min(a + range_size, size)) for a in range(0, size, range_size)]
 
 
-def line_start(f: BinaryIO, offset: int, size: int) -> int:
-    """The first line start at or after `offset` (`size` when no line starts there)."""
-    if offset <= 0:
-        return 0
-    if offset >= size:
-        return size
-    f.seek(offset - 1)
+_PROBE = 8 << 10
+
+
+def line_start(fd: int, offset: int, lo: int, hi: int) -> int:
+    """The first line start at or after `offset` in bytes [lo, hi] of the open file `fd`
+    (`lo` itself is one; `hi` when no line starts before it)."""
+    if offset <= lo:
+        return lo
+    if offset >= hi:
+        return hi
     pos = offset - 1
-    while True:
-        data = f.read(64 << 10)
+    while pos < hi:
+        data = os.pread(fd, min(_PROBE, hi - pos), pos)
         if not data:
-            return size
+            return hi
         nl = data.find(b"\n")
         if nl != -1:
             return pos + nl + 1
         pos += len(data)
+    return hi
 
 
 def lines_before(
@@ -107,8 +111,9 @@ class RangeReader(io.RawIOBase):
 def bounds(path: Path, start: int, stop: int) -> tuple[int, int]:
     """Where range [start, stop) of `path` lies: (first byte, end byte)."""
     with path.open("rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        return line_start(f, start, size), line_start(f, stop, size)
+        fd = f.fileno()
+        size = os.fstat(fd).st_size
+        return line_start(fd, start, 0, size), line_start(fd, stop, 0, size)
 
 
 def count_before(

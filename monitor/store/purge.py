@@ -21,6 +21,7 @@ class PurgeCounts:
     alerts: int = 0  # delivered or dead-lettered outbox rows
     scan_hits: int = 0
     problems: int = 0
+    line_marks: int = 0  # line counts published for range units
     actions_anonymised: int = 0  # audit rows kept without personal data
     transitions_anonymised: int = 0
     containments_anonymised: int = 0
@@ -38,6 +39,7 @@ class PurgeCounts:
             "alerts": self.alerts,
             "scan_hits": self.scan_hits,
             "problems": self.problems,
+            "line_marks": self.line_marks,
         }
 
 
@@ -65,12 +67,14 @@ async def purge_closed(conn: asyncpg.Connection, cutoff: datetime, limit: int) -
 
 async def purge_old(conn: asyncpg.Connection, cutoff: datetime) -> PurgeCounts:
     """Delete the old rows of what is kept: sightings but the latest of each exposure, alerts
-    delivered or dead but announcements, scan hits, problems; count the open exposures kept."""
+    delivered or dead but announcements, scan hits, problems, published line counts; count the
+    open exposures kept."""
     return PurgeCounts(
         sightings=int(await conn.fetchval(sql("purge_sightings"), cutoff)),
         alerts=int(await conn.fetchval(sql("purge_alerts"), cutoff)),
         scan_hits=int(await conn.fetchval(sql("purge_scan_hits"), cutoff)),
         problems=int(await conn.fetchval(sql("purge_problems"), cutoff)),
+        line_marks=int(await conn.fetchval(sql("purge_line_marks"), cutoff)),
         kept_open=int(await conn.fetchval(sql("purge_kept_open"), cutoff)),
     )
 

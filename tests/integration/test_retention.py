@@ -299,6 +299,7 @@ async def test_purge_removes_exactly_what_is_past_retention(
         "alerts": len(gone["alerts"]),
         "scan_hits": len(gone["scan_hits"]),
         "problems": 1,
+        "line_marks": 0,
     }
     purged = [c for c in CASES if c.purged]
     assert counts.actions_anonymised == counts.containments_anonymised == len(purged)
@@ -357,6 +358,20 @@ async def test_a_purged_credential_seen_again_is_a_new_exposure(pool: asyncpg.Po
         )
     assert again != ids["resolved-long-ago"]
     assert [r["exposure_id"] for r in trail] == [None]  # the old facts stay apart
+
+
+async def test_published_line_counts_past_retention_are_purged(pool: asyncpg.Pool) -> None:
+    store = Store(pool)
+    await store.line_mark_add("/dumps/big.txt:100:1", 50, 3)
+    await store.line_mark_add("/dumps/big.txt:100:1", 80, 5)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            "UPDATE line_marks SET marked_at = $1 WHERE at_byte = 50", NOW - PERIOD * 2
+        )
+    done = await purge(store, PERIOD, now=NOW)
+    assert done.counts.line_marks == 1
+    assert await store.line_mark_nearest("/dumps/big.txt:100:1", 60) is None
+    assert await store.line_mark_nearest("/dumps/big.txt:100:1", 90) == (80, 5)
 
 
 @pytest.mark.parametrize(
