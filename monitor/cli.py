@@ -288,44 +288,30 @@ async def _scan_units(
         else:
             rows.append(row)
 
-    try:
-        async with _open(config) as a:
-            worker.share_cores(a, local)
-            await a.scanner.enqueue(
-                paths,
-                scan_id=scan_id,
-                entrypoint=entry,
-                range_size=range_size,
-                owner=None if cluster else str(proc.me()),  # local units die with this process
-                # In file order: a range's lines are numbered from the count another process
-                # published at the end of the range before, usually read by then.
-                streams=1,
+    async with _open(config) as a:
+        worker.share_cores(a, local)
+        await a.scanner.enqueue(
+            paths,
+            scan_id=scan_id,
+            entrypoint=entry,
+            range_size=range_size,
+            owner=None if cluster else str(proc.me()),  # local units die with this process
+            # In file order: a range's lines are numbered from the count another process
+            # published at the end of the range before, usually read by then.
+            streams=1,
+        )
+        drain = worker.LocalDrain(a, entry)
+        if not cluster:  # this process drains too; n - 1 more take the other units
+            drain.keep_going()
+        try:
+            progress = await worker.follow(
+                a, scan_id, on_row, keep_going=None if cluster else drain.keep_going
             )
-            drains: list[asyncio.Task[None]] = []
-
-            def keep_going() -> None:  # this process drains until every unit is closed
-                if not drains or drains[-1].done():
-                    drains.append(
-                        asyncio.create_task(
-                            worker.serve(a, entry, lease=worker.LOCAL_LEASE, drain=True)
-                        )
-                    )
-
-            if not cluster:  # this process drains too; n - 1 more take the other units
-                keep_going()
-            try:
-                progress = await worker.follow(
-                    a, scan_id, on_row, keep_going=None if cluster else keep_going
-                )
-            finally:
-                worker.stop(procs)
-                for task in drains:
-                    task.cancel()
-                await asyncio.gather(*drains, return_exceptions=True)
-            problems = await a.store.scan_problems(scan_id)
-            await a.respond_and_alert(batch=10_000)
-    finally:
-        worker.stop(procs)
+        finally:
+            worker.stop(procs)
+            await drain.aclose()
+        problems = await a.store.scan_problems(scan_id)
+        await a.respond_and_alert(batch=10_000)
     if not as_json:
         output.print_sightings(rows)
     output.print_problems(problems)

@@ -222,23 +222,13 @@ async def read(
             streams=1 if cluster else processes,
         )
         await rows.start(units, entry)
-        drains: list[asyncio.Task[None]] = []
-
-        def keep_going() -> None:  # this process drains until every unit is closed
-            if not drains or drains[-1].done():
-                drains.append(
-                    asyncio.create_task(
-                        worker.serve(app, entry, lease=worker.LOCAL_LEASE, drain=True)
-                    )
-                )
-
+        drain = worker.LocalDrain(app, entry)
         try:
-            progress = await follow(rows, lookup_id, keep_going=None if cluster else keep_going)
+            keep_going = None if cluster else drain.keep_going
+            progress = await follow(rows, lookup_id, keep_going=keep_going)
         finally:
             worker.stop(procs)
-            for task in drains:
-                task.cancel()
-            await asyncio.gather(*drains, return_exceptions=True)
+            await drain.aclose()
         if progress.units != len(units):
             raise CredwatchError(
                 f"lookup {lookup_id}: its units were swept while it ran (started over "

@@ -81,6 +81,27 @@ async def serve(
     await queue.serve(dsn, entrypoint, handle, lease=lease, drain=drain)
 
 
+class LocalDrain:
+    """This process taking its own share of a local scan's or lookup's units beside the other
+    processes it started: drained again while units are left, cancelled once all are closed."""
+
+    def __init__(self, app: App, entrypoint: str) -> None:
+        self._app = app
+        self._entrypoint = entrypoint
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def keep_going(self) -> None:
+        """Drain again unless a drain is still running."""
+        if not self._tasks or self._tasks[-1].done():
+            drain = serve(self._app, self._entrypoint, lease=LOCAL_LEASE, drain=True)
+            self._tasks.append(asyncio.create_task(drain))
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
 def spawn(count: int, args: Sequence[str]) -> list[subprocess.Popen[bytes]]:
     """Start `count` worker processes (`credwatch worker --concurrency 1 ARGS`)."""
     cmd = [sys.executable, "-m", "monitor.cli", "worker", "--concurrency", "1", *args]
