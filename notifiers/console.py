@@ -19,6 +19,8 @@ class ConsoleSection(Section):
 
 def _clean(text: str) -> str:
     """Drop control characters: text from dumps must not drive the terminal."""
+    if text.isprintable():  # the common case, checked in C
+        return text
     return "".join(c if c.isprintable() else "?" for c in text)
 
 
