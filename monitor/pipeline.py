@@ -29,6 +29,7 @@ from monitor.feed import (
     Screen,
     Targets,
 )
+from monitor.handoff import EMPTY, Handoff
 from monitor.hits import HitWriter, Pending, Planner, Report, Sighting, kind_of
 from monitor.identity_screen import IdentityScreen
 from monitor.line_marks import StoreMarks
@@ -313,19 +314,9 @@ class Scanner:
     ) -> None:
         """Run the feed over `path` in a thread, match there, store here (the match site)."""
         loop = asyncio.get_running_loop()
-        # The reader hands items over without waiting for the loop to take each one; at most
-        # QUEUE_SIZE wait (a slot is freed when the loop takes an item).
-        queue: asyncio.Queue[object] = asyncio.Queue()
-        slots = threading.Semaphore(QUEUE_SIZE)
+        # At most QUEUE_SIZE matches wait for the writer; the reader waits when they do.
+        handoff = Handoff(loop, QUEUE_SIZE)
         stop = threading.Event()
-
-        def put(item: object) -> None:
-            slots.acquire()
-            loop.call_soon_threadsafe(queue.put_nowait, item)
-
-        def take(item: object) -> object:
-            slots.release()
-            return item
 
         def produce() -> None:
             try:
@@ -333,11 +324,11 @@ class Scanner:
                 for item in matches(records, self.watch, Victims(self.key), totals):
                     if stop.is_set():
                         return
-                    put(item)
+                    handoff.put(item)
             except BaseException as exc:  # forwarded to the writer, which re-raises it
-                put(exc)
+                handoff.put(exc)
             finally:
-                put(_END)
+                handoff.put(_END)
 
         producer = loop.run_in_executor(None, produce)
         pending = Pending()
@@ -354,17 +345,10 @@ class Scanner:
 
         try:
             while True:
-                try:
-                    item = take(queue.get_nowait())
-                except asyncio.QueueEmpty:
-                    wait = pending.timeout()
-                    try:
-                        item = take(
-                            await (
-                                queue.get() if wait is None else asyncio.wait_for(queue.get(), wait)
-                            )
-                        )
-                    except TimeoutError:
+                item = handoff.take_nowait()
+                if item is EMPTY:
+                    item = await handoff.take(pending.timeout())
+                    if item is EMPTY:
                         await flush()  # a match waits at most BATCH_WAIT for its batch
                         continue
                 if item is _END:
@@ -392,9 +376,7 @@ class Scanner:
             stop.set()
             # Drain so the producer thread is never blocked waiting for a slot.
             while not producer.done():
-                try:
-                    take(queue.get_nowait())
-                except asyncio.QueueEmpty:
+                if handoff.take_nowait() is EMPTY:
                     await asyncio.sleep(0.01)
             raise
         finally:
