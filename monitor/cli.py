@@ -196,7 +196,9 @@ def scan(
 
 
 async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
-    rows: list[dict[str, Any]] = []
+    from monitor.shown import ShownSightings
+
+    shown = ShownSightings()
     exposures: set[int] = set()
     problems: list[tuple[str, str]] = []
     bar = output.ScanProgress.start(paths) if err.is_terminal else None
@@ -208,7 +210,7 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
-            rows.append(row)
+            shown.add(row)
 
     def on_problem(p: Problem) -> None:
         problems.append((p.origin, p.reason))
@@ -227,7 +229,7 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
         if bar:
             bar.stop()
     if not as_json:
-        output.print_sightings(rows)
+        output.print_sightings(shown)
     output.print_problems(problems)
     err.print(
         f"scanned {len(results)} path(s), {sum(r.totals.lines for r in results)} lines, "
@@ -275,8 +277,9 @@ async def _scan_units(
 ) -> int:
     """`_scan_units_with` once its local processes are started."""
     from monitor import proc, queue, worker
+    from monitor.shown import ShownSightings
 
-    rows: list[dict[str, Any]] = []
+    shown = ShownSightings()
     exposures: set[int] = set()
     entry = queue.CLUSTER if cluster else queue.local_entrypoint(scan_id)
 
@@ -286,7 +289,7 @@ async def _scan_units(
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
-            rows.append(row)
+            shown.add(row)
 
     async with _open(config) as a:
         worker.share_cores(a, local)
@@ -313,7 +316,7 @@ async def _scan_units(
         problems = await a.store.scan_problems(scan_id)
         await a.respond_and_alert(batch=10_000)
     if not as_json:
-        output.print_sightings(rows)
+        output.print_sightings(shown)
     output.print_problems(problems)
     err.print(
         f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
@@ -664,7 +667,12 @@ async def _hibp_now(config: Path, as_json: bool) -> int:
     if as_json:
         output.json_lines(rows)
     else:
-        output.print_sightings(rows)
+        from monitor.shown import ShownSightings
+
+        shown = ShownSightings()
+        for row in rows:
+            shown.add(row)
+        output.print_sightings(shown)
     return len(rows)
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from monitor.doctor_types import Check
     from monitor.pipeline import Sighting
     from monitor.plugins import PluginInfo
+    from monitor.shown import ShownSightings
     from monitor.types import Exposure
 
 err = Console(stderr=True, highlight=False)
@@ -127,7 +128,8 @@ def _table(title: str | None = None) -> Table:
 table = _table  # for the commands defined beside monitor.cli
 
 
-def print_sightings(rows: list[dict[str, Any]]) -> None:
+def print_sightings(shown: ShownSightings) -> None:
+    rows = shown.rows
     if not rows:
         console().print("no exposures found")
         return
@@ -160,6 +162,11 @@ def print_sightings(rows: list[dict[str, Any]]) -> None:
             safe(seen),
         )
     console().print(table)
+    if shown.more:
+        console().print(
+            f"… and {shown.more} more sighting(s), less or as severe: --json lists every one,"
+            " `credwatch report` the exposures"
+        )
 
 
 def exposure_items(exposures: list[Exposure]) -> list[dict[str, Any]]:

@@ -1,0 +1,46 @@
+"""The sightings a person is shown at the end of a scan: the most severe ones, a bounded number.
+
+A scan of a large text base can find hundreds of thousands of lines. Holding every row for a
+table would grow with the input, and a table that long helps nobody: the terminal shows the
+`TABLE_ROWS` most severe sightings (the first found among equals) and says how many more there
+are. `--json` streams every one as it is found; `credwatch report` lists the exposures.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from monitor.types import Severity
+
+TABLE_ROWS = 100
+
+
+class ShownSightings:
+    """Keeps the `limit` most severe of the rows added, in memory that does not grow."""
+
+    __slots__ = ("_heap", "_limit", "_seen")
+
+    def __init__(self, limit: int = TABLE_ROWS) -> None:
+        self._limit = limit
+        self._seen = 0
+        # (severity, -order, row): the heap's smallest is the least severe, latest found.
+        self._heap: list[tuple[int, int, dict[str, Any]]] = []
+
+    def add(self, row: dict[str, Any]) -> None:
+        self._seen += 1
+        item = (int(Severity.parse(row["severity"])), -self._seen, row)
+        if len(self._heap) < self._limit:
+            heapq.heappush(self._heap, item)
+        elif item[:2] > self._heap[0][:2]:
+            heapq.heapreplace(self._heap, item)
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows kept: most severe first, then in the order they were found."""
+        return [row for _, _, row in sorted(self._heap, key=lambda i: (-i[0], -i[1]))]
+
+    @property
+    def more(self) -> int:
+        """How many rows were added but not kept."""
+        return self._seen - len(self._heap)
