@@ -27,7 +27,10 @@ _NUMPY_FROM = 64 << 10  # below this, bytearray.count is as quick (and numpy not
 
 @cache
 def _numpy() -> ModuleType | None:
-    """numpy, imported when the first block is counted (it costs ~0.1 s of start-up)."""
+    """numpy, imported when the first block is counted (it costs ~0.1 s of start-up). Only its
+    element-wise loops are used: OpenBLAS's thread pool, which numpy starts on import and whose
+    idle threads spin for CPU the readers need, is kept to the calling thread."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         import numpy
     except ImportError:  # pragma: no cover - numpy is a dependency; bytearray.count is the fallback
