@@ -710,11 +710,10 @@ class Store:
         server (not of credwatch) in the next fraction of a second may make a delivery repeat,
         never one go missing. Returns (first seen, alerted, contained) of each exposure
         alerted here for the first time (the leak clock)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
                 sql("outbox_sent"), list(alert_ids), ref, db_text(detail) if detail else None
             )
-            rows = await conn.fetch(sql("exposure_alerted"), list(alert_ids))
         return [(r["first_seen"], r["alerted_at"], r["contained_at"]) for r in rows]
 
     async def release_alerts(self, alert_ids: Sequence[int]) -> None:
