@@ -196,11 +196,11 @@ def scan(
 
 
 async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
-    from monitor.shown import ShownSightings
+    from monitor.shown import ShownSightings, SkippedInputs
 
     shown = ShownSightings()
     exposures: set[int] = set()
-    problems: list[tuple[str, str]] = []
+    problems = SkippedInputs()
     bar = output.ScanProgress.start(paths) if err.is_terminal else None
 
     def on_sighting(s: Sighting) -> None:
@@ -213,7 +213,7 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
             shown.add(row)
 
     def on_problem(p: Problem) -> None:
-        problems.append((p.origin, p.reason))
+        problems.add(p.origin, p.reason)
 
     try:
         async with _open(config, progress=bar.advance if bar else None) as a:
@@ -234,7 +234,7 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
     err.print(
         f"scanned {len(results)} path(s), {sum(r.totals.lines for r in results)} lines, "
         f"{sum(r.totals.records for r in results)} records; {len(exposures)} exposure(s) found;"
-        f" {len(problems)} input(s) skipped",
+        f" {problems.count} input(s) skipped",
         style="dim",
     )
     return len(exposures)
@@ -277,7 +277,7 @@ async def _scan_units(
 ) -> int:
     """`_scan_units_with` once its local processes are started."""
     from monitor import proc, queue, worker
-    from monitor.shown import ShownSightings
+    from monitor.shown import ShownSightings, SkippedInputs
 
     shown = ShownSightings()
     exposures: set[int] = set()
@@ -313,7 +313,9 @@ async def _scan_units(
         finally:
             worker.stop(procs)
             await drain.aclose()
-        problems = await a.store.scan_problems(scan_id)
+        problems = SkippedInputs()
+        for origin, reason in await a.store.scan_problems(scan_id):
+            problems.add(origin, reason)
         await a.respond_and_alert(batch=10_000)
     if not as_json:
         output.print_sightings(shown)
@@ -321,7 +323,7 @@ async def _scan_units(
     err.print(
         f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
         f"{progress.records} records; {len(exposures)} exposure(s) found;"
-        f" {len(problems)} input(s) skipped",
+        f" {problems.count} input(s) skipped",
         style="dim",
     )
     return len(exposures)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from monitor.doctor_types import Check
     from monitor.pipeline import Sighting
     from monitor.plugins import PluginInfo
-    from monitor.shown import ShownSightings
+    from monitor.shown import ShownSightings, SkippedInputs
     from monitor.types import Exposure
 
 err = Console(stderr=True, highlight=False)
@@ -192,13 +192,9 @@ def exposure_items(exposures: list[Exposure]) -> list[dict[str, Any]]:
     ]
 
 
-def print_problems(problems: Sequence[tuple[str, str]], *, shown: int = 3) -> None:
+def print_problems(skipped: SkippedInputs) -> None:
     """One summary of what a scan skipped: a count per reason, with its first few origins."""
-    by_reason: dict[str, list[str]] = {}
-    for origin, reason in problems:
-        by_reason.setdefault(reason, []).append(origin)
-    ranked = sorted(by_reason.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-    print_skipped([(reason, len(origins), origins[:shown]) for reason, origins in ranked])
+    print_skipped(skipped.rows)
 
 
 def print_skipped(rows: Sequence[tuple[str, int, Sequence[str]]], out: Console = err) -> None:

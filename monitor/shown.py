@@ -44,3 +44,29 @@ class ShownSightings:
     def more(self) -> int:
         """How many rows were added but not kept."""
         return self._seen - len(self._heap)
+
+
+class SkippedInputs:
+    """The inputs a scan skipped, as its summary shows them: a count per reason and the first
+    `shown` origins of each, in memory that grows with the reasons (a few constant texts), not
+    with the inputs."""
+
+    __slots__ = ("_by_reason", "_shown", "count")
+
+    def __init__(self, shown: int = 3) -> None:
+        self._shown = shown
+        self._by_reason: dict[str, tuple[int, list[str]]] = {}
+        self.count = 0
+
+    def add(self, origin: str, reason: str) -> None:
+        self.count += 1
+        n, origins = self._by_reason.get(reason, (0, []))
+        if len(origins) < self._shown:
+            origins.append(origin)
+        self._by_reason[reason] = (n + 1, origins)
+
+    @property
+    def rows(self) -> list[tuple[str, int, list[str]]]:
+        """(reason, count, first origins), the most frequent reason first."""
+        ranked = sorted(self._by_reason.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [(reason, n, origins) for reason, (n, origins) in ranked]

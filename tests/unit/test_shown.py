@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from monitor import output
-from monitor.shown import ShownSightings
+from monitor.shown import ShownSightings, SkippedInputs
 
 LEVELS = ("low", "medium", "high", "critical")
 
@@ -64,3 +64,20 @@ def test_the_table_says_how_many_more_there_are(capsys: pytest.CaptureFixture[st
 def test_nothing_found_says_so(capsys: pytest.CaptureFixture[str]) -> None:
     output.print_sightings(ShownSightings())
     assert "no exposures found" in capsys.readouterr().out
+
+
+def test_skipped_inputs_keep_a_count_and_the_first_origins_per_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    skipped = SkippedInputs(shown=2)
+    for i in range(10_000):
+        skipped.add(f"dump.zip!PC{i}/Screen.png", "screenshot skipped")
+    skipped.add("base.txt", "unknown format")
+    assert skipped.count == 10_001
+    assert skipped.rows == [
+        ("screenshot skipped", 10_000, ["dump.zip!PC0/Screen.png", "dump.zip!PC1/Screen.png"]),
+        ("unknown format", 1, ["base.txt"]),
+    ]
+    output.print_problems(skipped)
+    err = capsys.readouterr().err
+    assert "10000  screenshot skipped" in err and "(+9998 more)" in err
