@@ -31,7 +31,14 @@ from monitor.errors import FeedError, resource_fault
 from monitor.feed import FeedTotals, FileRecord, ReadContext
 from monitor.normalize import canonical_login, split_url
 from monitor.settings import Section, load_section
-from monitor.types import CredentialKind, LeakedCredential, Problem, Secret, VictimInfo
+from monitor.types import (
+    UNKNOWN_FORMAT,
+    CredentialKind,
+    LeakedCredential,
+    Problem,
+    Secret,
+    VictimInfo,
+)
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +233,7 @@ class _PathRead:
         head_unit = self.ctx.span is None or self.ctx.span[0] == 0  # the unit holding the head
         if head_unit and unknown_format(member.head, _parses_as_text_base):
             self.totals.problems += 1
-            yield Problem(origin=member.origin, reason="unknown format")
+            yield Problem(origin=member.origin, reason=UNKNOWN_FORMAT)
         yield from self._ulp(member)
 
     def _stealer_json(self, member: Member, kind: breach.CorpusFormat) -> str | None:

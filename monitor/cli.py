@@ -234,7 +234,7 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
     err.print(
         f"scanned {len(results)} path(s), {sum(r.totals.lines for r in results)} lines, "
         f"{sum(r.totals.records for r in results)} records; {len(exposures)} exposure(s) found;"
-        f" {problems.count} input(s) skipped",
+        f" {problems.summary}",
         style="dim",
     )
     return len(exposures)
@@ -323,7 +323,7 @@ async def _scan_units(
     err.print(
         f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
         f"{progress.records} records; {len(exposures)} exposure(s) found;"
-        f" {problems.count} input(s) skipped",
+        f" {problems.summary}",
         style="dim",
     )
     return len(exposures)

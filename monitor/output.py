@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from monitor.normalize import safe_url
+from monitor.types import skipped
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -198,10 +199,12 @@ def print_problems(skipped: SkippedInputs) -> None:
 
 
 def print_skipped(rows: Sequence[tuple[str, int, Sequence[str]]], out: Console = err) -> None:
-    """`skipped inputs`, then per reason: its count and first origins (rows ranked already)."""
+    """`skipped inputs`, then per reason: its count and first origins (rows ranked already). An
+    unknown format's input was read all the same, and its row says so."""
     if rows:
         out.print("[yellow]skipped inputs[/yellow]")
     for reason, count, origins in rows:
+        reason = reason if skipped(reason) else f"{reason} (read all the same)"
         first = ", ".join(safe(o) for o in origins)
         more = f" (+{count - len(origins)} more)" if count > len(origins) else ""
         out.print(f"  {count:>6}  {safe(reason)}: {first}{more}")

@@ -35,7 +35,7 @@ class ProblemLog:
         if self._logged < LOGGED:
             self._logged += 1
             log.warning(
-                "input skipped",
+                "input skipped" if problem.skipped else "input read, its format not recognised",
                 extra={"feed": self._feed, "origin": problem.origin, "reason": problem.reason},
             )
         else:
@@ -45,7 +45,7 @@ class ProblemLog:
         if not self._unlogged:
             return
         log.warning(
-            "more input skipped",
+            "more input problems",
             extra={
                 "feed": self._feed,
                 "location": self._location,

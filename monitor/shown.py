@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from monitor.types import Severity
+from monitor.types import Severity, skipped
 
 TABLE_ROWS = 100
 
@@ -47,23 +47,33 @@ class ShownSightings:
 
 
 class SkippedInputs:
-    """The inputs a scan skipped, as its summary shows them: a count per reason and the first
-    `shown` origins of each, in memory that grows with the reasons (a few constant texts), not
-    with the inputs."""
+    """The inputs a scan skipped (or read without recognising their format), as its summary
+    shows them: a count per reason and the first `shown` origins of each, in memory that grows
+    with the reasons (a few constant texts), not with the inputs."""
 
-    __slots__ = ("_by_reason", "_shown", "count")
+    __slots__ = ("_by_reason", "_shown", "skipped", "unrecognised")
 
     def __init__(self, shown: int = 3) -> None:
         self._shown = shown
         self._by_reason: dict[str, tuple[int, list[str]]] = {}
-        self.count = 0
+        self.skipped = 0
+        self.unrecognised = 0  # read all the same
 
     def add(self, origin: str, reason: str) -> None:
-        self.count += 1
+        if skipped(reason):
+            self.skipped += 1
+        else:
+            self.unrecognised += 1
         n, origins = self._by_reason.get(reason, (0, []))
         if len(origins) < self._shown:
             origins.append(origin)
         self._by_reason[reason] = (n + 1, origins)
+
+    @property
+    def summary(self) -> str:
+        """`N input(s) skipped`, and how many were read in a format not recognised."""
+        read = f", {self.unrecognised} read in a format not recognised" if self.unrecognised else ""
+        return f"{self.skipped} input(s) skipped{read}"
 
     @property
     def rows(self) -> list[tuple[str, int, list[str]]]:

@@ -119,12 +119,27 @@ class Victim:
     country: str | None = None
 
 
+UNKNOWN_FORMAT = "unknown format"
+"""The one problem whose input is not skipped: a text input whose head lines do not parse is
+still read line by line (credential lines may follow a banner or notes), and said so."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
-    """Input a feed skipped: where (`origin`) and why (`reason`, a constant phrase, no secret)."""
+    """Input a feed skipped, or read without recognising its format: where (`origin`) and why
+    (`reason`, a constant phrase, no secret)."""
 
     origin: str
     reason: str
+
+    @property
+    def skipped(self) -> bool:
+        return skipped(self.reason)
+
+
+def skipped(reason: str) -> bool:
+    """Was the input of a problem with this reason skipped (all but an unknown format)?"""
+    return reason != UNKNOWN_FORMAT
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

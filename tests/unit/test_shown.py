@@ -72,12 +72,43 @@ def test_skipped_inputs_keep_a_count_and_the_first_origins_per_reason(
     skipped = SkippedInputs(shown=2)
     for i in range(10_000):
         skipped.add(f"dump.zip!PC{i}/Screen.png", "screenshot skipped")
-    skipped.add("base.txt", "unknown format")
-    assert skipped.count == 10_001
+    skipped.add("base.bin", "binary file skipped")
+    assert skipped.skipped == 10_001
     assert skipped.rows == [
         ("screenshot skipped", 10_000, ["dump.zip!PC0/Screen.png", "dump.zip!PC1/Screen.png"]),
-        ("unknown format", 1, ["base.txt"]),
+        ("binary file skipped", 1, ["base.bin"]),
     ]
     output.print_problems(skipped)
     err = capsys.readouterr().err
     assert "10000  screenshot skipped" in err and "(+9998 more)" in err
+
+
+def test_an_unknown_format_is_told_as_read_not_skipped(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.problem_log import ProblemLog
+    from monitor.types import UNKNOWN_FORMAT, Problem
+
+    skipped = SkippedInputs()
+    skipped.add("notes.txt", UNKNOWN_FORMAT)
+    skipped.add("dump.zip!PC1/Screen.png", "screenshot skipped")
+    skipped.add("dump.zip!PC2/Screen.png", "screenshot skipped")
+    assert (skipped.skipped, skipped.unrecognised) == (2, 1)
+    assert skipped.summary == "2 input(s) skipped, 1 read in a format not recognised"
+    output.print_problems(skipped)
+    err = capsys.readouterr().err
+    assert "unknown format (read all the same): notes.txt" in err
+    assert "screenshot skipped: dump.zip!PC1/Screen.png" in err
+
+    log = ProblemLog("dump.zip")
+    with caplog.at_level("WARNING", logger="monitor.pipeline"):
+        log.add(Problem(origin="notes.txt", reason=UNKNOWN_FORMAT))
+        log.add(Problem(origin="dump.zip!PC1/Screen.png", reason="screenshot skipped"))
+    assert [r.getMessage() for r in caplog.records] == [
+        "input read, its format not recognised",
+        "input skipped",
+    ]
+
+
+def test_nothing_skipped_says_so_plainly() -> None:
+    assert SkippedInputs().summary == "0 input(s) skipped"

@@ -92,6 +92,6 @@ def test_problem_log_is_bounded_with_one_summary(caplog: pytest.LogCaptureFixtur
         plog.close()
     messages = [r.getMessage() for r in caplog.records]
     assert messages.count("input skipped") == LOGGED
-    assert messages.count("more input skipped") == 1
-    summary = next(r for r in caplog.records if r.getMessage() == "more input skipped")
+    assert messages.count("more input problems") == 1
+    summary = next(r for r in caplog.records if r.getMessage() == "more input problems")
     assert summary.count == 65_536 - LOGGED  # type: ignore[attr-defined]
