@@ -165,8 +165,8 @@ def print_sightings(shown: ShownSightings) -> None:
     console().print(table)
     if shown.more:
         console().print(
-            f"… and {shown.more} more sighting(s), less or as severe: --json lists every one,"
-            " `credwatch report` the exposures"
+            f"… and {shown.more} more sighting(s), none more severe than those above: --json"
+            " lists every one, `credwatch report` the exposures"
         )
 
 
