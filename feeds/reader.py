@@ -21,7 +21,7 @@ from feeds.archive.sniff import sniff_archive
 from feeds.content import Content, sniff_content, unknown_format
 from feeds.cookies import parse_cookies
 from feeds.hashes import crypt_algorithm
-from feeds.stealer_layout import FileRole, classify, is_noise, victim_root
+from feeds.stealer_layout import FileRole, classify, is_artifact, is_noise, victim_root
 from feeds.stealer_passwords import line_fields, parse_passwords
 from feeds.stealer_sysinfo import date_from_folder, parse_sysinfo
 from feeds.text_scan import ScanCounters, candidate_lines
@@ -231,7 +231,8 @@ class _PathRead:
                 yield rec if folder is None else replace(rec, feed="stealer", victim_folder=folder)
             return
         head_unit = self.ctx.span is None or self.ctx.span[0] == 0  # the unit holding the head
-        if head_unit and unknown_format(member.head, _parses_as_text_base):
+        expected = is_artifact(member.name)  # stealer output of no known shape, read all the same
+        if head_unit and not expected and unknown_format(member.head, _parses_as_text_base):
             self.totals.problems += 1
             yield Problem(origin=member.origin, reason=UNKNOWN_FORMAT)
         yield from self._ulp(member)

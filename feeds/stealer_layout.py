@@ -135,6 +135,25 @@ def is_litter(name: str) -> bool:
     return _is_in(name, LITTER_FILES, LITTER_FOLDERS)
 
 
+# What stealers write beside the credentials, in no shape a parser knows: process and software
+# lists, debug output, the clipboard, a browser's Google or Steam session tokens (no account
+# named, so nothing to match). Read like any text all the same (credential lines in them are
+# still found), but never reported as an unknown format: they are expected, not missed.
+_ARTIFACT_FILES = frozenset(
+    {"debug.txt", "software.txt", "processes.txt", "clipboard.txt", "googletokens.txt"}
+)
+_ARTIFACT_RE = re.compile(r"(?:google_\[[^\]]*\]_.*token|steam_tokens?)\.txt", re.IGNORECASE)
+
+
+def is_artifact(name: str) -> bool:
+    """True for stealer output of no known shape that is expected, not missed (see above)."""
+    parts = _parts(name)
+    if not parts:
+        return False
+    base = parts[-1].lower()
+    return base in _ARTIFACT_FILES or _ARTIFACT_RE.fullmatch(base) is not None
+
+
 def is_noise(name: str) -> bool:
     """True for a member that holds no credentials: its file or one of its folders is noise.
 

@@ -72,3 +72,22 @@ def test_unknown_format_counts_in_the_totals(tmp_path: Path) -> None:
         )
     )
     assert totals.problems == 1
+
+
+def test_expected_stealer_output_is_read_but_not_reported(tmp_path: Path) -> None:
+    items = logins(2)
+    victim = "Lumma_P002_V83BGDUE9QK7BUIZ"
+    data = zip_bytes(
+        [
+            (f"{victim}/Processes.txt", prose_lines(40).encode()),
+            (f"{victim}/Software.txt", prose_lines(40, seed=3).encode()),
+            (f"{victim}/Chrome/Debug.txt", prose_lines(40, seed=5).encode()),
+            (f"{victim}/Google_[Chrome]_Default Token.txt", b"1//04S5462mujCNKFBPXn9pEXAMPLE\n"),
+            (f"{victim}/Clipboard.txt", (prose_lines(30) + ulp_lines(items)).encode()),
+            (f"{victim}/Notes/todo.txt", prose_lines(40, seed=9).encode()),
+        ]
+    )
+    got = read(tmp_path, "dump.zip", data)
+    # only the file no stealer is known to write is reported; the others are read all the same
+    assert [p.origin for p in _unknown(got)] == [f"{tmp_path / 'dump.zip'}!{victim}/Notes/todo.txt"]
+    assert [c.login for c in creds(got)] == [it.login for it in items]  # from the clipboard
