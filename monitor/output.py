@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
-from monitor.normalize import safe_url
 from monitor.types import skipped
 
 if TYPE_CHECKING:
@@ -43,7 +42,7 @@ def sighting_json(s: Sighting) -> dict[str, Any]:
         "line": c.line,
         "kind": c.kind.value,
         "login": c.login,
-        "url": safe_url(c.url),
+        "url": c.url,  # cleaned where the record was built (LeakedCredential.__post_init__)
         "host": c.host,
         "cookie_name": c.cookie_name,
         "cookie_expires": c.cookie_expires.isoformat() if c.cookie_expires else None,
