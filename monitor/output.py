@@ -192,9 +192,9 @@ def exposure_items(exposures: list[Exposure]) -> list[dict[str, Any]]:
     ]
 
 
-def print_problems(skipped: SkippedInputs) -> None:
+def print_problems(inputs: SkippedInputs) -> None:
     """One summary of what a scan skipped: a count per reason, with its first few origins."""
-    print_skipped(skipped.rows)
+    print_skipped(inputs.rows)
 
 
 def print_skipped(rows: Sequence[tuple[str, int, Sequence[str]]], out: Console = err) -> None:
