@@ -72,3 +72,9 @@ def resource_fault(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def failure_text(exc: BaseException) -> str:
+    """What a failed source, unit or lookup unit records of why: the error's type and message,
+    cut to what the store keeps."""
+    return f"{type(exc).__name__}: {exc}"[:1000]

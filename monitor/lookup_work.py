@@ -26,7 +26,7 @@ from pathlib import Path
 from monitor import queue, worker
 from monitor.app import App
 from monitor.domain_lookup import Finding, LibraryRead, Tally, finding_of_match
-from monitor.errors import CredwatchError, FeedError
+from monitor.errors import CredwatchError, FeedError, failure_text
 from monitor.keyed import keyed_hash
 from monitor.pipeline import identity_of
 from monitor.store.lookup_rows import STALE_AFTER, FoundRow, LookupProgress, LookupRows
@@ -100,7 +100,7 @@ async def run_unit(app: App, unit: queue.LookupUnit) -> None:
         await rows.add(unit.lookup_id, unit.unit_no, pending)
         lines, read, records = totals.lines, totals.bytes, totals.records
     except Exception as exc:
-        status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+        status, error = "failed", failure_text(exc)
         log.warning(
             "lookup unit failed",
             extra={"lookup": unit.lookup_id, "unit": unit.unit_no, "error": type(exc).__name__},

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from monitor import proc
 from monitor.config import Config
-from monitor.errors import FeedError, resource_fault
+from monitor.errors import FeedError, failure_text, resource_fault
 from monitor.feed import (
     ApiFeed,
     ArchiveLimits,
@@ -192,7 +192,7 @@ class Scanner:
                 on_problem=on_problem,
             )
         except BaseException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:1000]
+            error = failure_text(exc)
             await asyncio.shield(self._finish(source_id, "failed", totals, error))
             raise
         await asyncio.shield(self._finish(source_id, "done", totals, None))
@@ -295,7 +295,7 @@ class Scanner:
                     hit=(unit.scan_id, report),
                 )
         except Exception as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            status, error = "failed", failure_text(exc)
             log.warning("unit failed", extra={"unit": unit.unit_id, "error": type(exc).__name__})
         await self.store.finish_unit(
             unit, status=status, totals=_source_totals(totals), error=error
@@ -499,7 +499,7 @@ class Scanner:
                     await flush()
             await flush()
         except BaseException as exc:
-            status, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
+            status, error = "failed", failure_text(exc)
             if isinstance(exc, Exception):
                 await flush()  # what was found before the feed failed is kept
             raise
