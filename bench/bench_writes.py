@@ -113,10 +113,9 @@ LOADS = (
 )
 
 
-async def _writer(
-    target: str, source: int, first: int, n: int, start: Barrier
-) -> list[tuple[float, float, float | None]]:
-    """One writer process's part of the loads: seconds, client and server CPU µs per hit."""
+async def _open_writer(target: str) -> tuple[asyncpg.Pool, int, HitWriter]:
+    """A one-connection pool on `target`, its server backend's pid, and a hit writer on it as a
+    scan's (the default policy's plan, one console alert per hit)."""
     pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
     assert pool is not None
     async with pool.acquire() as c:
@@ -124,7 +123,15 @@ async def _writer(
     store = Store(pool)
     routes = Routes.every(["console"])
     planner = Responses(store, PolicyConfig(), {}, channels=routes.channels)
-    w = HitWriter(store, key=KEY, previous_keys=(), planner=planner, routes=routes)
+    writer = HitWriter(store, key=KEY, previous_keys=(), planner=planner, routes=routes)
+    return pool, backend, writer
+
+
+async def _writer(
+    target: str, source: int, first: int, n: int, start: Barrier
+) -> list[tuple[float, float, float | None]]:
+    """One writer process's part of the loads: seconds, client and server CPU µs per hit."""
+    pool, backend, w = await _open_writer(target)
     mine = hits(n, "many1.txt", first)
     out = []
     for load in (mine, mine, hits(n, "many2.txt", first)):
@@ -179,15 +186,8 @@ def many(target: str, source: int, first: int, n: int, writers: int) -> list[Row
 
 async def run(dsn: str, n: int, one_by_one: int, writers: int = 1) -> None:
     async with scratch_database(dsn) as target:
-        pool = await asyncpg.create_pool(target, min_size=1, max_size=1)
-        assert pool is not None
-        async with pool.acquire() as c:
-            backend = int(await c.fetchval("SELECT pg_backend_pid()"))
-        store = Store(pool)
-        routes = Routes.every(["console"])
-        planner = Responses(store, PolicyConfig(), {}, channels=routes.channels)
-        w = HitWriter(store, key=KEY, previous_keys=(), planner=planner, routes=routes)
-        source = await store.start_source(kind="file", location="bench", identity="bench")
+        pool, backend, w = await _open_writer(target)
+        source = await w.store.start_source(kind="file", location="bench", identity="bench")
         first = hits(n, "base1.txt")
         rows = [
             ("new exposures", await timed(w, source, first, BATCH_SIZE, backend)),
@@ -206,7 +206,7 @@ async def run(dsn: str, n: int, one_by_one: int, writers: int = 1) -> None:
             )
         if writers > 1:
             rows += await asyncio.to_thread(many, target, source, n + one_by_one, n, writers)
-        backlog = await store.backlog()
+        backlog = await w.store.backlog()
         await pool.close()
         print(
             f"| load ({n:,} hits, batches of {BATCH_SIZE}) | hits/s |"
