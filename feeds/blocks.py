@@ -74,9 +74,18 @@ class _Reader:
             self._local.buf = buf
         return buf
 
-    def block(self, a: int) -> _Block:
-        first = line_start(self._fd, a, self._lo, self._hi)
-        end = line_start(self._fd, a + BLOCK, self._lo, self._hi)
+    def spans(self) -> Iterator[tuple[int, int]]:
+        """(first byte, end byte) of each block in file order: the lines starting in
+        `[a, a + BLOCK)`. A block starts where the one before ended, so each boundary is looked
+        for once."""
+        first = self._lo
+        for a in range(self._lo, self._hi, BLOCK):
+            end = line_start(self._fd, a + BLOCK, self._lo, self._hi)
+            yield first, end
+            first = end
+
+    def block(self, span: tuple[int, int]) -> _Block:
+        first, end = span
         size = end - first
         if size <= 0:
             return _Block(0, 0, -1, (), 0, 0)
@@ -153,24 +162,23 @@ def block_lines(
         if lo == 0 and os.pread(fd, 3, 0) == _UTF8_BOM:
             lo = 3
         reader = _Reader(path, fd, screen, max_line, lo, hi)
-        starts = range(lo, hi, BLOCK)
-        if threads <= 1 or len(starts) <= 1:
-            blocks: Iterator[_Block] = (reader.block(a) for a in starts)
+        if threads <= 1 or hi - lo <= BLOCK:
+            blocks: Iterator[_Block] = (reader.block(span) for span in reader.spans())
             yield from _numbered(blocks, counters, on_bytes)
         else:
-            yield from _numbered(_parallel(reader, starts, threads), counters, on_bytes)
+            yield from _numbered(_parallel(reader, threads), counters, on_bytes)
     finally:
         os.close(fd)
 
 
-def _parallel(reader: _Reader, starts: range, threads: int) -> Iterator[_Block]:
+def _parallel(reader: _Reader, threads: int) -> Iterator[_Block]:
     """The blocks in order, read by `threads` threads at most two blocks ahead each."""
     pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="credwatch-block")
     pending: deque[Future[_Block]] = deque()
-    todo = iter(starts)
+    todo = reader.spans()
     try:
-        for a in todo:
-            pending.append(pool.submit(reader.block, a))
+        for span in todo:
+            pending.append(pool.submit(reader.block, span))
             if len(pending) >= 2 * threads:
                 break
         while pending:
