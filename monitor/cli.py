@@ -196,24 +196,16 @@ def scan(
 
 
 async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
-    from monitor.shown import ShownSightings, SkippedInputs
+    from monitor.shown import ScanOutput
 
-    shown = ShownSightings()
-    exposures: set[int] = set()
-    problems = SkippedInputs()
+    out = ScanOutput(as_json=as_json)
     bar = output.ScanProgress.start(paths) if err.is_terminal else None
 
     def on_sighting(s: Sighting) -> None:
-        exposures.add(s.exposure_id)
-        row = output.sighting_json(s)
-        if as_json:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        else:
-            shown.add(row)
+        out.sighting(output.sighting_json(s))
 
     def on_problem(p: Problem) -> None:
-        problems.add(p.origin, p.reason)
+        out.skipped.add(p.origin, p.reason)
 
     try:
         async with _open(config, progress=bar.advance if bar else None) as a:
@@ -228,16 +220,10 @@ async def _scan(paths: list[Path], config: Path, as_json: bool) -> int:
     finally:
         if bar:
             bar.stop()
-    if not as_json:
-        output.print_sightings(shown)
-    output.print_problems(problems)
-    err.print(
+    return out.finish(
         f"scanned {len(results)} path(s), {sum(r.totals.lines for r in results)} lines, "
-        f"{sum(r.totals.records for r in results)} records; {len(exposures)} exposure(s) found;"
-        f" {problems.summary}",
-        style="dim",
+        f"{sum(r.totals.records for r in results)} records"
     )
-    return len(exposures)
 
 
 def _scan_units_with(
@@ -277,20 +263,10 @@ async def _scan_units(
 ) -> int:
     """`_scan_units_with` once its local processes are started."""
     from monitor import proc, queue, worker
-    from monitor.shown import ShownSightings, SkippedInputs
+    from monitor.shown import ScanOutput
 
-    shown = ShownSightings()
-    exposures: set[int] = set()
+    out = ScanOutput(as_json=as_json)
     entry = queue.CLUSTER if cluster else queue.local_entrypoint(scan_id)
-
-    def on_row(row: dict[str, Any]) -> None:
-        exposures.add(int(row["exposure_id"]))
-        if as_json:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
-            sys.stdout.flush()
-        else:
-            shown.add(row)
-
     async with _open(config) as a:
         worker.share_cores(a, local)
         await a.scanner.enqueue(
@@ -308,25 +284,18 @@ async def _scan_units(
             drain.keep_going()
         try:
             progress = await worker.follow(
-                a, scan_id, on_row, keep_going=None if cluster else drain.keep_going
+                a, scan_id, out.sighting, keep_going=None if cluster else drain.keep_going
             )
         finally:
             worker.stop(procs)
             await drain.aclose()
-        problems = SkippedInputs()
         for origin, reason in await a.store.scan_problems(scan_id):
-            problems.add(origin, reason)
+            out.skipped.add(origin, reason)
         await a.respond_and_alert(batch=10_000)
-    if not as_json:
-        output.print_sightings(shown)
-    output.print_problems(problems)
-    err.print(
+    return out.finish(
         f"scanned {len(paths)} path(s) in {progress.units} unit(s), {progress.lines} lines, "
-        f"{progress.records} records; {len(exposures)} exposure(s) found;"
-        f" {problems.summary}",
-        style="dim",
+        f"{progress.records} records"
     )
-    return len(exposures)
 
 
 @app.command("worker")

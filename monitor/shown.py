@@ -9,6 +9,8 @@ are. `--json` streams every one as it is found; `credwatch report` lists the exp
 from __future__ import annotations
 
 import heapq
+import json
+import sys
 from typing import Any
 
 from monitor.types import Severity, skipped
@@ -80,3 +82,40 @@ class SkippedInputs:
         """(reason, count, first origins), the most frequent reason first."""
         ranked = sorted(self._by_reason.items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [(reason, n, origins) for reason, (n, origins) in ranked]
+
+
+class ScanOutput:
+    """What a scan prints, however it was run (here, on local processes or on the cluster):
+    each sighting as it is stored (a JSON line with `--json`, else kept for the table), then at
+    the end the table, the skipped inputs and one summary line."""
+
+    __slots__ = ("_as_json", "exposures", "shown", "skipped")
+
+    def __init__(self, *, as_json: bool) -> None:
+        self._as_json = as_json
+        self.exposures: set[int] = set()
+        self.shown = ShownSightings()
+        self.skipped = SkippedInputs()
+
+    def sighting(self, row: dict[str, Any]) -> None:
+        """One sighting, as `scan --json` prints it."""
+        self.exposures.add(int(row["exposure_id"]))
+        if self._as_json:
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            self.shown.add(row)
+
+    def finish(self, scanned: str) -> int:
+        """Print the end of the scan after `scanned` (what was read); returns the number of
+        exposures found."""
+        from monitor import output
+
+        if not self._as_json:
+            output.print_sightings(self.shown)
+        output.print_problems(self.skipped)
+        output.err.print(
+            f"{scanned}; {len(self.exposures)} exposure(s) found; {self.skipped.summary}",
+            style="dim",
+        )
+        return len(self.exposures)
