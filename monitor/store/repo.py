@@ -27,7 +27,10 @@ async def enqueue_alert(
 ) -> list[int]:
     """Queue an alert on each channel; repeats are ignored (unique per exposure/channel/event/key),
     an update waits behind nothing: a pending alert of the exposure already carries it, and a
-    follow-up goes only to the channels that announced the exposure."""
+    follow-up goes only to the channels that announced the exposure. An exposure purged
+    meanwhile gets nothing (the rows of a hit, written with its upsert, need no such hold)."""
+    if await conn.fetchval(sql("exposure_hold"), exposure_id) is None:
+        return []
     ids = []
     for channel in channels:
         if event == "updated":

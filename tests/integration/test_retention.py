@@ -360,6 +360,31 @@ async def test_a_purged_credential_seen_again_is_a_new_exposure(pool: asyncpg.Po
     assert [r["exposure_id"] for r in trail] == [None]  # the old facts stay apart
 
 
+async def test_no_row_names_a_purged_exposure(pool: asyncpg.Pool) -> None:
+    """Sightings, alerts and scan report rows carry no foreign key (the hit path skips its
+    checks): the purge deletes them with their exposure, and an alert raised afterwards for it,
+    as a containment finishing late would, is not queued."""
+    async with pool.acquire() as conn:
+        ids = await seed(conn)
+    await purge(Store(pool), PERIOD, now=NOW)
+    async with pool.acquire() as conn:
+        for table in ("sightings", "alerts", "scan_hits"):
+            orphans = await conn.fetchval(
+                f"SELECT count(*) FROM {table} t"
+                " WHERE NOT EXISTS (SELECT 1 FROM exposures e WHERE e.id = t.exposure_id)"
+            )
+            assert orphans == 0, table
+    gone = ids["resolved-long-ago"]
+    async with Store(pool).transaction() as tx:
+        queued = await tx.enqueue_alert(
+            exposure_id=gone, channels=["console"], event="contained", event_key="ldap"
+        )
+        announced = await tx.enqueue_alert(exposure_id=gone, channels=["console"], event="new")
+    assert queued == announced == []
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM alerts WHERE exposure_id = $1", gone) == 0
+
+
 async def test_published_line_counts_past_retention_are_purged(pool: asyncpg.Pool) -> None:
     store = Store(pool)
     await store.line_mark_add("/dumps/big.txt:100:1", 50, 3)
