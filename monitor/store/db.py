@@ -100,20 +100,34 @@ async def ensure_database(dsn: str, *, password: str | None = None) -> None:
     await conn.close()
 
 
+async def _session_kept(_conn: asyncpg.Connection) -> None:
+    """A connection goes back to the pool as it is, without asyncpg's default reset query (a round
+    trip per release: `RESET ALL`, `UNLISTEN *`, advisory unlocks, `CLOSE ALL`). The store leaves
+    no session state behind: no SET, LISTEN, advisory lock or cursor outside a transaction (the
+    queue listens on a connection of its own). asyncpg still rolls back a transaction left open."""
+
+
 async def open_pool(
     dsn: str, *, password: str | None = None, min_size: int = 1, max_size: int = 10
 ) -> asyncpg.Pool:
     """Connect, create the database if needed and apply migrations."""
+
+    def create() -> asyncpg.Pool:
+        return asyncpg.create_pool(
+            dsn,
+            password=password,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=10,
+            reset=_session_kept,
+        )
+
     try:
         try:
-            pool = await asyncpg.create_pool(
-                dsn, password=password, min_size=min_size, max_size=max_size, timeout=10
-            )
+            pool = await create()
         except asyncpg.InvalidCatalogNameError:  # first start: create the database
             await ensure_database(dsn, password=password)
-            pool = await asyncpg.create_pool(
-                dsn, password=password, min_size=min_size, max_size=max_size, timeout=10
-            )
+            pool = await create()
     except (OSError, ValueError, asyncpg.PostgresError, TimeoutError) as exc:
         where = redact(dsn)
         reason = _scrub(str(exc), Target(dsn=dsn, embedded_root=None, password=password))
