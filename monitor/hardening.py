@@ -4,7 +4,6 @@ in memory), and the process not dumpable by other users (`PR_SET_DUMPABLE` 0 on 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import resource
 import sys
@@ -21,9 +20,7 @@ def harden() -> None:
         log.warning("core dumps could not be disabled", extra={"error": str(exc)})
     if sys.platform != "linux":
         return
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
-        return
-    libc = ctypes.CDLL(libc_name, use_errno=True)
+    # The C library this process already loaded (`find_library` would run `ldconfig -p`).
+    libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         log.warning("process could not be made non-dumpable", extra={"errno": ctypes.get_errno()})
