@@ -18,6 +18,7 @@ from typing import Any
 from monitor import keys, leftovers, logs, plugins, spool
 from monitor.config import Config, hmac_key, load_config, previous_hmac_keys
 from monitor.feed import ApiFeed, PathFeed
+from monitor.hits import URGENT_WAIT
 from monitor.notify import Notifier
 from monitor.outbox import DeliveryReport, deliver
 from monitor.pipeline import Scanner, default_workdir
@@ -89,7 +90,7 @@ class App:
         return Deliveries(containments=attempted, sent=done.sent, failed=done.failed)
 
     @asynccontextmanager
-    async def delivering(self, *, every: float = 0.2) -> AsyncIterator[None]:
+    async def delivering(self, *, every: float = URGENT_WAIT) -> AsyncIterator[None]:
         """While the block runs (a scan), send the urgent alerts as they are queued, in the
         background: the block never waits for a channel. Grouped alerts wait for the caller's
         next `respond_and_alert`. On the way out the round in flight finishes (never cut in
