@@ -21,6 +21,9 @@ def harden() -> None:
     if sys.platform != "linux":
         return
     # The C library this process already loaded (`find_library` would run `ldconfig -p`).
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+    prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
+    if prctl is None:
+        log.warning("process could not be made non-dumpable", extra={"error": "no prctl"})
+        return
+    if prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         log.warning("process could not be made non-dumpable", extra={"errno": ctypes.get_errno()})
