@@ -58,19 +58,28 @@ def timed(cmd: list[str], env: dict[str, str]) -> Run:
     return Run(wall, cpu, usage.ru_maxrss / 1024, stdout.strip())
 
 
+def credwatch_env(target: str, home: Path) -> dict[str, str]:
+    """The environment of a benchmarked credwatch process: the scratch database `target`, the
+    benchmark's key, `home` as its data directory."""
+    return dict(os.environ, CREDWATCH_DSN=target, CREDWATCH_HMAC_KEY=KEY, CREDWATCH_HOME=str(home))
+
+
+def hits_printed(run: Run) -> int:
+    """The hits a `scan --json` run printed (one JSON line each)."""
+    return sum(1 for line in run.result.splitlines() if line.startswith("{"))
+
+
 async def credwatch_runs(
     dsn: str, corpus: Path, config: Path, home: Path, extra: list[str]
 ) -> tuple[Run, Run, int]:
     """A first scan into a new database (every hit stored and alerted), then the same scan
     again (nothing new: the nightly case). Returns both runs and the first one's hit count."""
     async with scratch_database(dsn) as target:
-        env = dict(os.environ, CREDWATCH_DSN=target, CREDWATCH_HMAC_KEY=KEY)
-        env["CREDWATCH_HOME"] = str(home)
+        env = credwatch_env(target, home)
         cmd = [sys.executable, "-m", "monitor.cli", "scan", "--config", str(config), "--json"]
         first = timed([*cmd, *extra, str(corpus)], env)
         again = timed([*cmd, *extra, str(corpus)], env)
-    hits = sum(1 for line in first.result.splitlines() if line.startswith("{"))
-    return first, again, hits
+    return first, again, hits_printed(first)
 
 
 def row(name: str, runs: list[Run], lines: int, result: str) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bench.domain_watch import KEY, Run, timed
+from bench.domain_watch import Run, credwatch_env, hits_printed, timed
 from bench.run import CONFIG
 from bench.scratch import bench_dsn, scratch_database
 
@@ -66,8 +66,7 @@ async def one_run(
 ) -> tuple[Scan, Scan, int]:
     """A new database and `workers` workers: a first scan, then the same scan again."""
     async with scratch_database(dsn) as target:
-        env = dict(os.environ, CREDWATCH_DSN=target, CREDWATCH_HMAC_KEY=KEY)
-        env["CREDWATCH_HOME"] = str(home)
+        env = credwatch_env(target, home)
         serve = [sys.executable, "-m", "monitor.cli", "worker", "--config", str(config)]
         procs = [
             await asyncio.create_subprocess_exec(
@@ -90,8 +89,7 @@ async def one_run(
                 p.terminate()
             for p in procs:
                 await p.wait()
-    hits = sum(1 for line in scans[0].whole.result.splitlines() if line.startswith("{"))
-    return scans[0], scans[1], hits
+    return scans[0], scans[1], hits_printed(scans[0].whole)
 
 
 def cell(values: list[float]) -> str:
