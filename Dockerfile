@@ -1,8 +1,11 @@
 # credwatch service image: `credwatch serve` against an external PostgreSQL.
 FROM python:3.11-slim
 # RAR archives: rarfile drives a free backend (unar, bsdtar as a fallback); 7z for .7z.
+# Hyperscan's shared library screens text with the CPU's SIMD (Debian has it for amd64 only).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends unar libarchive-tools p7zip-full \
+ && if [ "$(dpkg --print-architecture)" = amd64 ]; then \
+      apt-get install -y --no-install-recommends libhyperscan5; fi \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 credwatch \
  && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /var/lib/credwatch credwatch \

@@ -68,6 +68,7 @@ async def diagnose(
             elif family is Family.RESPONDERS:
                 checks.append(await _responder(name, plugin))
         checks.extend(doctor_host.archive_backends())
+        checks.append(doctor_host.screen_engine())
         if config is not None:
             host = metrics_host if metrics_host is not None else config.serve.metrics_host
             port = metrics_port if metrics_port is not None else config.serve.metrics_port

@@ -51,6 +51,36 @@ def archive_backends() -> list[Check]:
     return checks
 
 
+def screen_engine() -> Check:
+    """Which engine screens text: the system's Hyperscan (the CPU's SIMD), the wheel's (SSE
+    only, about half the speed) or the portable screen."""
+    from monitor.fastscreen import native_scanner, wheel_scanner
+
+    probe = [b"credwatch"]
+    scanner = native_scanner(probe)
+    if scanner is not None:
+        return Check(
+            name="screen engine", status=Status.OK, detail=f"system Hyperscan ({scanner.info})"
+        )
+    fix = "install the system's Hyperscan (`apt-get install libhyperscan5`; the image has it)"
+    try:
+        scanner = wheel_scanner(probe)
+    except ImportError:
+        return Check(
+            name="screen engine",
+            status=Status.WARNING,
+            detail="no Hyperscan: the portable screen reads text at about half the speed",
+            fix=fix,
+        )
+    return Check(
+        name="screen engine",
+        status=Status.WARNING,
+        detail=f"the hyperscan wheel ({scanner.info}): SSE code only, about half the speed of "
+        "the system library where the CPU has AVX2",
+        fix=fix,
+    )
+
+
 def metrics_address(host: str, port: int) -> Check:
     """The address `serve` binds for /metrics: free now, or already held by a running credwatch."""
     name, where = "metrics address", f"{host}:{port}"

@@ -1,13 +1,23 @@
-"""The Hyperscan screen: SIMD, case-insensitive multi-literal search over whole-line chunks."""
+"""The Hyperscan screen: SIMD, case-insensitive multi-literal search over whole-line chunks.
+
+Two engines, the same results: the system's library (`monitor.hs_native`, AVX2/AVX-512 where
+the CPU has them) when it is installed, else the `hyperscan` wheel (`monitor.hs_wheel`).
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
-
-import hyperscan
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from monitor.screen import minimal_needles
+
+
+class Scanner(Protocol):
+    """A compiled set of patterns that reports the end offset of each match."""
+
+    info: str
+
+    def scan(self, buf: bytes | bytearray, size: int, on_end: Callable[[int], None]) -> None: ...
 
 
 def _escaped(needle: bytes) -> bytes:
@@ -16,34 +26,50 @@ def _escaped(needle: bytes) -> bytes:
     return b"".join(bytes([c]) if chr(c).isalnum() and c < 128 else b"\\x%02x" % c for c in needle)
 
 
+def native_scanner(patterns: Sequence[bytes]) -> Scanner | None:
+    """Case-insensitive patterns compiled by the system's library, None where it is absent."""
+    from monitor import hs_native
+
+    lib = hs_native.library()
+    if lib is None:
+        return None
+    return hs_native.NativeScanner(lib, patterns, hs_native.FLAG_CASELESS)
+
+
+def wheel_scanner(patterns: Sequence[bytes]) -> Scanner:
+    """Case-insensitive patterns compiled by the wheel (ImportError where it is missing)."""
+    from monitor import hs_wheel
+
+    return hs_wheel.WheelScanner(patterns, hs_wheel.FLAG_CASELESS)
+
+
+def best_scanner(patterns: Sequence[bytes]) -> Scanner:
+    """The system's library when it is there, else the wheel (ImportError if neither)."""
+    return native_scanner(patterns) or wheel_scanner(patterns)
+
+
 class HyperScreen:
     """Same contract as ByteScreen (every line holding a needle, ASCII case-insensitive), with
     no lower-cased copy of the chunk and no pass per needle: one Hyperscan block scan."""
 
-    __slots__ = ("_db", "_local", "_needles")
+    __slots__ = ("_needles", "_scanner")
 
-    def __init__(self, needles: Sequence[bytes]) -> None:
+    def __init__(
+        self,
+        needles: Sequence[bytes],
+        engine: Callable[[Sequence[bytes]], Scanner] = best_scanner,
+    ) -> None:
         self._needles = minimal_needles(needles)
-        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        db.compile(
-            expressions=[_escaped(n) for n in self._needles],
-            ids=list(range(len(self._needles))),
-            elements=len(self._needles),
-            flags=hyperscan.HS_FLAG_CASELESS,
-        )
-        self._db = db
-        self._local = threading.local()  # scratch space is per thread
+        self._scanner = engine([_escaped(n) for n in self._needles])
 
     @property
     def needles(self) -> tuple[bytes, ...]:
         return self._needles
 
-    def _scratch(self) -> hyperscan.Scratch:
-        scratch: hyperscan.Scratch | None = getattr(self._local, "scratch", None)
-        if scratch is None:
-            scratch = hyperscan.Scratch(self._db)
-            self._local.scratch = scratch
-        return scratch
+    @property
+    def engine(self) -> str:
+        """The engine's own description (version, CPU features its code uses)."""
+        return self._scanner.info
 
     def line_starts(self, chunk: bytes) -> list[int]:
         """Sorted start offsets of the lines in `chunk` that contain a needle."""
@@ -56,7 +82,7 @@ class HyperScreen:
             return starts
         line_end = -1  # end of the last line found: later hits in it add nothing
 
-        def hit(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> None:
+        def hit(end: int) -> None:
             nonlocal line_end
             if end <= line_end:
                 return
@@ -64,10 +90,5 @@ class HyperScreen:
             nl = buf.find(b"\n", end, size)
             line_end = size if nl == -1 else nl
 
-        with memoryview(buf) as view:
-            self._db.scan(  # the binding reads any buffer; its stubs say bytes
-                view[:size],  # type: ignore[type-var]
-                match_event_handler=hit,
-                scratch=self._scratch(),
-            )
+        self._scanner.scan(buf, size, hit)
         return starts

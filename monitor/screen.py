@@ -25,13 +25,15 @@ def minimal_needles(needles: Sequence[bytes]) -> tuple[bytes, ...]:
 
 
 def build_screen(needles: Sequence[bytes]) -> Screen:
-    """The fastest screen this machine has: Hyperscan when its wheel loads, else ByteScreen.
-    Both return exactly the same lines (tests/unit/test_screen.py)."""
+    """The fastest screen this machine has: Hyperscan (the system's library, else the wheel)
+    when one loads, else ByteScreen. All return exactly the same lines
+    (tests/unit/test_screen.py)."""
+    from monitor.fastscreen import HyperScreen
+
     try:
-        from monitor.fastscreen import HyperScreen
-    except ImportError:  # no wheel for this platform: the portable screen
+        return HyperScreen(needles)
+    except ImportError:  # neither library nor wheel on this platform: the portable screen
         return ByteScreen(needles)
-    return HyperScreen(needles)
 
 
 class ByteScreen:

@@ -136,6 +136,7 @@ async def test_a_good_deployment_passes_and_nothing_changes(dsn: str, tmp_path: 
         "responders.keycloak",
         "archive rar",
         "archive 7z",
+        "screen engine",
         "metrics address",
         "drop folder",
     ):

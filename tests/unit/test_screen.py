@@ -6,9 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor import fastscreen as hs
+from monitor import hs_native
 from monitor.screen import ByteScreen, build_screen
 
-hs = pytest.importorskip("monitor.fastscreen", reason="Hyperscan wheel not available here")
+pytest.importorskip("hyperscan", reason="Hyperscan wheel not available here")
+needs_library = pytest.mark.skipif(
+    hs_native.library() is None, reason="the system's Hyperscan library is not installed here"
+)
 
 
 def reference(chunk: bytes, needles: list[bytes]) -> list[int]:
@@ -30,16 +35,38 @@ chunk = st.binary(max_size=400).map(lambda b: bytes(ALPHABET[c % len(ALPHABET)] 
 
 @settings(max_examples=400, deadline=None, derandomize=True)
 @given(chunk, st.lists(needle, min_size=1, max_size=30))
-def test_both_engines_return_exactly_the_reference_lines(data: bytes, needles: list[bytes]) -> None:
+def test_every_engine_returns_exactly_the_reference_lines(
+    data: bytes, needles: list[bytes]
+) -> None:
     expected = reference(data, needles)
     assert ByteScreen(needles).line_starts(data) == expected
-    assert hs.HyperScreen(needles).line_starts(data) == expected
+    assert hs.HyperScreen(needles, engine=hs.wheel_scanner).line_starts(data) == expected
+    if hs_native.library() is not None:
+        assert hs.HyperScreen(needles, engine=hs.best_scanner).line_starts(data) == expected
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
 @given(chunk, st.lists(needle, min_size=25, max_size=60))
 def test_many_needles_take_the_automaton_and_agree(data: bytes, needles: list[bytes]) -> None:
-    assert ByteScreen(needles).line_starts(data) == hs.HyperScreen(needles).line_starts(data)
+    portable = ByteScreen(needles).line_starts(data)
+    assert hs.HyperScreen(needles, engine=hs.wheel_scanner).line_starts(data) == portable
+    assert hs.HyperScreen(needles).line_starts(data) == portable
+
+
+@needs_library
+def test_the_system_library_is_preferred_and_uses_the_cpu() -> None:
+    screen = build_screen([b"francetravail.fr"])
+    assert isinstance(screen, hs.HyperScreen)
+    assert screen.engine.startswith("Version: 5.")
+    assert screen.engine != hs.HyperScreen([b"x"], engine=hs.wheel_scanner).engine
+
+
+def test_without_the_system_library_the_wheel_screens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hs_native, "library", lambda: None)
+    screen = build_screen([b"a.fr"])
+    assert isinstance(screen, hs.HyperScreen)
+    assert screen.engine == hs.HyperScreen([b"x"], engine=hs.wheel_scanner).engine
+    assert screen.line_starts(b"x\nA.FR\n") == [2]
 
 
 def test_every_case_variant_is_found() -> None:
