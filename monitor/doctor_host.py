@@ -53,7 +53,7 @@ def archive_backends() -> list[Check]:
 
 def screen_engine() -> Check:
     """Which engine screens text: the system's Hyperscan (the CPU's SIMD), the wheel's (SSE
-    only, about half the speed) or the portable screen."""
+    only, slower) or the portable screen (several times slower)."""
     from monitor.fastscreen import native_scanner, wheel_scanner
 
     probe = [b"credwatch"]
@@ -69,14 +69,14 @@ def screen_engine() -> Check:
         return Check(
             name="screen engine",
             status=Status.WARNING,
-            detail="no Hyperscan: the portable screen reads text at about half the speed",
+            detail="no Hyperscan: the portable screen reads text several times more slowly",
             fix=fix,
         )
     return Check(
         name="screen engine",
         status=Status.WARNING,
-        detail=f"the hyperscan wheel ({scanner.info}): SSE code only, about half the speed of "
-        "the system library where the CPU has AVX2",
+        detail=f"the hyperscan wheel ({scanner.info}): SSE code only, slower than the system "
+        "library where the CPU has AVX2 (0.5-0.7x in the README's benchmark)",
         fix=fix,
     )
 

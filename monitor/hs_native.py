@@ -2,8 +2,8 @@
 
 The distribution's library is built with a fat runtime: it picks AVX2 or AVX-512 code for the
 CPU it runs on, where the Python wheel's bundled copy runs SSE code on every CPU (its database
-info lists no feature). For the watched domains that is about twice the screen's speed here
-(README, "Scaling"). The scan runs without the GIL (ctypes releases it around a foreign call);
+info lists no feature). For the benchmark's watched domains that is 1.4-2x the screen's speed
+(README, "Benchmarks"). The scan runs without the GIL (ctypes releases it around a foreign call);
 each match calls back into Python, which is cheap at the few matches a block of text has.
 """
 
@@ -19,6 +19,7 @@ FLAG_CASELESS = 1
 _MODE_BLOCK = 1
 _SUCCESS = 0
 _SCAN_TERMINATED = -3
+_MAX_LENGTH = 0xFFFFFFFF  # hs_scan's length is an unsigned int
 
 # int (*match_event_handler)(unsigned id, unsigned long long from, unsigned long long to,
 #                            unsigned flags, void *context)
@@ -156,6 +157,8 @@ class NativeScanner:
         """Scan the first `size` bytes of `buf` in place (no copy)."""
         if size > len(buf):
             raise ValueError("size is past the end of the buffer")
+        if size > _MAX_LENGTH:
+            raise ValueError("a block scan takes at most 4 GiB")
         failure: list[BaseException] = []
 
         def handler(_id: int, _start: int, end: int, _flags: int, _ctx: object) -> int:

@@ -20,7 +20,7 @@ if [ "${1:-}" = "--test" ]; then
 fi
 if [ "$(id -u)" != 0 ]; then
   if [ ${#faster[@]} -gt 0 ]; then
-    echo "optional Debian packages missing: ${faster[*]} (text screening is about half as fast" \
+    echo "optional Debian packages missing: ${faster[*]} (text is screened more slowly" \
       "without them; as root: apt-get install -y ${faster[*]})" >&2
   fi
   [ ${#want[@]} -eq 0 ] && exit 0

@@ -71,3 +71,8 @@ def test_threads_each_get_their_own_scratch() -> None:
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: ends(s, data), range(32)))
     assert results == [[100_006]] * 32
+
+
+def test_an_empty_buffer_has_no_match() -> None:
+    assert ends(scanner(b"a"), bytearray(), 0) == []
+    assert ends(scanner(b"a"), b"") == []
