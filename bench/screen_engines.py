@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.run import CONFIG
 from monitor.config import load_config
-from monitor.fastscreen import HyperScreen, native_scanner, wheel_scanner
+from monitor.fastscreen import HyperScreen, wheel_scanner
 from monitor.pipeline import screen_for
 from monitor.screen import ByteScreen
 from monitor.watchlist import build_watchlist
@@ -60,18 +60,18 @@ def main() -> None:
         config = Path(tmp) / "credwatch.toml"
         config.write_text(CONFIG, encoding="utf-8")
         watch = build_watchlist(load_config(config), key=KEY)
-    needles = screen_for(watch)
-    assert isinstance(needles, HyperScreen)
+    screen = screen_for(watch)
+    assert isinstance(screen, HyperScreen)
+    needles = screen.needles
     chunks = blocks(args.data, args.megabytes << 20)
     size = sum(map(len, chunks))
     engines: dict[str, Callable[[bytes], list[int]]] = {}
-    if native_scanner([b"x"]) is not None:
-        native = HyperScreen(needles.needles)
-        engines[f"system Hyperscan ({native.engine})"] = native.line_starts
-    wheel = HyperScreen(needles.needles, engine=wheel_scanner)
+    if screen.native:
+        engines[f"system Hyperscan ({screen.engine})"] = screen.line_starts
+    wheel = HyperScreen(needles, engine=wheel_scanner)
     engines[f"hyperscan wheel ({wheel.engine})"] = wheel.line_starts
-    engines["portable (bytes.find)"] = ByteScreen(needles.needles).line_starts
-    print(f"{size / 1e6:.0f} MB of {args.data}, needles {list(needles.needles)}, pid {os.getpid()}")
+    engines["portable (bytes.find)"] = ByteScreen(needles).line_starts
+    print(f"{size / 1e6:.0f} MB of {args.data}, needles {list(needles)}, pid {os.getpid()}")
     print("| engine | GB/s (one thread, best) | candidate lines |")
     print("|---|---|---|")
     for name, screen in engines.items():

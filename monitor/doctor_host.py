@@ -52,20 +52,19 @@ def archive_backends() -> list[Check]:
 
 
 def screen_engine() -> Check:
-    """Which engine screens text: the system's Hyperscan (the CPU's SIMD), the wheel's (SSE
-    only, slower) or the portable screen (several times slower)."""
-    from monitor.fastscreen import native_scanner, wheel_scanner
+    """Which engine screens text, as a scan picks it (`build_screen`): the system's Hyperscan
+    (the CPU's SIMD), the wheel's (SSE only, slower) or the portable screen (several times
+    slower)."""
+    from monitor.fastscreen import HyperScreen
+    from monitor.screen import build_screen
 
-    probe = [b"credwatch"]
-    scanner = native_scanner(probe)
-    if scanner is not None:
+    screen = build_screen([b"credwatch"])
+    if isinstance(screen, HyperScreen) and screen.native:
         return Check(
-            name="screen engine", status=Status.OK, detail=f"system Hyperscan ({scanner.info})"
+            name="screen engine", status=Status.OK, detail=f"system Hyperscan ({screen.engine})"
         )
     fix = "install the system's Hyperscan (`apt-get install libhyperscan5`; the image has it)"
-    try:
-        scanner = wheel_scanner(probe)
-    except ImportError:
+    if not isinstance(screen, HyperScreen):
         return Check(
             name="screen engine",
             status=Status.WARNING,
@@ -75,7 +74,7 @@ def screen_engine() -> Check:
     return Check(
         name="screen engine",
         status=Status.WARNING,
-        detail=f"the hyperscan wheel ({scanner.info}): SSE code only, slower than the system "
+        detail=f"the hyperscan wheel ({screen.engine}): SSE code only, slower than the system "
         "library where the CPU has AVX2 (0.5-0.7x in the README's benchmark)",
         fix=fix,
     )

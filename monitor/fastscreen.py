@@ -16,6 +16,7 @@ class Scanner(Protocol):
     """A compiled set of patterns that reports the end offset of each match."""
 
     info: str
+    native: bool  # the system's library (the CPU's SIMD), not the wheel's SSE-only copy
 
     def scan(self, buf: bytes | bytearray, size: int, on_end: Callable[[int], None]) -> None: ...
 
@@ -70,6 +71,11 @@ class HyperScreen:
     def engine(self) -> str:
         """The engine's own description (version, CPU features its code uses)."""
         return self._scanner.info
+
+    @property
+    def native(self) -> bool:
+        """Whether the system's library screens (else the wheel)."""
+        return self._scanner.native
 
     def line_starts(self, chunk: bytes) -> list[int]:
         """Sorted start offsets of the lines in `chunk` that contain a needle."""

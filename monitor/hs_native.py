@@ -115,7 +115,8 @@ class NativeScanner:
     """A block-mode database of byte patterns compiled by the system's library. `scan` calls
     `on_end(end)` for each match with the offset just past it, like the wheel's handler."""
 
-    __slots__ = ("__weakref__", "_db", "_lib", "_local", "info")
+    __slots__ = ("_db", "_lib", "_local", "info")
+    native = True
 
     def __init__(self, lib: ctypes.CDLL, patterns: Sequence[bytes], flags: int) -> None:
         self._lib = lib

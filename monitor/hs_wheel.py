@@ -16,6 +16,7 @@ class WheelScanner:
     the offset just past it."""
 
     __slots__ = ("_db", "_local", "info")
+    native = False
 
     def __init__(self, patterns: Sequence[bytes], flags: int) -> None:
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
